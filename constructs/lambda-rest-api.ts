@@ -1,0 +1,294 @@
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import { Fn, ITerraformDependable } from "cdktf";
+import { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
+import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
+import { ApiGatewayGatewayResponse } from "@cdktf/provider-aws/lib/api-gateway-gateway-response";
+import { ApiGatewayIntegration } from "@cdktf/provider-aws/lib/api-gateway-integration";
+import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
+import { ApiGatewayMethodSettings } from "@cdktf/provider-aws/lib/api-gateway-method-settings";
+import { ApiGatewayResource } from "@cdktf/provider-aws/lib/api-gateway-resource";
+import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
+import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** The parts of a Lambda function the API needs; they cross the stack boundary as references. */
+export interface LambdaTarget {
+  readonly functionName: string;
+  readonly invokeArn: string;
+}
+
+/** One route: `METHOD /path` proxied to a function, public or behind the Lambda authorizer. */
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** Resource path, e.g. "/users/{id}". */
+  readonly path: string;
+  readonly target: LambdaTarget;
+  readonly auth: "none" | "bearer";
+}
+
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface LambdaRestApiProps {
+  /** Name of the REST API, prefix included; also names its log groups. */
+  readonly name: string;
+  readonly stageName: string;
+  readonly routes: readonly ApiRoute[];
+  /** REQUEST authorizer of the "bearer" routes; required when any route is "bearer". */
+  readonly authorizer?: {
+    readonly target: LambdaTarget;
+    /** Seconds API Gateway caches a decision per token; 0 disables the cache. */
+    readonly cacheTtlSeconds: number;
+  };
+  /** Stage-wide throttling. */
+  readonly throttling: Throttle;
+  /** Throttling of single routes, keyed "METHOD /path". @default none */
+  readonly routeThrottling?: Readonly<Record<string, Throttle>>;
+  readonly executionLogLevel: "OFF" | "ERROR" | "INFO";
+  readonly logRetentionDays: number;
+  readonly kmsKeyArn: string;
+  /** Created before the stage (the account's CloudWatch role, which access logging needs). @default none */
+  readonly stageDependsOn?: readonly ITerraformDependable[];
+}
+
+/** Fields of each access log line (JSON, one object per request). */
+export const ACCESS_LOG_FORMAT = {
+  requestId: "$context.requestId",
+  extendedRequestId: "$context.extendedRequestId",
+  requestTime: "$context.requestTimeEpoch",
+  sourceIp: "$context.identity.sourceIp",
+  userAgent: "$context.identity.userAgent",
+  httpMethod: "$context.httpMethod",
+  resourcePath: "$context.resourcePath",
+  path: "$context.path",
+  protocol: "$context.protocol",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  responseLatency: "$context.responseLatency",
+  integrationLatency: "$context.integration.latency",
+  integrationStatus: "$context.integration.status",
+  integrationError: "$context.integration.error",
+  authorizerError: "$context.authorizer.error",
+  errorResponseType: "$context.error.responseType",
+  xrayTraceId: "$context.xrayTraceId",
+} as const;
+
+/** Body of the gateway's own errors, in the app's error format `{"error": {"code", "message"}}`. */
+const GATEWAY_ERROR_TEMPLATE = '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}';
+
+const SECURITY_HEADERS = {
+  "gatewayresponse.header.Cache-Control": "'no-store'",
+  "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+};
+
+/**
+ * A regional REST API whose routes proxy to Lambda functions: resources, methods, Lambda proxy integrations,
+ * one invoke permission per route scoped to this API, stage and route, an optional REQUEST authorizer, JSON
+ * gateway errors, one deployment replaced (create before destroy) whenever a route changes, and a stage with
+ * JSON access logs, X-Ray, detailed metrics, execution logging and throttling.
+ */
+export class LambdaRestApi extends Construct {
+  public readonly api: ApiGatewayRestApi;
+  public readonly authorizer?: ApiGatewayAuthorizer;
+  public readonly methods: Readonly<Record<string, ApiGatewayMethod>>;
+  public readonly deployment: ApiGatewayDeployment;
+  public readonly stage: ApiGatewayStage;
+  public readonly accessLogGroup: CloudwatchLogGroup;
+  public readonly executionLogGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: LambdaRestApiProps) {
+    super(scope, id);
+    validateRoutes(props);
+
+    this.api = new ApiGatewayRestApi(this, "api", {
+      name: props.name,
+      description: `${props.name}: user management, sessions and health`,
+      endpointConfiguration: { types: ["REGIONAL"] },
+    });
+
+    if (props.authorizer) {
+      this.authorizer = new ApiGatewayAuthorizer(this, "authorizer", {
+        name: `${props.name}-bearer`,
+        restApiId: this.api.id,
+        type: "REQUEST",
+        authorizerUri: props.authorizer.target.invokeArn,
+        identitySource: "method.request.header.Authorization",
+        authorizerResultTtlInSeconds: props.authorizer.cacheTtlSeconds,
+      });
+      new LambdaPermission(this, "authorizer-permission", {
+        statementId: "AllowApiGatewayAuthorizer",
+        action: "lambda:InvokeFunction",
+        functionName: props.authorizer.target.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `${this.api.executionArn}/authorizers/${this.authorizer.id}`,
+      });
+    }
+
+    const resources = new Map<string, ApiGatewayResource>();
+    const resourceFor = (path: string): string => {
+      if (path === "/") return this.api.rootResourceId;
+      const existing = resources.get(path);
+      if (existing) return existing.id;
+      const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
+      const resource = new ApiGatewayResource(this, `resource${constructIdOf(path)}`, {
+        restApiId: this.api.id,
+        parentId: resourceFor(parentPath),
+        pathPart: path.slice(path.lastIndexOf("/") + 1),
+      });
+      resources.set(path, resource);
+      return resource.id;
+    };
+
+    const methods: Record<string, ApiGatewayMethod> = {};
+    const integrations: ApiGatewayIntegration[] = [];
+    for (const route of props.routes) {
+      const key = `${route.method} ${route.path}`;
+      const routeId = `${route.method.toLowerCase()}${constructIdOf(route.path)}`;
+      const resourceId = resourceFor(route.path);
+      const method = new ApiGatewayMethod(this, `method-${routeId}`, {
+        restApiId: this.api.id,
+        resourceId,
+        httpMethod: route.method,
+        authorization: route.auth === "bearer" ? "CUSTOM" : "NONE",
+        authorizerId: route.auth === "bearer" ? this.authorizer!.id : undefined,
+        requestParameters: route.auth === "bearer" ? { "method.request.header.Authorization": true } : undefined,
+      });
+      methods[key] = method;
+      integrations.push(
+        new ApiGatewayIntegration(this, `integration-${routeId}`, {
+          restApiId: this.api.id,
+          resourceId,
+          httpMethod: method.httpMethod,
+          type: "AWS_PROXY",
+          integrationHttpMethod: "POST",
+          uri: route.target.invokeArn,
+        }),
+      );
+      new LambdaPermission(this, `permission-${routeId}`, {
+        statementId: `AllowApiGateway-${route.method}${route.path.replace(/[^A-Za-z0-9]+/g, "-")}`.replace(/-+$/, ""),
+        action: "lambda:InvokeFunction",
+        functionName: route.target.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `${this.api.executionArn}/${props.stageName}/${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`,
+      });
+    }
+    this.methods = methods;
+
+    const gatewayResponses = (["DEFAULT_4XX", "DEFAULT_5XX"] as const).map(
+      (responseType) =>
+        new ApiGatewayGatewayResponse(this, `response-${responseType.toLowerCase()}`, {
+          restApiId: this.api.id,
+          responseType,
+          responseTemplates: { "application/json": GATEWAY_ERROR_TEMPLATE },
+          responseParameters: SECURITY_HEADERS,
+        }),
+    );
+
+    // A deployment is a snapshot: any change to a route, integration, authorizer or gateway response must
+    // produce a new one. The digest covers what is known at synth; the Terraform hash covers the references.
+    const routeDigest = createHash("sha256")
+      .update(JSON.stringify({ routes: props.routes.map((r) => [r.method, r.path, r.auth]), GATEWAY_ERROR_TEMPLATE, SECURITY_HEADERS }))
+      .digest("hex");
+    this.deployment = new ApiGatewayDeployment(this, "deployment", {
+      restApiId: this.api.id,
+      description: `routes ${routeDigest.slice(0, 12)}`,
+      triggers: {
+        routes: routeDigest,
+        references: Fn.sha1(
+          Fn.jsonencode([
+            ...Object.values(methods).map((m) => [m.id, m.authorization, m.authorizerId]),
+            ...integrations.map((i) => [i.id, i.uri]),
+            ...gatewayResponses.map((r) => r.id),
+            this.authorizer ? [this.authorizer.id, this.authorizer.authorizerUri, this.authorizer.authorizerResultTtlInSeconds] : [],
+          ]),
+        ),
+      },
+      lifecycle: { createBeforeDestroy: true },
+      dependsOn: [...Object.values(methods), ...integrations, ...gatewayResponses],
+    });
+
+    this.accessLogGroup = new CloudwatchLogGroup(this, "access-logs", {
+      name: `/aws/apigateway/${props.name}/${props.stageName}/access`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    // API Gateway writes execution logs to this fixed name and would create it without retention or key.
+    this.executionLogGroup = new CloudwatchLogGroup(this, "execution-logs", {
+      name: `API-Gateway-Execution-Logs_${this.api.id}/${props.stageName}`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+
+    this.stage = new ApiGatewayStage(this, "stage", {
+      restApiId: this.api.id,
+      deploymentId: this.deployment.id,
+      stageName: props.stageName,
+      xrayTracingEnabled: true,
+      accessLogSettings: {
+        destinationArn: this.accessLogGroup.arn,
+        format: JSON.stringify(ACCESS_LOG_FORMAT),
+      },
+      dependsOn: [this.executionLogGroup, ...(props.stageDependsOn ?? [])],
+    });
+
+    const settings = (throttle: Throttle) => ({
+      metricsEnabled: true,
+      loggingLevel: props.executionLogLevel,
+      dataTraceEnabled: false,
+      throttlingRateLimit: throttle.rateLimit,
+      throttlingBurstLimit: throttle.burstLimit,
+    });
+    new ApiGatewayMethodSettings(this, "settings-all", {
+      restApiId: this.api.id,
+      stageName: this.stage.stageName,
+      methodPath: "*/*",
+      settings: settings(props.throttling),
+    });
+    for (const [routeKey, throttle] of Object.entries(props.routeThrottling ?? {})) {
+      const [method, path] = routeKey.split(" ");
+      new ApiGatewayMethodSettings(this, `settings-${method.toLowerCase()}${constructIdOf(path)}`, {
+        restApiId: this.api.id,
+        stageName: this.stage.stageName,
+        methodPath: `${path.slice(1)}/${method}`,
+        settings: settings(throttle),
+      });
+    }
+  }
+
+  /** The URL clients call: the stage's invoke URL. */
+  public get invokeUrl(): string {
+    return this.stage.invokeUrl;
+  }
+}
+
+/** "/users/{id}" -> "-users-id": stable construct ids derived from the path (renaming one replaces it). */
+function constructIdOf(path: string): string {
+  return path === "/" ? "-root" : path.replace(/[{}]/g, "").replace(/\//g, "-");
+}
+
+function validateRoutes(props: LambdaRestApiProps): void {
+  const keys = new Set<string>();
+  for (const route of props.routes) {
+    const key = `${route.method} ${route.path}`;
+    if (!/^\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\})(\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\}))*$/.test(route.path)) {
+      throw new Error(`routes: path of "${key}" must look like /users/{id}, received "${route.path}"`);
+    }
+    if (keys.has(key)) throw new Error(`routes: "${key}" is defined twice`);
+    keys.add(key);
+    if (route.auth === "bearer" && !props.authorizer) {
+      throw new Error(`routes: "${key}" needs the bearer authorizer, but no authorizer was given`);
+    }
+  }
+  for (const key of Object.keys(props.routeThrottling ?? {})) {
+    if (!keys.has(key)) {
+      throw new Error(`routeThrottling: "${key}" is not a route of this API (routes: ${[...keys].join(", ")})`);
+    }
+  }
+  if (props.stageName.length === 0) throw new Error(`stageName must not be empty, received ""`);
+}

@@ -1,0 +1,173 @@
+import { Construct } from "constructs";
+import { AssetType, TerraformAsset } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import {
+  DataAwsIamPolicyDocument,
+  DataAwsIamPolicyDocumentStatement,
+} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import type { LambdaArtifact } from "../lambda-packages/artifacts";
+
+/** One DynamoDB permission of a function: exactly these actions on exactly these table or index ARNs. */
+export interface DynamoDbGrant {
+  /** Statement id, e.g. "ReadUsers". */
+  readonly sid: string;
+  readonly actions: readonly `dynamodb:${string}`[];
+  readonly resources: readonly string[];
+  /** Restricts the grant to items whose partition key is one of these (`dynamodb:LeadingKeys`). */
+  readonly leadingKeys?: readonly string[];
+}
+
+/** Runtime settings of one function, resolved from config. */
+export interface FunctionSettings {
+  readonly runtime: string;
+  readonly architecture: "arm64" | "x86_64";
+  readonly memorySize: number;
+  readonly timeoutSeconds: number;
+  readonly reservedConcurrency: number | null;
+  readonly logRetentionDays: number;
+  readonly applicationLogLevel: string;
+  readonly systemLogLevel: string;
+}
+
+export interface NodeFunctionProps {
+  /** Full function name, prefix included. */
+  readonly functionName: string;
+  readonly description: string;
+  /** The static ZIP built by `npm run package`. */
+  readonly artifact: LambdaArtifact;
+  /** Bucket the package is uploaded to (versioned, so each upload has a version id). */
+  readonly packageBucket: string;
+  readonly settings: FunctionSettings;
+  /** Customer-managed key of the app: encrypts the log group; DynamoDB uses it on the function's behalf. */
+  readonly kmsKeyArn: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** DynamoDB permissions; @default none */
+  readonly dynamoDbGrants?: readonly DynamoDbGrant[];
+}
+
+const MEMORY_RANGE = [128, 10240] as const;
+
+/**
+ * A Node.js Lambda function with everything it owns: a role only Lambda of this account can assume, an inline
+ * policy with exactly the DynamoDB actions and ARNs it uses (plus KMS through DynamoDB, its own log streams
+ * and X-Ray), its log group (created first, with retention and encryption, so the role needs no
+ * `logs:CreateLogGroup`), its package in S3 under a content-addressed key, and the function itself with
+ * `lambda-handler.handler`, active tracing and JSON logs.
+ */
+export class NodeFunction extends Construct {
+  public readonly role: IamRole;
+  public readonly policy: IamRolePolicy;
+  public readonly policyDocument: DataAwsIamPolicyDocument;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly packageObject: S3Object;
+  public readonly function: LambdaFunction;
+
+  constructor(scope: Construct, id: string, props: NodeFunctionProps) {
+    super(scope, id);
+    const { settings } = props;
+    if (settings.memorySize < MEMORY_RANGE[0] || settings.memorySize > MEMORY_RANGE[1]) {
+      throw new Error(`memorySize must be 128..10240 MB, received ${settings.memorySize}`);
+    }
+    if (props.functionName.length > 64) {
+      throw new Error(`functionName must be at most 64 characters, received "${props.functionName}"`);
+    }
+
+    const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {
+      statement: [
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+        },
+      ],
+    });
+    this.role = new IamRole(this, "role", {
+      name: `${props.functionName}-role`,
+      description: `Execution role of ${props.functionName}`,
+      assumeRolePolicy: assumeRole.json,
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: settings.logRetentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+
+    const grants = props.dynamoDbGrants ?? [];
+    const statements: DataAwsIamPolicyDocumentStatement[] = grants.map((grant) => ({
+      sid: grant.sid,
+      actions: [...grant.actions],
+      resources: [...grant.resources],
+      condition: grant.leadingKeys
+        ? [{ test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: [...grant.leadingKeys] }]
+        : undefined,
+    }));
+    if (grants.length > 0) {
+      statements.push({
+        sid: "UseAppKeyThroughDynamoDb",
+        actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        resources: [props.kmsKeyArn],
+        condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`dynamodb.${props.region}.amazonaws.com`] }],
+      });
+    }
+    statements.push(
+      {
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`${this.logGroup.arn}:*`],
+      },
+      {
+        // X-Ray has no resource-level permissions: these two actions only accept "*".
+        sid: "SendTraces",
+        actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        resources: ["*"],
+      },
+    );
+    this.policyDocument = new DataAwsIamPolicyDocument(this, "access", { statement: statements });
+    this.policy = new IamRolePolicy(this, "policy", {
+      name: `${props.functionName}-access`,
+      role: this.role.id,
+      policy: this.policyDocument.json,
+    });
+
+    const asset = new TerraformAsset(this, "package", { path: props.artifact.zipPath, type: AssetType.FILE });
+    this.packageObject = new S3Object(this, "package-object", {
+      bucket: props.packageBucket,
+      key: props.artifact.s3Key,
+      source: asset.path,
+      sourceHash: props.artifact.sha256Hex,
+      contentType: "application/zip",
+    });
+
+    this.function = new LambdaFunction(this, "function", {
+      functionName: props.functionName,
+      description: props.description,
+      role: this.role.arn,
+      handler: "lambda-handler.handler",
+      runtime: settings.runtime,
+      architectures: [settings.architecture],
+      memorySize: settings.memorySize,
+      timeout: settings.timeoutSeconds,
+      reservedConcurrentExecutions: settings.reservedConcurrency ?? undefined,
+      s3Bucket: this.packageObject.bucket,
+      s3Key: this.packageObject.key,
+      s3ObjectVersion: this.packageObject.versionId,
+      sourceCodeHash: props.artifact.sha256Base64,
+      environment: { variables: { ...props.environment } },
+      tracingConfig: { mode: "Active" },
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: this.logGroup.name,
+        applicationLogLevel: settings.applicationLogLevel,
+        systemLogLevel: settings.systemLogLevel,
+      },
+      dependsOn: [this.logGroup, this.policy],
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import * as path from "node:path";
+import { Construct } from "constructs";
+import {
+  DataTerraformRemoteStateLocal,
+  DataTerraformRemoteStateS3,
+  LocalBackend,
+  S3Backend,
+  TerraformRemoteState,
+  TerraformStack,
+} from "cdktf";
+import type { BackendConfig } from "../config/schema";
+
+/**
+ * cdktf's backends build the `terraform_remote_state` of a cross-stack reference from the *consuming* stack's
+ * own backend settings: an explicit local `path` or an S3 `key` then points the consumer at its own state.
+ * These subclasses point it at the producing stack's state instead.
+ */
+class StackLocalBackend extends LocalBackend {
+  constructor(
+    scope: Construct,
+    private readonly stateDir: string,
+  ) {
+    super(scope, { path: localStatePath(stateDir, TerraformStack.of(scope).node.id) });
+  }
+
+  public getRemoteStateDataSource(scope: Construct, name: string, fromStack: string): TerraformRemoteState {
+    return new DataTerraformRemoteStateLocal(scope, name, { path: localStatePath(this.stateDir, fromStack) });
+  }
+}
+
+class StackS3Backend extends S3Backend {
+  constructor(
+    scope: Construct,
+    private readonly settings: S3StateSettings,
+  ) {
+    super(scope, s3StateConfig(settings, TerraformStack.of(scope).node.id));
+    // cdktf 0.21's S3BackendConfig has no `use_lockfile`: S3-native state locking (Terraform >= 1.10) is set here.
+    TerraformStack.of(scope).addOverride("terraform.backend.s3.use_lockfile", true);
+  }
+
+  public getRemoteStateDataSource(scope: Construct, name: string, fromStack: string): TerraformRemoteState {
+    return new DataTerraformRemoteStateS3(scope, name, s3StateConfig(this.settings, fromStack));
+  }
+}
+
+interface S3StateSettings {
+  readonly bucket: string;
+  readonly keyPrefix: string;
+  readonly region: string;
+  readonly environment: string;
+}
+
+function localStatePath(stateDir: string, stackId: string): string {
+  return path.join(stateDir, `terraform.${stackId}.tfstate`);
+}
+
+function s3StateConfig(settings: S3StateSettings, stackId: string) {
+  return {
+    bucket: settings.bucket,
+    key: `${settings.keyPrefix.replace(/\/+$/, "")}/${settings.environment}/${stackId}.tfstate`,
+    region: settings.region,
+    encrypt: true,
+  };
+}
+
+/**
+ * Gives `stack` its own state: a local file `terraform.<stack>.tfstate` in `stateDir`, or one S3 object per stack
+ * and environment with encryption and S3-native locking.
+ */
+export function addStateBackend(stack: TerraformStack, backend: BackendConfig, environment: string, stateDir: string): void {
+  if (backend.type === "s3") {
+    new StackS3Backend(stack, { ...backend, environment });
+  } else {
+    new StackLocalBackend(stack, stateDir);
+  }
+}

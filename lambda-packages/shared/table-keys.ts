@@ -1,0 +1,31 @@
+/**
+ * Key design of the two DynamoDB tables, shared by the data stack (which creates them) and the handlers
+ * (which read and write them), so an attribute name is written once.
+ *
+ * users table: one partition key `pk`, holding two item types
+ *   - `user#<id>`     the user profile
+ *   - `email#<email>` the email claim (normalized: trimmed, lower-cased) holding `userId`; a conditional put
+ *                     on it keeps emails unique, and a strongly consistent GetItem finds a user by email
+ *                     (a GSI could only be read eventually consistently).
+ * sessions table: partition key `tokenHash` (SHA-256 of the bearer token, never the token itself), TTL on
+ *   `expiresAt` (epoch seconds), and the `byUserId` index to find a user's sessions.
+ */
+export const USERS_TABLE = {
+  partitionKey: "pk",
+  userKeyPrefix: "user#",
+  emailKeyPrefix: "email#",
+} as const;
+
+export const SESSIONS_TABLE = {
+  partitionKey: "tokenHash",
+  ttlAttribute: "expiresAt",
+  byUserIdIndex: "byUserId",
+  userIdAttribute: "userId",
+  createdAtAttribute: "createdAt",
+} as const;
+
+/** Keys the health function probes: reading them proves the table is reachable and decryptable. */
+export const HEALTH_PROBE_KEYS = {
+  users: "health#probe",
+  sessions: "health#probe",
+} as const;
