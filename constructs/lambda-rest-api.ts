@@ -244,7 +244,8 @@ export class LambdaRestApi extends Construct {
       throttlingRateLimit: throttle.rateLimit,
       throttlingBurstLimit: throttle.burstLimit,
     });
-    new ApiGatewayMethodSettings(this, "settings-all", {
+    // Settings of one stage are applied one at a time: API Gateway rejects concurrent updates of a stage.
+    let previous = new ApiGatewayMethodSettings(this, "settings-all", {
       restApiId: this.api.id,
       stageName: this.stage.stageName,
       methodPath: "*/*",
@@ -252,11 +253,12 @@ export class LambdaRestApi extends Construct {
     });
     for (const [routeKey, throttle] of Object.entries(props.routeThrottling ?? {})) {
       const [method, path] = routeKey.split(" ");
-      new ApiGatewayMethodSettings(this, `settings-${method.toLowerCase()}${constructIdOf(path)}`, {
+      previous = new ApiGatewayMethodSettings(this, `settings-${method.toLowerCase()}${constructIdOf(path)}`, {
         restApiId: this.api.id,
         stageName: this.stage.stageName,
         methodPath: `${path.slice(1)}/${method}`,
         settings: settings(throttle),
+        dependsOn: [previous],
       });
     }
   }

@@ -17,7 +17,7 @@ const REFERENCE_ATTRIBUTES: Record<string, readonly string[]> = {
 };
 
 /** Name forms AWS imposes; the app's prefix follows them. */
-const AWS_NAME_FORMS = [/^alias\//, /^\/aws\/lambda\//, /^\/aws\/apigateway\//, /^aws-waf-logs-/];
+const AWS_NAME_FORMS = [/^API-Gateway-Execution-Logs_/, /^alias\//, /^\/aws\/lambda\//, /^\/aws\/apigateway\//, /^aws-waf-logs-/];
 
 /**
  * Fails synth when a resource's own name does not start with the configured prefix, so every named resource

@@ -43,6 +43,7 @@ export class ComputeStack extends BaseStack {
       USERS_TABLE_NAME: users.name,
       SESSIONS_TABLE_NAME: sessions.name,
       SERVICE_VERSION: props.serviceVersion,
+      ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
     };
 
     const define = (name: FunctionName, description: string, dynamoDbGrants: DynamoDbGrant[], environment = {}) => {

@@ -36,6 +36,7 @@ export class DataStack extends BaseStack {
     this.usersTable = new SecureTable(this, "users", {
       tableName: this.prefixed("users"),
       partitionKey: { name: USERS_TABLE.partitionKey, type: "S" },
+      ttlAttribute: USERS_TABLE.ttlAttribute,
       kmsKeyArn,
       ...config.dynamodb,
     });

@@ -14,6 +14,8 @@ export const USERS_TABLE = {
   partitionKey: "pk",
   userKeyPrefix: "user#",
   emailKeyPrefix: "email#",
+  /** TTL is on from the first deploy; no item sets it today, so nothing expires until an item type needs it. */
+  ttlAttribute: "expiresAt",
 } as const;
 
 export const SESSIONS_TABLE = {
