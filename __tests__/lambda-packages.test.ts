@@ -1,0 +1,637 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { createHash } from "node:crypto";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unzipSync } from "fflate";
+import {
+  computeSourceHash,
+  DIST_DIR,
+  LAMBDA_PACKAGES_DIR,
+  loadLambdaArtifact,
+  REPO_ROOT,
+} from "../lambda-packages/artifacts";
+import { buildPackage, HANDLER_FILE, listFunctions, SOURCE_MAP_FILE } from "../lambda-packages/build";
+import {
+  ConflictError,
+  corsHeaders,
+  errorBody,
+  ForbiddenError,
+  HttpError,
+  json,
+  NotFoundError,
+  parseAllowedOrigins,
+  parseJsonBody,
+  PayloadTooLargeError,
+  route,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "../lambda-packages/shared/http";
+import { log, maskEmail, redact } from "../lambda-packages/shared/log";
+import { handlerEnv, loadHandler, startDynalite, TEST_AWS_ENV, type LocalDynamo } from "./support/dynalite";
+
+const MAX_ZIP_BYTES = 100 * 1024;
+/** Everything any function requires at module scope; add new functions' variables here. */
+const COLD_START_ENV: Record<string, string> = {
+  ...TEST_AWS_ENV,
+  AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
+  USERS_TABLE_NAME: "users-table",
+  SESSIONS_TABLE_NAME: "sessions-table",
+  SERVICE_VERSION: "test",
+};
+const context = { awsRequestId: "req-123" } as Context;
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+interface CentralEntry {
+  readonly name: string;
+  readonly os: number;
+  readonly method: number;
+  readonly dosDate: number;
+  readonly dosTime: number;
+  readonly externalAttrs: number;
+}
+
+/** The central directory of a ZIP without comment: what unzip tools read for names, modes and dates. */
+function centralDirectory(zip: Uint8Array): CentralEntry[] {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const eocd = zip.length - 22;
+  expect(view.getUint32(eocd, true)).toBe(0x06054b50);
+  const count = view.getUint16(eocd + 10, true);
+  let offset = view.getUint32(eocd + 16, true);
+  const entries: CentralEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    expect(view.getUint32(offset, true)).toBe(0x02014b50);
+    const nameLength = view.getUint16(offset + 28, true);
+    entries.push({
+      name: Buffer.from(zip.subarray(offset + 46, offset + 46 + nameLength)).toString("utf8"),
+      os: view.getUint8(offset + 5),
+      method: view.getUint16(offset + 10, true),
+      dosTime: view.getUint16(offset + 12, true),
+      dosDate: view.getUint16(offset + 14, true),
+      externalAttrs: view.getUint32(offset + 38, true),
+    });
+    offset += 46 + nameLength + view.getUint16(offset + 30, true) + view.getUint16(offset + 32, true);
+  }
+  return entries;
+}
+
+function extract(zip: Uint8Array): string {
+  const dir = tempDir("lambda-zip-");
+  for (const [name, bytes] of Object.entries(unzipSync(zip))) writeFileSync(join(dir, name), bytes);
+  return dir;
+}
+
+function copySources(name: string): string {
+  const sourceDir = tempDir("lambda-src-");
+  cpSync(join(LAMBDA_PACKAGES_DIR, name), join(sourceDir, name), { recursive: true });
+  cpSync(join(LAMBDA_PACKAGES_DIR, "shared"), join(sourceDir, "shared"), { recursive: true });
+  return sourceDir;
+}
+
+describe("lambda packages in dist", () => {
+  const functions = listFunctions();
+
+  it("finds the functions: folders with an index.ts, without shared/ and dist/", () => {
+    expect(functions).toContain("health");
+    expect(functions).not.toContain("shared");
+    expect(functions).not.toContain("dist");
+  });
+
+  describe.each(functions)("%s.zip", (name) => {
+    const artifact = loadLambdaArtifact(name);
+    const zip = readFileSync(artifact.zipPath);
+
+    it("holds exactly lambda-handler.js and its source map, at the root", () => {
+      expect(Object.keys(unzipSync(zip)).sort()).toEqual([HANDLER_FILE, SOURCE_MAP_FILE]);
+    });
+
+    it("stores every entry as a 0644 Unix file dated 1980-01-01 00:00:00, deflated, in name order", () => {
+      const entries = centralDirectory(zip);
+
+      expect(entries.map((e) => e.name)).toEqual([HANDLER_FILE, SOURCE_MAP_FILE]);
+      for (const entry of entries) {
+        expect(entry).toEqual({
+          name: entry.name,
+          os: 3,
+          method: 8,
+          dosDate: (0 << 9) | (1 << 5) | 1,
+          dosTime: 0,
+          externalAttrs: (0o100644 << 16) >>> 0,
+        });
+      }
+    });
+
+    it("has a lambda-handler.js exporting a handler function", () => {
+      const dir = extract(zip);
+
+      const module = loadHandler<{ handler?: unknown }>(join(dir, HANDLER_FILE), COLD_START_ENV);
+
+      expect(typeof module.handler).toBe("function");
+    });
+
+    it("links its source map and leaks no absolute path into the bundle or the map", () => {
+      const files = unzipSync(zip);
+      const code = Buffer.from(files[HANDLER_FILE]).toString("utf8");
+      const map = JSON.parse(Buffer.from(files[SOURCE_MAP_FILE]).toString("utf8")) as { sources: string[] };
+
+      expect(code.trimEnd().endsWith(`//# sourceMappingURL=${SOURCE_MAP_FILE}`)).toBe(true);
+      expect(map.sources).toContain(`lambda-packages/${name}/index.ts`);
+      for (const source of map.sources) expect(source).not.toMatch(/^(\/|\.\.\/|[A-Za-z]:)/);
+      for (const text of [code, JSON.stringify(map)]) {
+        expect(text).not.toContain(REPO_ROOT);
+        expect(text).not.toContain(tmpdir());
+      }
+    });
+
+    it("is under 100 KB", () => {
+      expect(artifact.sizeBytes).toBe(zip.length);
+      expect(artifact.sizeBytes).toBeLessThan(MAX_ZIP_BYTES);
+    });
+
+    it("has a content-addressed s3Key and the hashes of its bytes", () => {
+      const digest = createHash("sha256").update(zip).digest();
+
+      expect(artifact.sha256Hex).toBe(digest.toString("hex"));
+      expect(artifact.sha256Base64).toBe(digest.toString("base64"));
+      expect(artifact.s3Key).toBe(`${name}/${digest.toString("hex")}.zip`);
+    });
+  });
+});
+
+describe("buildPackage", () => {
+  it("builds byte-identical ZIPs on every run, identical to dist", async () => {
+    const first = await buildPackage("health", { outDir: tempDir("build-a-") });
+    const second = await buildPackage("health", { outDir: tempDir("build-b-") });
+
+    expect(readFileSync(first.zipPath).equals(readFileSync(second.zipPath))).toBe(true);
+    expect(first.sha256Hex).toBe(loadLambdaArtifact("health").sha256Hex);
+  });
+
+  it.each(["UTC", "Asia/Tokyo", "America/St_Johns"])("builds the same bytes with TZ=%s", (tz) => {
+    const outDir = tempDir("build-tz-");
+    const run = spawnSync(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin.js"), join("lambda-packages", "build.ts"), "--out-dir", outDir],
+      { cwd: REPO_ROOT, env: { ...process.env, TZ: tz }, encoding: "utf8" },
+    );
+
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(outDir, "health.zip")).equals(readFileSync(join(DIST_DIR, "health.zip")))).toBe(true);
+  });
+
+  it("leaves unchanged files untouched on a rebuild", async () => {
+    const outDir = tempDir("build-same-");
+    const first = await buildPackage("health", { outDir });
+    const mtime = statSync(first.zipPath).mtimeMs;
+
+    const second = await buildPackage("health", { outDir });
+
+    expect(first.written).toBe(true);
+    expect(second.written).toBe(false);
+    expect(statSync(second.zipPath).mtimeMs).toBe(mtime);
+  });
+
+  it("writes a manifest with the function, its source hash and the ZIP hash", async () => {
+    const outDir = tempDir("build-manifest-");
+
+    const built = await buildPackage("health", { outDir });
+
+    expect(JSON.parse(readFileSync(join(outDir, "health.manifest.json"), "utf8"))).toEqual({
+      function: "health",
+      sourceHash: computeSourceHash("health"),
+      zipSha256: built.sha256Hex,
+    });
+  });
+
+  it("refuses a function without sources", async () => {
+    await expect(buildPackage("no-such-function", { outDir: tempDir("build-none-") })).rejects.toThrow(
+      'Lambda function "no-such-function" has no source: lambda-packages/no-such-function/index.ts does not exist.',
+    );
+  });
+});
+
+describe("loadLambdaArtifact", () => {
+  it("says the ZIP is missing and what to run", () => {
+    expect(() => loadLambdaArtifact("no-such-function")).toThrow(
+      "Lambda package lambda-packages/dist/no-such-function.zip is missing. Run `npm run package` to build it.",
+    );
+  });
+
+  it("says the manifest is missing and what to run", async () => {
+    const outDir = tempDir("load-nomanifest-");
+    const built = await buildPackage("health", { outDir });
+    rmSync(built.manifestPath);
+
+    expect(() => loadLambdaArtifact("health", { distDir: outDir })).toThrow(
+      `Lambda package manifest ${built.manifestPath} is missing. Run \`npm run package\` to build it.`,
+    );
+  });
+
+  it("describes a fresh package built from a copy of the sources", async () => {
+    const sourceDir = copySources("health");
+    const outDir = tempDir("load-fresh-");
+    const built = await buildPackage("health", { outDir, sourceDir });
+
+    expect(loadLambdaArtifact("health", { distDir: outDir, sourceDir })).toEqual({
+      name: "health",
+      zipPath: join(outDir, "health.zip"),
+      sha256Hex: built.sha256Hex,
+      sha256Base64: built.sha256Base64,
+      s3Key: `health/${built.sha256Hex}.zip`,
+      sizeBytes: built.sizeBytes,
+    });
+  });
+
+  it.each([
+    ["the function's own source changes", "health/index.ts"],
+    ["a shared module changes", "shared/http.ts"],
+    ["a file is added to shared/", "shared/new-helper.ts"],
+  ])("says the ZIP is stale when %s", async (_case, file) => {
+    const sourceDir = copySources("health");
+    const outDir = tempDir("load-stale-");
+    await buildPackage("health", { outDir, sourceDir });
+
+    appendFileSync(join(sourceDir, file), "\n// edited\n");
+
+    expect(() => loadLambdaArtifact("health", { distDir: outDir, sourceDir })).toThrow(
+      `Lambda package ${join(outDir, "health.zip")} is stale: its sources changed since it was built. Run \`npm run package\`.`,
+    );
+  });
+
+  it("says the ZIP does not match its manifest when its bytes changed after the build", async () => {
+    const outDir = tempDir("load-tampered-");
+    const built = await buildPackage("health", { outDir });
+    appendFileSync(built.zipPath, "x");
+
+    expect(() => loadLambdaArtifact("health", { distDir: outDir })).toThrow(
+      `Lambda package ${built.zipPath} does not match its manifest`,
+    );
+  });
+
+  it("hashes a copy of the sources like the original, wherever it lives", () => {
+    expect(computeSourceHash("health", { sourceDir: copySources("health") })).toBe(computeSourceHash("health"));
+  });
+});
+
+describe("shared/http", () => {
+  type Event = Pick<APIGatewayProxyEvent, "headers" | "body" | "isBase64Encoded">;
+  const jsonEvent = (body: string | null, headers: Record<string, string> = { "Content-Type": "application/json" }) =>
+    ({ headers, body, isBase64Encoded: false }) as Event;
+  const parseRoute = route(async (event) => json(200, parseJsonBody(event, 16 * 1024)), { allowedOrigins: [] });
+  const call = (handler: typeof parseRoute, event: Partial<APIGatewayProxyEvent>): Promise<APIGatewayProxyResult> =>
+    handler(event as APIGatewayProxyEvent, context);
+
+  describe("parseJsonBody", () => {
+    it.each([
+      ["a missing body", 400, "validation_error", "Request body is missing: send a JSON object", jsonEvent(null)],
+      ["an empty body", 400, "validation_error", "Request body is missing: send a JSON object", jsonEvent("")],
+      ["malformed JSON", 400, "validation_error", "Request body is not valid JSON", jsonEvent('{"email": ')],
+      ["an array", 400, "validation_error", "Request body must be a JSON object, received an array", jsonEvent("[1, 2]")],
+      ["null", 400, "validation_error", "Request body must be a JSON object, received null", jsonEvent("null")],
+      ["a string", 400, "validation_error", "Request body must be a JSON object, received a string", jsonEvent('"hi"')],
+      [
+        "a wrong content type",
+        415,
+        "unsupported_media_type",
+        "Content-Type must be application/json, received text/plain",
+        jsonEvent("{}", { "Content-Type": "text/plain" }),
+      ],
+      [
+        "a missing content type",
+        415,
+        "unsupported_media_type",
+        "Content-Type header is missing: send application/json",
+        jsonEvent("{}", {}),
+      ],
+      [
+        "a charset other than utf-8",
+        415,
+        "unsupported_media_type",
+        "Content-Type charset must be utf-8, received iso-8859-1",
+        jsonEvent("{}", { "Content-Type": "application/json; charset=iso-8859-1" }),
+      ],
+      [
+        "a body over the limit",
+        413,
+        "payload_too_large",
+        "Request body is 20008 bytes; the limit is 16384 bytes",
+        jsonEvent(JSON.stringify({ a: "x".repeat(20000) })),
+      ],
+      [
+        "a base64 body over the limit once decoded",
+        413,
+        "payload_too_large",
+        "Request body is 18008 bytes; the limit is 16384 bytes",
+        { ...jsonEvent(Buffer.from(JSON.stringify({ a: "é".repeat(9000) })).toString("base64")), isBase64Encoded: true },
+      ],
+      [
+        "a base64 body that is not UTF-8",
+        400,
+        "validation_error",
+        "Request body is not valid UTF-8",
+        { ...jsonEvent(Buffer.from([0x7b, 0xff, 0x7d]).toString("base64")), isBase64Encoded: true },
+      ],
+    ])("answers %s with %i and says what was wrong", async (_case, status, code, message, event) => {
+      const response = await call(parseRoute, event);
+
+      expect(response.statusCode).toBe(status);
+      expect(JSON.parse(response.body)).toEqual({ error: { code, message } });
+    });
+
+    it.each([
+      ["a JSON object", jsonEvent('{"email":"a@example.com"}')],
+      ["a base64-encoded body", { ...jsonEvent(Buffer.from('{"email":"a@example.com"}').toString("base64")), isBase64Encoded: true }],
+      ["a charset parameter and a lower-case header name", jsonEvent('{"email":"a@example.com"}', { "content-type": "application/json; charset=UTF-8" })],
+    ])("returns the object for %s", (_case, event) => {
+      expect(parseJsonBody(event, 1024)).toEqual({ email: "a@example.com" });
+    });
+
+    it("throws the typed errors the route maps", () => {
+      expect(() => parseJsonBody(jsonEvent("[]"))).toThrow(ValidationError);
+      expect(() => parseJsonBody(jsonEvent("{}", { "Content-Type": "text/html" }))).toThrow(UnsupportedMediaTypeError);
+      expect(() => parseJsonBody(jsonEvent('{"a":"xxxx"}'), 4)).toThrow(PayloadTooLargeError);
+    });
+  });
+
+  describe("route", () => {
+    it.each([
+      [new ValidationError("email is required", [{ path: "email", message: "Required" }]), 400, "validation_error"],
+      [new UnauthorizedError(), 401, "unauthorized"],
+      [new ForbiddenError(), 403, "forbidden"],
+      [new NotFoundError(), 404, "not_found"],
+      [new ConflictError("email already registered"), 409, "conflict"],
+      [new PayloadTooLargeError("too big"), 413, "payload_too_large"],
+      [new UnsupportedMediaTypeError("not json"), 415, "unsupported_media_type"],
+    ])("maps %p to %i with the error body", async (error, status, code) => {
+      const response = await call(route(async () => { throw error; }), { headers: {} });
+
+      expect(response.statusCode).toBe(status);
+      expect(JSON.parse(response.body)).toEqual(errorBody(code, error.message, error.details));
+      expect(response.headers).toMatchObject({ "Content-Type": "application/json", "Cache-Control": "no-store" });
+    });
+
+    it("asks for a bearer token on 401", async () => {
+      const response = await call(route(async () => { throw new UnauthorizedError(); }), { headers: {} });
+
+      expect(response.headers).toMatchObject({ "WWW-Authenticate": "Bearer" });
+    });
+
+    it("answers anything else with 500 internal_error and the request id, logging the error but not returning it", async () => {
+      const consoleError = jest.spyOn(console, "error").mockImplementation(() => undefined);
+      const failing = route(async () => {
+        throw new TypeError("cannot read properties of undefined (alice@example.com)");
+      });
+
+      const response = await call(failing, { headers: {}, httpMethod: "POST", resource: "/users" });
+
+      expect(response.statusCode).toBe(500);
+      expect(JSON.parse(response.body)).toEqual({
+        error: { code: "internal_error", message: "Internal server error", details: { requestId: "req-123" } },
+      });
+      expect(response.body).not.toContain("TypeError");
+      expect(response.body).not.toMatch(/\bat .+\(/);
+      expect(consoleError).toHaveBeenCalledTimes(1);
+      const [logged] = consoleError.mock.calls[0];
+      expect(logged).toMatchObject({
+        msg: "unhandled error",
+        requestId: "req-123",
+        method: "POST",
+        error: { name: "TypeError", message: "cannot read properties of undefined (a***@example.com)" },
+      });
+      expect((logged as { error: { stack: string } }).error.stack).toContain("TypeError");
+    });
+
+    it("keeps the handler's own response and headers", async () => {
+      const ok = route(async () => json(201, { id: "u1" }, { Location: "/users/u1" }));
+
+      const response = await call(ok, { headers: {} });
+
+      expect(response).toEqual({
+        statusCode: 201,
+        headers: {
+          "Content-Type": "application/json",
+          "Cache-Control": "no-store",
+          "X-Content-Type-Options": "nosniff",
+          Location: "/users/u1",
+        },
+        body: '{"id":"u1"}',
+      });
+    });
+  });
+
+  describe("CORS", () => {
+    const allowed = ["https://app.example.com", "http://localhost:5173"];
+    const ok = route(async () => json(200, {}), { allowedOrigins: allowed });
+
+    it.each(allowed)("allows the listed origin %s, by name and with Vary: Origin", async (origin) => {
+      const response = await call(ok, { headers: { origin } });
+
+      expect(response.headers).toMatchObject({ "Access-Control-Allow-Origin": origin, Vary: "Origin" });
+    });
+
+    it.each([
+      ["an unlisted origin", { Origin: "https://evil.example.com" }],
+      ["a listed origin with another scheme", { Origin: "http://app.example.com" }],
+      ["no Origin header", {}],
+    ])("adds no CORS headers for %s", async (_case, headers) => {
+      const response = await call(ok, { headers });
+
+      expect(response.headers).not.toHaveProperty("Access-Control-Allow-Origin");
+      expect(response.headers).not.toHaveProperty("Vary");
+    });
+
+    it("adds CORS headers to error responses too", async () => {
+      const failing = route(async () => { throw new NotFoundError(); }, { allowedOrigins: allowed });
+
+      const response = await call(failing, { headers: { Origin: "https://app.example.com" } });
+
+      expect(response.statusCode).toBe(404);
+      expect(response.headers).toMatchObject({ "Access-Control-Allow-Origin": "https://app.example.com" });
+    });
+
+    it("adds no CORS headers when ALLOWED_ORIGINS is empty", () => {
+      expect(corsHeaders({ headers: { Origin: "https://app.example.com" } }, [])).toEqual({});
+    });
+
+    it("reads ALLOWED_ORIGINS at cold start", async () => {
+      const http = loadHandler<typeof import("../lambda-packages/shared/http")>(
+        join(LAMBDA_PACKAGES_DIR, "shared", "http.ts"),
+        { ALLOWED_ORIGINS: " https://app.example.com , https://admin.example.com" },
+      );
+
+      const response = await call(http.route(async () => http.json(200, {})), {
+        headers: { Origin: "https://admin.example.com" },
+      });
+
+      expect(response.headers).toMatchObject({ "Access-Control-Allow-Origin": "https://admin.example.com" });
+    });
+
+    it.each([
+      ["*", 'ALLOWED_ORIGINS entry "*" is not an origin: expected scheme://host[:port] without path or trailing slash ("*" is never allowed)'],
+      ["https://app.example.com/", 'ALLOWED_ORIGINS entry "https://app.example.com/" is not an origin: expected scheme://host[:port] without path or trailing slash'],
+      ["app.example.com", 'ALLOWED_ORIGINS entry "app.example.com" is not an origin: expected scheme://host[:port] without path or trailing slash'],
+    ])("refuses the ALLOWED_ORIGINS entry %s", (raw, message) => {
+      expect(() => parseAllowedOrigins(raw)).toThrow(message);
+    });
+
+    it("reads an empty ALLOWED_ORIGINS as no origin", () => {
+      expect(parseAllowedOrigins("")).toEqual([]);
+      expect(parseAllowedOrigins(undefined)).toEqual([]);
+    });
+  });
+
+  it("is the base of every domain error", () => {
+    expect(new ConflictError("taken")).toBeInstanceOf(HttpError);
+    expect(new ConflictError("taken").name).toBe("ConflictError");
+  });
+});
+
+describe("shared/log", () => {
+  it.each([
+    ["alice@example.com", "a***@example.com"],
+    ["Bob.Smith+tag@mail.example.org", "B***@mail.example.org"],
+    ["not-an-email", "***"],
+    ["@example.com", "***"],
+  ])("masks %s as %s", (email, masked) => {
+    expect(maskEmail(email)).toBe(masked);
+  });
+
+  it("redacts passwords, tokens and hashes, masks e-mail addresses and keeps the rest", () => {
+    expect(
+      redact({
+        userId: "u1",
+        email: "alice@example.com",
+        password: "hunter2",
+        passwordHash: "$argon2id$...",
+        tokenHash: "abc",
+        headers: { Authorization: "Bearer t0ken", "Content-Type": "application/json" },
+        note: "contact carol@example.net",
+        attempts: 3,
+      }),
+    ).toEqual({
+      userId: "u1",
+      email: "a***@example.com",
+      password: "[redacted]",
+      passwordHash: "[redacted]",
+      tokenHash: "[redacted]",
+      headers: { Authorization: "[redacted]", "Content-Type": "application/json" },
+      note: "contact c***@example.net",
+      attempts: 3,
+    });
+  });
+
+  it("writes one object per call, so Lambda's JSON log format keeps it structured", () => {
+    const info = jest.spyOn(console, "info").mockImplementation(() => undefined);
+
+    log.info("user created", { userId: "u1", email: "alice@example.com" });
+
+    expect(info).toHaveBeenCalledWith({ msg: "user created", userId: "u1", email: "a***@example.com" });
+  });
+});
+
+describe("shared/dynamodb against dynalite", () => {
+  type DynamoModule = typeof import("../lambda-packages/shared/dynamodb");
+  let local: LocalDynamo;
+  let dynamodb: DynamoModule;
+  let db: Awaited<DynamoModule["dynamoDb"]>;
+
+  beforeAll(async () => {
+    local = await startDynalite();
+    dynamodb = loadHandler<DynamoModule>(join(LAMBDA_PACKAGES_DIR, "shared", "dynamodb.ts"), handlerEnv(local));
+    db = await dynamodb.dynamoDb;
+  });
+  afterAll(async () => {
+    await local.close();
+  });
+
+  it("marshals plain values on write and unmarshals them on read", async () => {
+    await db.PutItem({ TableName: local.usersTable, Item: { pk: "user#1", name: "Alice", logins: 3, admin: false } });
+
+    const raw = await local.request<{ Item: unknown }>("GetItem", {
+      TableName: local.usersTable,
+      Key: { pk: { S: "user#1" } },
+    });
+    const { Item } = await db.GetItem({ TableName: local.usersTable, Key: { pk: "user#1" }, ConsistentRead: true });
+
+    expect(raw.Item).toEqual({ pk: { S: "user#1" }, name: { S: "Alice" }, logins: { N: "3" }, admin: { BOOL: false } });
+    expect(Item).toEqual({ pk: "user#1", name: "Alice", logins: 3, admin: false });
+  });
+
+  it("recognizes a failed conditional put with isConditionalCheckFailed", async () => {
+    const claim = { TableName: local.usersTable, Item: { pk: "email#bob@example.com", userId: "u2" }, ConditionExpression: "attribute_not_exists(pk)" };
+    await db.PutItem(claim);
+
+    const error = await db.PutItem(claim).then(() => undefined, (e: unknown) => e);
+
+    expect(dynamodb.isConditionalCheckFailed(error)).toBe(true);
+    expect(error).toMatchObject({ name: "ConditionalCheckFailedException", statusCode: 400 });
+  });
+
+  it("recognizes a failed conditional update with isConditionalCheckFailed", async () => {
+    const error = await db
+      .UpdateItem({
+        TableName: local.usersTable,
+        Key: { pk: "user#missing" },
+        UpdateExpression: "SET #n = :n",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":n": "Nobody" },
+      })
+      .then(() => undefined, (e: unknown) => e);
+
+    expect(dynamodb.isConditionalCheckFailed(error)).toBe(true);
+  });
+
+  it("does not mistake other errors for a failed condition, and names them", async () => {
+    const error = await db.GetItem({ TableName: "no-such-table", Key: { pk: "x" } }).then(() => undefined, (e: unknown) => e);
+
+    expect(dynamodb.isConditionalCheckFailed(error)).toBe(false);
+    expect(dynamodb.awsErrorCode(error)).toBe("ResourceNotFoundException");
+  });
+
+  it("queries the byUserId index, newest first", async () => {
+    for (const [tokenHash, createdAt] of [["h1", 100], ["h2", 300], ["h3", 200]] as const) {
+      await db.PutItem({ TableName: local.sessionsTable, Item: { tokenHash, userId: "u9", createdAt, expiresAt: 999 } });
+    }
+
+    const { Items } = await db.Query({
+      TableName: local.sessionsTable,
+      IndexName: "byUserId",
+      KeyConditionExpression: "userId = :u",
+      ExpressionAttributeValues: { ":u": "u9" },
+      ScanIndexForward: false,
+    });
+
+    expect(Items).toEqual([
+      { tokenHash: "h2", userId: "u9", createdAt: 300 },
+      { tokenHash: "h3", userId: "u9", createdAt: 200 },
+      { tokenHash: "h1", userId: "u9", createdAt: 100 },
+    ]);
+  });
+
+  it("deletes in batches", async () => {
+    const { UnprocessedItems } = await db.BatchWriteItem({
+      RequestItems: { [local.sessionsTable]: [{ DeleteRequest: { Key: { tokenHash: "h1" } } }, { DeleteRequest: { Key: { tokenHash: "h2" } } }] },
+    });
+    const { Item } = await db.GetItem({ TableName: local.sessionsTable, Key: { tokenHash: "h1" }, ConsistentRead: true });
+
+    expect(UnprocessedItems).toEqual({});
+    expect(Item).toBeUndefined();
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * Local DynamoDB for handler tests: dynalite in-process, in memory, on a random port, with the two tables of
+ * lambda-packages/shared/table-keys.ts. Nothing global is set: the caller gets the endpoint and passes it to
+ * the handler through handlerEnv() / loadHandler().
+ */
+import { transformSync } from "esbuild";
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SESSIONS_TABLE, USERS_TABLE } from "../../lambda-packages/shared/table-keys";
+
+// dynalite ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite: (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server = require("dynalite");
+
+export interface LocalDynamo {
+  /** http://127.0.0.1:<port>, the value for AWS_ENDPOINT_URL_DYNAMODB. */
+  readonly endpoint: string;
+  readonly usersTable: string;
+  readonly sessionsTable: string;
+  /** A raw DynamoDB API call (attribute-value JSON in and out), independent of the code under test. */
+  request<T = Record<string, unknown>>(operation: string, body: Record<string, unknown>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Region and fake credentials: what Lambda provides, minus anything real. */
+export const TEST_AWS_ENV: Readonly<Record<string, string>> = {
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
+  AWS_SECRET_ACCESS_KEY: "local-test-secret",
+};
+
+/** Starts dynalite and creates the users and sessions tables (names must have at least 3 characters). */
+export async function startDynalite(
+  options: { usersTable?: string; sessionsTable?: string } = {},
+): Promise<LocalDynamo> {
+  const usersTable = options.usersTable ?? "users-table";
+  const sessionsTable = options.sessionsTable ?? "sessions-table";
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const request = <T>(operation: string, body: Record<string, unknown>): Promise<T> =>
+    dynamoDbRequest<T>(endpoint, operation, body);
+
+  await request("CreateTable", {
+    TableName: usersTable,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [{ AttributeName: USERS_TABLE.partitionKey, AttributeType: "S" }],
+    KeySchema: [{ AttributeName: USERS_TABLE.partitionKey, KeyType: "HASH" }],
+  });
+  await request("CreateTable", {
+    TableName: sessionsTable,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [
+      { AttributeName: SESSIONS_TABLE.partitionKey, AttributeType: "S" },
+      { AttributeName: SESSIONS_TABLE.userIdAttribute, AttributeType: "S" },
+      { AttributeName: SESSIONS_TABLE.createdAtAttribute, AttributeType: "N" },
+    ],
+    KeySchema: [{ AttributeName: SESSIONS_TABLE.partitionKey, KeyType: "HASH" }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: SESSIONS_TABLE.byUserIdIndex,
+        KeySchema: [
+          { AttributeName: SESSIONS_TABLE.userIdAttribute, KeyType: "HASH" },
+          { AttributeName: SESSIONS_TABLE.createdAtAttribute, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "KEYS_ONLY" },
+      },
+    ],
+  });
+  await waitUntilActive(request, [usersTable, sessionsTable]);
+
+  return {
+    endpoint,
+    usersTable,
+    sessionsTable,
+    request,
+    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+  };
+}
+
+/**
+ * One DynamoDB JSON API call with plain fetch. dynalite checks that an Authorization header is present, not
+ * the signature. Throws with the error type and message of an error response.
+ */
+export async function dynamoDbRequest<T = Record<string, unknown>>(
+  endpoint: string,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<T> {
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-amz-json-1.0",
+      "X-Amz-Target": `DynamoDB_20120810.${operation}`,
+      "X-Amz-Date": "20240101T000000Z",
+      Authorization:
+        "AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+    },
+    body: JSON.stringify(body),
+  });
+  const payload = (await response.json()) as T & { __type?: string; message?: string };
+  if (!response.ok) {
+    throw new Error(`${operation} failed with ${response.status}: ${payload.__type ?? "?"} ${payload.message ?? ""}`.trim());
+  }
+  return payload;
+}
+
+async function waitUntilActive(
+  request: <T>(operation: string, body: Record<string, unknown>) => Promise<T>,
+  tables: readonly string[],
+): Promise<void> {
+  for (const TableName of tables) {
+    for (let attempt = 0; ; attempt++) {
+      const { Table } = await request<{
+        Table: { TableStatus: string; GlobalSecondaryIndexes?: Array<{ IndexStatus: string }> };
+      }>("DescribeTable", { TableName });
+      const indexesActive = (Table.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === "ACTIVE");
+      if (Table.TableStatus === "ACTIVE" && indexesActive) break;
+      if (attempt > 200) throw new Error(`Table ${TableName} did not become ACTIVE`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+/** Environment for a handler talking to this dynalite: region, fake credentials, endpoint, table names. */
+export function handlerEnv(local: LocalDynamo, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...TEST_AWS_ENV,
+    AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
+    USERS_TABLE_NAME: local.usersTable,
+    SESSIONS_TABLE_NAME: local.sessionsTable,
+    ...extra,
+  };
+}
+
+let dynamoDbPluginAsCjs: unknown;
+
+/**
+ * @aws-lite/dynamodb is an ES module (src/index.mjs) and jest's CommonJS runtime cannot require it on Node 20
+ * (jest supports require(esm) from Node 24.9). The tests get the same file converted to CommonJS by esbuild,
+ * which is also what the bundler does to it in the real ZIP.
+ */
+function loadDynamoDbPluginAsCjs(): unknown {
+  if (dynamoDbPluginAsCjs === undefined) {
+    const path = require.resolve("@aws-lite/dynamodb");
+    const { code } = transformSync(readFileSync(path, "utf8"), { format: "cjs", loader: "js", sourcefile: path });
+    const module = { exports: {} as unknown };
+    new Function("module", "exports", code)(module, module.exports);
+    dynamoDbPluginAsCjs = module.exports;
+  }
+  return dynamoDbPluginAsCjs;
+}
+
+/**
+ * Requires a handler module (a source file or an extracted lambda-handler.js) in a fresh module registry with
+ * `env` set while its module scope runs, then restores process.env. Handlers read their environment at module
+ * scope (house rule), so each call gets a cold start with exactly these settings.
+ */
+export function loadHandler<T>(modulePath: string, env: Record<string, string | undefined>): T {
+  const previous: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(env)) {
+    previous[name] = process.env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  try {
+    let loaded: T | undefined;
+    jest.isolateModules(() => {
+      jest.doMock("@aws-lite/dynamodb", () => loadDynamoDbPluginAsCjs());
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require(modulePath) as T;
+    });
+    return loaded as T;
+  } finally {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}

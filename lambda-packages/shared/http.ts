@@ -1,0 +1,252 @@
+/**
+ * API Gateway REST proxy (payload format 1.0) helpers: JSON responses with the security headers, the typed
+ * domain errors and the one place that maps them to responses (route), a strict JSON body parser, and CORS
+ * for the origins listed in ALLOWED_ORIGINS.
+ *
+ * Error body format, for every 4xx and 5xx: {"error": {"code": "...", "message": "...", "details"?: ...}}.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { log } from "./log";
+
+export type Headers = Record<string, string>;
+
+/** Sent with every response: JSON only, never cached, never MIME-sniffed. */
+export const BASE_HEADERS: Readonly<Headers> = {
+  "Content-Type": "application/json",
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+};
+
+/** Body size limit of parseJsonBody when the caller gives none. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+
+/** A JSON response with BASE_HEADERS; extraHeaders are added (and may override them). */
+export function json(statusCode: number, body: unknown, extraHeaders: Headers = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { ...BASE_HEADERS, ...extraHeaders }, body: JSON.stringify(body) };
+}
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/**
+ * Base of the errors a handler throws to answer with a 4xx: route() turns them into the error body.
+ * `message` and `details` go to the client, so they must not contain secrets.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Headers = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request is malformed or fails validation; details may list the problems per field. */
+export class ValidationError extends HttpError {
+  constructor(message: string, details?: unknown) {
+    super(400, "validation_error", message, details);
+  }
+}
+
+/** 401: missing or invalid credentials; carries `WWW-Authenticate: Bearer` as RFC 9110 requires. */
+export class UnauthorizedError extends HttpError {
+  constructor(message = "Authentication required") {
+    super(401, "unauthorized", message, undefined, { "WWW-Authenticate": "Bearer" });
+  }
+}
+
+/** 403: authenticated, but not allowed to do this. */
+export class ForbiddenError extends HttpError {
+  constructor(message = "Forbidden") {
+    super(403, "forbidden", message);
+  }
+}
+
+/** 404: the resource does not exist (or the caller may not know it exists). */
+export class NotFoundError extends HttpError {
+  constructor(message = "Not found") {
+    super(404, "not_found", message);
+  }
+}
+
+/** 409: the request conflicts with the current state (e.g. the e-mail address is taken). */
+export class ConflictError extends HttpError {
+  constructor(message: string, details?: unknown) {
+    super(409, "conflict", message, details);
+  }
+}
+
+/** 413: the body is larger than the endpoint accepts. */
+export class PayloadTooLargeError extends HttpError {
+  constructor(message: string) {
+    super(413, "payload_too_large", message);
+  }
+}
+
+/** 415: the body is not in a media type the endpoint accepts. */
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(message: string) {
+    super(415, "unsupported_media_type", message);
+  }
+}
+
+/** The response for a domain error. */
+export function errorResponse(error: HttpError): APIGatewayProxyResult {
+  return json(error.statusCode, errorBody(error.code, error.message, error.details), error.headers);
+}
+
+/** Origins allowed to call the API from a browser, from ALLOWED_ORIGINS (comma-separated; empty: none). */
+export function parseAllowedOrigins(raw: string | undefined): readonly string[] {
+  const origins = (raw ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const origin of origins) {
+    let normalized: string | undefined;
+    try {
+      normalized = new URL(origin).origin;
+    } catch {
+      normalized = undefined;
+    }
+    if (normalized !== origin) {
+      throw new Error(
+        `ALLOWED_ORIGINS entry "${origin}" is not an origin: expected scheme://host[:port] without path or trailing slash${origin === "*" ? " (\"*\" is never allowed)" : ""}`,
+      );
+    }
+  }
+  return origins;
+}
+
+/** Read once per cold start; a malformed entry fails the init. */
+const ALLOWED_ORIGINS = parseAllowedOrigins(process.env.ALLOWED_ORIGINS);
+
+/** Case-insensitive header lookup (API Gateway passes header names as the client sent them). */
+export function getHeader(event: Pick<APIGatewayProxyEvent, "headers">, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/**
+ * CORS headers for the request's Origin: `Access-Control-Allow-Origin: <origin>` and `Vary: Origin` when the
+ * origin is in the list, nothing otherwise. Never `*`.
+ */
+export function corsHeaders(
+  event: Pick<APIGatewayProxyEvent, "headers">,
+  allowedOrigins: readonly string[] = ALLOWED_ORIGINS,
+): Headers {
+  const origin = getHeader(event, "origin");
+  if (origin === undefined || !allowedOrigins.includes(origin)) return {};
+  return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
+}
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface RouteOptions {
+  /** @default the origins in ALLOWED_ORIGINS */
+  readonly allowedOrigins?: readonly string[];
+}
+
+/**
+ * Wraps a handler so that every outcome is a JSON response: a thrown HttpError becomes its 4xx body; anything
+ * else is logged (with the stack, in the logs only) and answered 500 `internal_error` with the Lambda request
+ * id, which is the `requestId` of the function's log lines. CORS headers are added to every response.
+ */
+export function route(handlerFn: ProxyHandler, options: RouteOptions = {}): ProxyHandler {
+  const allowedOrigins = options.allowedOrigins ?? ALLOWED_ORIGINS;
+  return async (event, context) => {
+    let response: APIGatewayProxyResult;
+    try {
+      response = await handlerFn(event, context);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        response = errorResponse(error);
+      } else {
+        const requestId = context?.awsRequestId ?? "unknown";
+        log.error("unhandled error", {
+          error,
+          requestId,
+          apiRequestId: event?.requestContext?.requestId,
+          resource: event?.resource,
+          method: event?.httpMethod,
+        });
+        response = json(500, errorBody("internal_error", "Internal server error", { requestId }));
+      }
+    }
+    const cors = corsHeaders(event, allowedOrigins);
+    return Object.keys(cors).length === 0 ? response : { ...response, headers: { ...response.headers, ...cors } };
+  };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The request body as a JSON object. Each way it can be wrong is a 4xx whose message says what was wrong:
+ * missing body (400), Content-Type not application/json or a charset other than utf-8 (415), larger than
+ * maxBytes once decoded (413), not UTF-8 or not JSON (400), JSON but not an object (400).
+ * Bodies API Gateway delivered base64-encoded (`isBase64Encoded`) are decoded first.
+ */
+export function parseJsonBody(
+  event: Pick<APIGatewayProxyEvent, "headers" | "body" | "isBase64Encoded">,
+  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
+): Record<string, unknown> {
+  if (event.body === null || event.body === undefined || event.body === "") {
+    throw new ValidationError("Request body is missing: send a JSON object");
+  }
+
+  const contentType = getHeader(event, "content-type");
+  if (contentType === undefined) {
+    throw new UnsupportedMediaTypeError("Content-Type header is missing: send application/json");
+  }
+  const [mediaType, ...params] = contentType.split(";").map((p) => p.trim().toLowerCase());
+  if (mediaType !== "application/json") {
+    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, received ${mediaType || "an empty value"}`);
+  }
+  for (const param of params) {
+    const [key, value] = param.split("=").map((p) => p.trim().replace(/^"|"$/g, ""));
+    if (key === "charset" && value !== "utf-8" && value !== "utf8") {
+      throw new UnsupportedMediaTypeError(`Content-Type charset must be utf-8, received ${value}`);
+    }
+  }
+
+  // Counted without decoding, so an oversized body is refused before any copy of it is made.
+  const size = Buffer.byteLength(event.body, event.isBase64Encoded ? "base64" : "utf8");
+  if (size > maxBytes) {
+    throw new PayloadTooLargeError(`Request body is ${size} bytes; the limit is ${maxBytes} bytes`);
+  }
+
+  let text: string;
+  if (event.isBase64Encoded) {
+    try {
+      text = utf8.decode(Buffer.from(event.body, "base64"));
+    } catch {
+      throw new ValidationError("Request body is not valid UTF-8");
+    }
+  } else {
+    text = event.body;
+  }
+
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ValidationError("Request body is not valid JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const received = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+    throw new ValidationError(`Request body must be a JSON object, received ${received}`);
+  }
+  return value as Record<string, unknown>;
+}
