@@ -1,0 +1,153 @@
+/**
+ * Synthesizes the whole app (all stacks on one `App`, as `main.ts` does) into throw-away folders, so tests can
+ * assert on the Terraform JSON with cross-stack references resolved. `Testing.synth` works on one stack and
+ * leaves cross-stack wiring out; this helper is for everything that crosses a stack boundary.
+ *
+ * Nothing here writes into the repository: the output folder and the state folder are fresh temp folders
+ * unless the caller passes its own, so the `terraform_remote_state` paths of a test synth never point at real
+ * state files.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { App, TerraformStack } from "cdktf";
+import { DEFAULT_ENVIRONMENT, loadConfig } from "../../config/load";
+import type { AppConfig } from "../../config/schema";
+import { loadLambdaArtifact } from "../../lambda-packages/artifacts";
+import { addStacks, AppStacks, AppStacksProps } from "../../stacks";
+import { version as packageVersion } from "../../package.json";
+
+/** A synthesized `cdk.tf.json`: the blocks tests look at, each keyed by type and then by logical id. */
+export interface TerraformJson {
+  readonly terraform?: Record<string, unknown>;
+  readonly provider?: Record<string, Array<Record<string, unknown>>>;
+  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output?: Record<string, TerraformOutputJson>;
+  readonly locals?: Record<string, unknown>;
+  readonly [block: string]: unknown;
+}
+
+/** One entry of a stack's `output` block. */
+export interface TerraformOutputJson {
+  readonly value: unknown;
+  readonly description?: string;
+  readonly sensitive?: boolean;
+  readonly [key: string]: unknown;
+}
+
+/** A resource or data source of one type: its logical id (the key in the JSON) and its arguments. */
+export interface TerraformBlock {
+  readonly id: string;
+  readonly config: Record<string, unknown>;
+}
+
+export interface SynthOptions {
+  /** Config file to load, `config/<environment>.json`; ignored when `config` is given. @default "prod" (not APP_ENV, so a test's result does not depend on the shell) */
+  readonly environment?: string;
+  /** An already validated config, e.g. a modified copy of a loaded one. @default loadConfig({ environment }) */
+  readonly config?: AppConfig;
+  /** Finds a function's ZIP. @default loadLambdaArtifact (needs `npm run package`) */
+  readonly artifacts?: AppStacksProps["artifacts"];
+  /** Folder of the local state files the cross-stack `terraform_remote_state` blocks read. @default a fresh temp folder */
+  readonly stateDir?: string;
+  /** Synth output folder. @default a fresh temp folder */
+  readonly outdir?: string;
+  /** Reported by the health function. @default the version in package.json */
+  readonly serviceVersion?: string;
+}
+
+export interface SynthResult {
+  /** The synthesized app (already synthesized: do not call `synth()` again). */
+  readonly app: App;
+  /** The stack constructs, for assertions on their public properties. */
+  readonly stacks: AppStacks;
+  /** The config the stacks were built from. */
+  readonly config: AppConfig;
+  /** Absolute synth output folder (holds `manifest.json` and `stacks/<id>/cdk.tf.json`). */
+  readonly outdir: string;
+  /** Absolute folder the local backends and `terraform_remote_state` paths point into. */
+  readonly stateDir: string;
+  /** Stack ids in the order the app added them, which is deploy order. */
+  readonly stackIds: readonly string[];
+  /** Parsed `cdk.tf.json` of every stack, keyed by stack id. */
+  readonly json: Readonly<Record<string, TerraformJson>>;
+  /** Absolute folder of one stack's `cdk.tf.json` (where `terraform init` runs); throws for an unknown id. */
+  dir(stackId: string): string;
+  /** Deletes the temp folders this call created (never a folder the caller passed in). */
+  cleanup(): void;
+}
+
+interface ManifestJson {
+  readonly stacks: Record<string, { readonly workingDirectory: string; readonly synthesizedStackPath: string }>;
+}
+
+/**
+ * Builds a full `App` with the three stacks (`addStacks`), synthesizes it and reads back every stack's JSON.
+ * Each call gets its own temp folders unless given some, so tests may run in parallel; call `cleanup()` in an
+ * `afterAll` to delete them.
+ *
+ * @example
+ *   const synth = synthStacks({ environment: "dev" });
+ *   const [fn] = resources(synth.json["compute-stack"], "aws_lambda_function");
+ */
+export function synthStacks(options: SynthOptions = {}): SynthResult {
+  const created: string[] = [];
+  const tempDir = (label: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), `cdktf-${label}-`));
+    created.push(dir);
+    return dir;
+  };
+  const outdir = resolve(options.outdir ?? tempDir("out"));
+  const stateDir = resolve(options.stateDir ?? tempDir("state"));
+  const config = options.config ?? loadConfig({ environment: options.environment ?? DEFAULT_ENVIRONMENT });
+
+  const app = new App({ outdir, stackTraces: false });
+  const stacks = addStacks(app, {
+    config,
+    artifacts: options.artifacts ?? ((name) => loadLambdaArtifact(name)),
+    stateDir,
+    serviceVersion: options.serviceVersion ?? packageVersion,
+  });
+  app.synth();
+
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as ManifestJson;
+  // The manifest lists stacks alphabetically; the app's children are in the order addStacks created them.
+  const stackIds = app.node.children.filter((c) => TerraformStack.isStack(c)).map((stack) => stack.node.id);
+  const json: Record<string, TerraformJson> = {};
+  for (const id of stackIds) {
+    json[id] = JSON.parse(readFileSync(join(outdir, manifest.stacks[id].synthesizedStackPath), "utf8")) as TerraformJson;
+  }
+
+  return {
+    app,
+    stacks,
+    config,
+    outdir,
+    stateDir,
+    stackIds,
+    json,
+    dir(stackId: string): string {
+      const entry = manifest.stacks[stackId];
+      if (!entry) throw new Error(`No stack "${stackId}" was synthesized; stacks: ${stackIds.join(", ")}`);
+      return join(outdir, entry.workingDirectory);
+    },
+    cleanup(): void {
+      for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every `resource "<type>"` of a stack, e.g. `resources(json, "aws_lambda_function")`; empty when none. */
+export function resources(json: TerraformJson, type: string): TerraformBlock[] {
+  return blocksOf(json.resource, type);
+}
+
+/** Every `data "<type>"` of a stack, e.g. `dataSources(json, "terraform_remote_state")`; empty when none. */
+export function dataSources(json: TerraformJson, type: string): TerraformBlock[] {
+  return blocksOf(json.data, type);
+}
+
+function blocksOf(section: TerraformJson["resource"], type: string): TerraformBlock[] {
+  return Object.entries(section?.[type] ?? {}).map(([id, config]) => ({ id, config }));
+}
