@@ -28,6 +28,26 @@ const fromCompute = (fn: string, attribute: string) =>
     ),
   );
 
+/** The method and integration of `METHOD /path`, found through the resource tree. */
+function routeResources(json: TerraformJson, httpMethod: string, path: string) {
+  const all = resources(json, "aws_api_gateway_resource");
+  const restApi = resources(json, "aws_api_gateway_rest_api")[0];
+  let parent = `\${aws_api_gateway_rest_api.${restApi.id}.root_resource_id}`;
+  for (const part of path.split("/").slice(1)) {
+    const resource = all.find((r) => r.config.parent_id === parent && r.config.path_part === part);
+    if (!resource) throw new Error(`no resource for ${part} of ${path}`);
+    parent = `\${aws_api_gateway_resource.${resource.id}.id}`;
+  }
+  const method = resources(json, "aws_api_gateway_method").find(
+    (m) => m.config.resource_id === parent && m.config.http_method === httpMethod,
+  );
+  const integration = resources(json, "aws_api_gateway_integration").find(
+    (i) => i.config.resource_id === parent && String(i.config.http_method).includes(method?.id ?? "?"),
+  );
+  if (!method || !integration) throw new Error(`no method/integration for ${httpMethod} ${path}`);
+  return { method: method.config as Record<string, any>, integration: integration.config as Record<string, any> };
+}
+
 describe("ApiStack", () => {
   test("is a regional REST API named with the prefix", () => {
     expect(only(api, "aws_api_gateway_rest_api").config).toMatchObject({
@@ -55,10 +75,64 @@ describe("ApiStack", () => {
     });
 
     test("every route has one method, one integration and one invoke permission", () => {
-      expect(resources(api, "aws_api_gateway_method")).toHaveLength(ROUTES.length);
-      expect(resources(api, "aws_api_gateway_integration")).toHaveLength(ROUTES.length);
+      const proxied = resources(api, "aws_api_gateway_integration").filter((i) => i.config.type === "AWS_PROXY");
+      expect(resources(api, "aws_api_gateway_method").filter((m) => m.config.http_method !== "OPTIONS")).toHaveLength(ROUTES.length);
+      expect(proxied).toHaveLength(ROUTES.length);
       const permissions = resources(api, "aws_lambda_permission").filter((p) => p.config.statement_id !== "AllowApiGatewayAuthorizer");
       expect(permissions).toHaveLength(ROUTES.length);
+    });
+
+    test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s is served by its function", (_key, route) => {
+      const { method, integration } = routeResources(api, route.method, route.path);
+      expect(method.http_method).toBe(route.method);
+      expect(integration).toMatchObject({ type: "AWS_PROXY", uri: fromCompute(route.function, "invoke_arn") });
+    });
+
+    test.each(ROUTES.filter((r) => r.auth === "bearer").map((r) => [`${r.method} ${r.path}`, r] as const))(
+      "%s requires the bearer authorizer",
+      (_key, route) => {
+        const authorizer = only(api, "aws_api_gateway_authorizer");
+        expect(routeResources(api, route.method, route.path).method).toMatchObject({
+          authorization: "CUSTOM",
+          authorizer_id: `\${aws_api_gateway_authorizer.${authorizer.id}.id}`,
+          request_parameters: { "method.request.header.Authorization": true },
+        });
+      },
+    );
+
+    test.each(ROUTES.filter((r) => r.auth === "none").map((r) => [`${r.method} ${r.path}`, r] as const))(
+      "%s is public",
+      (_key, route) => {
+        const { method } = routeResources(api, route.method, route.path);
+        expect(method.authorization).toBe("NONE");
+        expect(method.authorizer_id).toBeUndefined();
+      },
+    );
+
+    test("the authorizer is a REQUEST authorizer on the Authorization header with the configured cache TTL", () => {
+      const restApi = only(api, "aws_api_gateway_rest_api");
+      const authorizer = only(api, "aws_api_gateway_authorizer");
+      expect(authorizer.config).toMatchObject({
+        name: "prod-service-api-bearer",
+        type: "REQUEST",
+        identity_source: "method.request.header.Authorization",
+        authorizer_result_ttl_in_seconds: 60,
+        authorizer_uri: fromCompute("authorizer", "invoke_arn"),
+      });
+      const permission = resources(api, "aws_lambda_permission").find((p) => p.config.statement_id === "AllowApiGatewayAuthorizer");
+      expect(permission?.config).toMatchObject({
+        function_name: fromCompute("authorizer", "function_name"),
+        source_arn: `\${aws_api_gateway_rest_api.${restApi.id}.execution_arn}/authorizers/\${aws_api_gateway_authorizer.${authorizer.id}.id}`,
+      });
+    });
+
+    test("dev's authorizer cache TTL of 0 makes log-out immediate", () => {
+      expect(only(dev.json["api-stack"], "aws_api_gateway_authorizer").config.authorizer_result_ttl_in_seconds).toBe(0);
+    });
+
+    test("a path parameter becomes a wildcard in the invoke permission", () => {
+      const permission = resources(api, "aws_lambda_permission").find((p) => p.config.statement_id === "AllowApiGateway-GET-users-id");
+      expect(permission?.config.source_arn).toMatch(/\/prod\/GET\/users\/\*$/);
     });
 
     test("the invoke permission is scoped to this API, its stage and the route", () => {
@@ -133,9 +207,13 @@ describe("ApiStack", () => {
     test("per-route throttling from config overrides the stage's, applied after it", () => {
       const settings = resources(api, "aws_api_gateway_method_settings");
       const all = settings.find((s) => s.config.method_path === "*/*")!;
-      const health = settings.find((s) => s.config.method_path === "health/GET");
-      expect(health?.config.settings).toMatchObject({ throttling_rate_limit: 50, throttling_burst_limit: 100 });
-      expect(health?.config.depends_on).toEqual([`aws_api_gateway_method_settings.${all.id}`]);
+      const byPath = (p: string) => settings.find((s) => s.config.method_path === p)!;
+      expect(byPath("health/GET").config.settings).toMatchObject({ throttling_rate_limit: 50, throttling_burst_limit: 100 });
+      expect(byPath("users/POST").config.settings).toMatchObject({ throttling_rate_limit: 20, throttling_burst_limit: 40 });
+      expect(byPath("sessions/POST").config.settings).toMatchObject({ throttling_rate_limit: 50, throttling_burst_limit: 100 });
+      // One after the other: API Gateway rejects concurrent updates of a stage's settings.
+      expect(byPath("health/GET").config.depends_on).toEqual([`aws_api_gateway_method_settings.${all.id}`]);
+      expect(byPath("users/POST").config.depends_on).toEqual([`aws_api_gateway_method_settings.${byPath("health/GET").id}`]);
     });
 
     test("a route override for a route that does not exist stops synth", () => {
@@ -145,6 +223,36 @@ describe("ApiStack", () => {
           config: { ...config, api: { ...config.api, routeThrottling: { "GET /helth": { rateLimit: 1, burstLimit: 1 } } } },
         }),
       ).toThrow('routeThrottling: "GET /helth" is not a route of this API (routes: GET /health');
+    });
+  });
+
+  describe("CORS", () => {
+    test("prod, with no origins configured, answers no preflight", () => {
+      expect(resources(api, "aws_api_gateway_method").filter((m) => m.config.http_method === "OPTIONS")).toHaveLength(0);
+    });
+
+    test("dev answers the preflight of every routed resource for its configured origin only", () => {
+      const devApi = dev.json["api-stack"];
+      const paths = new Set(ROUTES.map((r) => r.path));
+      const responses = resources(devApi, "aws_api_gateway_integration_response");
+      expect(resources(devApi, "aws_api_gateway_method").filter((m) => m.config.http_method === "OPTIONS")).toHaveLength(paths.size);
+      expect(responses).toHaveLength(paths.size);
+      for (const r of responses) {
+        const template = (r.config.response_templates as Record<string, string>)["application/json"];
+        expect(template).toContain('#if($origin == "http://localhost:3000")');
+        expect(template).not.toContain("'*'");
+      }
+      const users = responses.find((r) => String(r.config.resource_id).includes("resource-users-me"));
+      expect((users?.config.response_parameters as Record<string, string>)["method.response.header.Access-Control-Allow-Methods"]).toBe(
+        "'GET,PATCH,DELETE,OPTIONS'",
+      );
+    });
+
+    test("preflight integrations are mocks: no function runs for OPTIONS", () => {
+      const devApi = dev.json["api-stack"];
+      const options = resources(devApi, "aws_api_gateway_integration").filter((i) => i.config.type !== "AWS_PROXY");
+      expect(options.length).toBeGreaterThan(0);
+      for (const i of options) expect(i.config.type).toBe("MOCK");
     });
   });
 

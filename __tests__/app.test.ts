@@ -79,14 +79,26 @@ describe("the app", () => {
     });
 
     test("no table, bucket or function name is written twice: consumers hold references", () => {
-      const compute = JSON.stringify(prod.json["compute-stack"]);
-      const api = JSON.stringify(prod.json["api-stack"]);
-      for (const name of ["prod-service-users", "prod-service-sessions", "prod-service-lambda-pkgs"]) {
-        expect(compute).not.toContain(`"${name}`);
-        expect(api).not.toContain(`"${name}`);
+      const fromStack = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-(data|compute)-stack\.outputs\.[^}]+\}$/;
+      for (const fn of resources(prod.json["compute-stack"], "aws_lambda_function")) {
+        const variables = (fn.config.environment as { variables: Record<string, string> }).variables;
+        for (const name of Object.keys(variables).filter((v) => v.endsWith("_TABLE_NAME"))) {
+          expect(variables[name]).toMatch(fromStack);
+        }
       }
-      expect(api).not.toContain('"prod-service-health"');
-      expect(api).not.toContain("arn:aws:lambda");
+      for (const object of resources(prod.json["compute-stack"], "aws_s3_object")) {
+        expect(object.config.bucket).toMatch(fromStack);
+      }
+      for (const permission of resources(prod.json["api-stack"], "aws_lambda_permission")) {
+        expect(permission.config.function_name).toMatch(fromStack);
+      }
+      for (const integration of resources(prod.json["api-stack"], "aws_api_gateway_integration")) {
+        if (integration.config.type === "AWS_PROXY") expect(integration.config.uri).toMatch(fromStack);
+      }
+      const consumers = JSON.stringify(prod.json["compute-stack"]) + JSON.stringify(prod.json["api-stack"]);
+      expect(consumers).not.toContain("lambda-pkgs");
+      expect(consumers).not.toContain(":table/");
+      expect(consumers).not.toContain("arn:aws:lambda");
     });
 
     test("with the S3 backend, each stack has its own key, encryption and S3-native locking, and reads the producer's key", () => {

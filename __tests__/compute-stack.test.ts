@@ -63,7 +63,7 @@ describe("ComputeStack", () => {
 
     test("deploys the static ZIP from the package bucket under a content-addressed key", () => {
       const artifact = loadLambdaArtifact("health");
-      const [object] = resources(compute, "aws_s3_object");
+      const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
       expect(object.config).toMatchObject({
         bucket: fromDataStack("aws_s3_bucketpackages_bucket", "bucket"),
         key: `health/${artifact.sha256Hex}.zip`,
@@ -145,6 +145,61 @@ describe("ComputeStack", () => {
     });
   });
 
+  describe("user and session functions", () => {
+    const users = fromDataStack("aws_dynamodb_tableusers_table", "arn");
+    const sessions = fromDataStack("aws_dynamodb_tablesessions_table", "arn");
+    const byUserIndex = expect.stringMatching(
+      /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-data-stack\.outputs\.cross-stack-output-aws_dynamodb_tablesessions_table_[0-9A-F]{8}arn\}\/index\/byUserId$/,
+    );
+
+    test.each([
+      ["authorizer", [{ sid: "ReadSessions", actions: ["dynamodb:GetItem"], resources: [sessions] }]],
+      [
+        "sessions",
+        [
+          { sid: "ReadCredentials", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [users] },
+          { sid: "ManageSessions", actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [sessions] },
+        ],
+      ],
+      [
+        "users",
+        [
+          {
+            sid: "ManageUsers",
+            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resources: [users],
+          },
+          { sid: "FindSessionsOfUser", actions: ["dynamodb:Query"], resources: [byUserIndex] },
+          { sid: "EndSessionsOfUser", actions: ["dynamodb:BatchWriteItem"], resources: [sessions] },
+        ],
+      ],
+    ])("the %s role grants exactly the DynamoDB actions its function calls, on exactly its tables and index", (name, expected) => {
+      const policy = byName("aws_iam_role_policy", "name", `prod-service-${name}-access`);
+      const dynamoDb = statementsOf(compute, policy.config.policy).filter((st) => st.actions?.some((a) => a.startsWith("dynamodb:")));
+      expect(dynamoDb).toEqual(expected);
+    });
+
+    test.each([
+      ["authorizer", ["SESSIONS_TABLE_NAME"]],
+      ["sessions", ["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME", "SESSION_TTL_SECONDS"]],
+      ["users", ["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME"]],
+    ])("the %s function gets the names of the tables it uses", (name, variables) => {
+      const fn = byName("aws_lambda_function", "function_name", `prod-service-${name}`).config as Record<string, any>;
+      expect(Object.keys(fn.environment.variables).sort()).toEqual([...variables, "ALLOWED_ORIGINS", "SERVICE_VERSION"].sort());
+    });
+
+    test("the session lifetime comes from config", () => {
+      const fn = byName("aws_lambda_function", "function_name", "prod-service-sessions").config as Record<string, any>;
+      expect(fn.environment.variables.SESSION_TTL_SECONDS).toBe("86400");
+    });
+
+    test.each(["health", "authorizer", "sessions", "users"])("%s has its own role, log group and package", (name) => {
+      byName("aws_iam_role", "name", `prod-service-${name}-role`);
+      byName("aws_cloudwatch_log_group", "name", `/aws/lambda/prod-service-${name}`);
+      expect(resources(compute, "aws_s3_object").filter((o) => String(o.config.key).startsWith(`${name}/`))).toHaveLength(1);
+    });
+  });
+
   describe("function settings", () => {
     test("apply the function's overrides on top of the Lambda defaults", () => {
       const lambda = loadConfig({ environment: "prod" }).lambda;
@@ -158,21 +213,24 @@ describe("ComputeStack", () => {
         config: { ...config, lambda: { ...config.lambda, functions: { health: { reservedConcurrency: 5 } } } },
       });
       try {
-        const [fn] = resources(synth.json["compute-stack"], "aws_lambda_function");
-        expect(fn.config.reserved_concurrent_executions).toBe(5);
+        const fns = resources(synth.json["compute-stack"], "aws_lambda_function");
+        const health = fns.find((f) => f.config.function_name === "dev-service-health");
+        expect(health?.config.reserved_concurrent_executions).toBe(5);
+        expect(fns.filter((f) => f.config.reserved_concurrent_executions !== undefined)).toHaveLength(1);
       } finally {
         synth.cleanup();
       }
     });
 
     test("a function without reserved concurrency stays on the unreserved pool", () => {
-      const [fn] = resources(compute, "aws_lambda_function");
-      expect(fn.config.reserved_concurrent_executions).toBeUndefined();
+      for (const fn of resources(compute, "aws_lambda_function")) {
+        expect(fn.config.reserved_concurrent_executions).toBeUndefined();
+      }
     });
   });
 
   describe("outputs", () => {
-    test.each(["health_function_name", "health_log_group_name"])("%s has a description", (name) => {
+    test.each(["health", "authorizer", "sessions", "users"].flatMap((f) => [`${f}_function_name`, `${f}_log_group_name`]))("%s has a description", (name) => {
       expect(compute.output?.[name]?.description).toEqual(expect.any(String));
     });
   });

@@ -114,6 +114,41 @@ const ApiSchema = z.strictObject({
   manageAccountCloudWatchRole: z.boolean(),
 });
 
+/** Alarm thresholds; every alarm notifies the alarm topic on ALARM and on OK. */
+const MonitoringSchema = z.strictObject({
+  /** Subscribed to the alarm topic by email (the recipient must confirm); null for no subscription. */
+  alarmEmail: z.email().nullable(),
+  /** Seconds per evaluation period. */
+  periodSeconds: z.union([z.literal(60), z.literal(300)]),
+  /** Consecutive breaching periods before an alarm fires. */
+  evaluationPeriods: z.number().int().min(1).max(10),
+  /** Function errors per period. */
+  functionErrors: z.number().int().min(1),
+  /** Function throttles per period. */
+  functionThrottles: z.number().int().min(1),
+  /** p99 duration, as a fraction of the function's timeout. */
+  functionDurationP99OfTimeout: z.number().gt(0).max(1),
+  /** Concurrent executions, as a fraction of the function's reserved concurrency (when one is set). */
+  functionConcurrencyOfReserved: z.number().gt(0).max(1),
+  /** API 5XX responses per period. */
+  api5xxErrors: z.number().int().min(1),
+  /** Fraction of API requests answered 4XX. */
+  api4xxRate: z.number().gt(0).max(1),
+  /** p99 latency of the API stage, ms. */
+  apiLatencyP99Ms: z.number().int().min(1).max(30000),
+  /** p99 integration (function) latency, ms. */
+  apiIntegrationLatencyP99Ms: z.number().int().min(1).max(30000),
+  /** Throttled read and write events per table per period. */
+  tableThrottledRequests: z.number().int().min(1),
+  /** DynamoDB system errors per table per period. */
+  tableSystemErrors: z.number().int().min(1),
+});
+
+const SessionsSchema = z.strictObject({
+  /** How long a session token is valid, in seconds (5 minutes to 30 days). */
+  lifetimeSeconds: z.number().int().min(300).max(2_592_000),
+});
+
 const BackendSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("local") }),
   z.strictObject({
@@ -139,6 +174,8 @@ export const AppConfigSchema = z
     }),
     lambda: LambdaSchema,
     api: ApiSchema,
+    sessions: SessionsSchema,
+    monitoring: MonitoringSchema,
     backend: BackendSchema,
   })
   .superRefine((config, ctx) => {
@@ -155,3 +192,4 @@ export type ThrottleConfig = z.infer<typeof ThrottleSchema>;
 export type LambdaConfig = z.infer<typeof LambdaSchema>;
 export type ApiConfig = z.infer<typeof ApiSchema>;
 export type BackendConfig = z.infer<typeof BackendSchema>;
+export type MonitoringConfig = z.infer<typeof MonitoringSchema>;

@@ -35,14 +35,17 @@ export interface AppKeyProps {
   readonly aliasName: string;
   readonly accountId: string;
   readonly region: string;
+  /** The app's CloudWatch alarms (ARN pattern), which publish to the key-encrypted alarm topic. */
+  readonly alarmArnPattern: string;
   /** Days before a scheduled deletion completes. @default 30 */
   readonly deletionWindowInDays?: number;
 }
 
 /**
- * The customer-managed KMS key that encrypts the app's data at rest (tables, package bucket, log groups).
- * Rotation is on. The key policy keeps the account in control through IAM and lets CloudWatch Logs of this
- * account and region use the key for log groups only (the encryption-context condition).
+ * The customer-managed KMS key that encrypts the app's data at rest (tables, package bucket, log groups, the
+ * alarm topic). Rotation is on. The key policy keeps the account in control through IAM, lets CloudWatch Logs
+ * of this account and region use the key for log groups only (the encryption-context condition), and lets
+ * this app's CloudWatch alarms publish to the encrypted alarm topic.
  */
 export class AppKey extends Construct {
   public readonly key: KmsKey;
@@ -74,6 +77,16 @@ export class AppKey extends Construct {
               variable: "kms:EncryptionContext:aws:logs:arn",
               values: [`arn:aws:logs:${props.region}:${props.accountId}:log-group:*`],
             },
+          ],
+        },
+        {
+          sid: "CloudWatchAlarmsPublishToEncryptedTopic",
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          condition: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
+            { test: "ArnLike", variable: "aws:SourceArn", values: [props.alarmArnPattern] },
           ],
         },
       ],

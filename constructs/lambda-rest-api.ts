@@ -5,13 +5,16 @@ import { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-author
 import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import { ApiGatewayGatewayResponse } from "@cdktf/provider-aws/lib/api-gateway-gateway-response";
 import { ApiGatewayIntegration } from "@cdktf/provider-aws/lib/api-gateway-integration";
+import { ApiGatewayIntegrationResponse } from "@cdktf/provider-aws/lib/api-gateway-integration-response";
 import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
+import { ApiGatewayMethodResponse } from "@cdktf/provider-aws/lib/api-gateway-method-response";
 import { ApiGatewayMethodSettings } from "@cdktf/provider-aws/lib/api-gateway-method-settings";
 import { ApiGatewayResource } from "@cdktf/provider-aws/lib/api-gateway-resource";
 import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
 import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { addAlarm, AlarmSettings } from "./alarms";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -50,11 +53,24 @@ export interface LambdaRestApiProps {
   readonly throttling: Throttle;
   /** Throttling of single routes, keyed "METHOD /path". @default none */
   readonly routeThrottling?: Readonly<Record<string, Throttle>>;
+  /** Origins allowed to call the API from a browser; each route's resource answers their preflight. @default none */
+  readonly corsOrigins?: readonly string[];
   readonly executionLogLevel: "OFF" | "ERROR" | "INFO";
   readonly logRetentionDays: number;
   readonly kmsKeyArn: string;
+  /** Alarms on the stage's 5XX count, 4XX rate, p99 latency and p99 integration latency; @default none */
+  readonly alarms?: ApiAlarmProps;
   /** Created before the stage (the account's CloudWatch role, which access logging needs). @default none */
   readonly stageDependsOn?: readonly ITerraformDependable[];
+}
+
+export interface ApiAlarmProps extends AlarmSettings {
+  /** 5XX responses per period. */
+  readonly serverErrors: number;
+  /** Fraction of requests answered 4XX (the 4XXError metric's average). */
+  readonly clientErrorRate: number;
+  readonly latencyP99Ms: number;
+  readonly integrationLatencyP99Ms: number;
 }
 
 /** Fields of each access log line (JSON, one object per request). */
@@ -180,6 +196,8 @@ export class LambdaRestApi extends Construct {
     }
     this.methods = methods;
 
+    const preflights = props.corsOrigins?.length ? this.addPreflights(props.routes, props.corsOrigins, resourceFor) : [];
+
     const gatewayResponses = (["DEFAULT_4XX", "DEFAULT_5XX"] as const).map(
       (responseType) =>
         new ApiGatewayGatewayResponse(this, `response-${responseType.toLowerCase()}`, {
@@ -193,7 +211,14 @@ export class LambdaRestApi extends Construct {
     // A deployment is a snapshot: any change to a route, integration, authorizer or gateway response must
     // produce a new one. The digest covers what is known at synth; the Terraform hash covers the references.
     const routeDigest = createHash("sha256")
-      .update(JSON.stringify({ routes: props.routes.map((r) => [r.method, r.path, r.auth]), GATEWAY_ERROR_TEMPLATE, SECURITY_HEADERS }))
+      .update(
+        JSON.stringify({
+          routes: props.routes.map((r) => [r.method, r.path, r.auth]),
+          cors: props.corsOrigins ?? [],
+          GATEWAY_ERROR_TEMPLATE,
+          SECURITY_HEADERS,
+        }),
+      )
       .digest("hex");
     this.deployment = new ApiGatewayDeployment(this, "deployment", {
       restApiId: this.api.id,
@@ -204,13 +229,14 @@ export class LambdaRestApi extends Construct {
           Fn.jsonencode([
             ...Object.values(methods).map((m) => [m.id, m.authorization, m.authorizerId]),
             ...integrations.map((i) => [i.id, i.uri]),
+            ...preflights.map((p) => [p.id, p.responseTemplates]),
             ...gatewayResponses.map((r) => r.id),
             this.authorizer ? [this.authorizer.id, this.authorizer.authorizerUri, this.authorizer.authorizerResultTtlInSeconds] : [],
           ]),
         ),
       },
       lifecycle: { createBeforeDestroy: true },
-      dependsOn: [...Object.values(methods), ...integrations, ...gatewayResponses],
+      dependsOn: [...Object.values(methods), ...integrations, ...preflights, ...gatewayResponses],
     });
 
     this.accessLogGroup = new CloudwatchLogGroup(this, "access-logs", {
@@ -244,6 +270,8 @@ export class LambdaRestApi extends Construct {
       throttlingRateLimit: throttle.rateLimit,
       throttlingBurstLimit: throttle.burstLimit,
     });
+    if (props.alarms) this.addAlarms(props.name, props.stageName, props.alarms);
+
     // Settings of one stage are applied one at a time: API Gateway rejects concurrent updates of a stage.
     let previous = new ApiGatewayMethodSettings(this, "settings-all", {
       restApiId: this.api.id,
@@ -261,6 +289,106 @@ export class LambdaRestApi extends Construct {
         dependsOn: [previous],
       });
     }
+  }
+
+  private addAlarms(name: string, stageName: string, alarms: ApiAlarmProps): void {
+    const metric = (metricName: string) => ({
+      namespace: "AWS/ApiGateway",
+      metricName,
+      dimensions: { ApiName: this.api.name, Stage: stageName },
+    });
+    addAlarm(this, "5xx-alarm", alarms, {
+      ...metric("5XXError"),
+      statistic: "Sum",
+      name: `${name}-5xx`,
+      description: `${name} answers 5XX (function errors, timeouts or gateway faults)`,
+      threshold: alarms.serverErrors,
+    });
+    addAlarm(this, "4xx-alarm", alarms, {
+      ...metric("4XXError"),
+      statistic: "Average",
+      name: `${name}-4xx-rate`,
+      description: `More than ${alarms.clientErrorRate * 100} % of requests to ${name} are answered 4XX`,
+      threshold: alarms.clientErrorRate,
+      comparison: "GreaterThanThreshold",
+    });
+    addAlarm(this, "latency-alarm", alarms, {
+      ...metric("Latency"),
+      statistic: "p99",
+      name: `${name}-latency-p99`,
+      description: `p99 latency of ${name} is ${alarms.latencyP99Ms} ms or more`,
+      threshold: alarms.latencyP99Ms,
+    });
+    addAlarm(this, "integration-latency-alarm", alarms, {
+      ...metric("IntegrationLatency"),
+      statistic: "p99",
+      name: `${name}-integration-latency-p99`,
+      description: `p99 integration (function) latency of ${name} is ${alarms.integrationLatencyP99Ms} ms or more`,
+      threshold: alarms.integrationLatencyP99Ms,
+    });
+  }
+
+  /**
+   * Answers browsers' CORS preflight (OPTIONS) on every resource that has routes, without invoking a function:
+   * a MOCK integration whose response template echoes the Origin only when it is one of `origins`. The actual
+   * responses carry their CORS headers from the functions (ALLOWED_ORIGINS).
+   */
+  private addPreflights(
+    routes: readonly ApiRoute[],
+    origins: readonly string[],
+    resourceFor: (path: string) => string,
+  ): ApiGatewayIntegrationResponse[] {
+    const methodsByPath = new Map<string, string[]>();
+    for (const route of routes) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+    const allowed = origins.map((o) => `$origin == "${o}"`).join(" || ");
+    const template = [
+      '#set($origin = $input.params("Origin"))',
+      `#if(${allowed})`,
+      "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
+      "#end",
+    ].join("\n");
+
+    return [...methodsByPath].map(([path, methods]) => {
+      const id = `options${constructIdOf(path)}`;
+      const resourceId = resourceFor(path);
+      const method = new ApiGatewayMethod(this, `method-${id}`, {
+        restApiId: this.api.id,
+        resourceId,
+        httpMethod: "OPTIONS",
+        authorization: "NONE",
+      });
+      const integration = new ApiGatewayIntegration(this, `integration-${id}`, {
+        restApiId: this.api.id,
+        resourceId,
+        httpMethod: method.httpMethod,
+        type: "MOCK",
+        requestTemplates: { "application/json": '{"statusCode": 204}' },
+      });
+      const headers = ["Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age", "Vary"];
+      const response = new ApiGatewayMethodResponse(this, `response-${id}`, {
+        restApiId: this.api.id,
+        resourceId,
+        httpMethod: method.httpMethod,
+        statusCode: "204",
+        responseParameters: Object.fromEntries(
+          [...headers, "Access-Control-Allow-Origin"].map((h) => [`method.response.header.${h}`, false]),
+        ),
+      });
+      return new ApiGatewayIntegrationResponse(this, `integration-response-${id}`, {
+        restApiId: this.api.id,
+        resourceId,
+        httpMethod: method.httpMethod,
+        statusCode: response.statusCode,
+        responseParameters: {
+          "method.response.header.Access-Control-Allow-Methods": `'${[...methods, "OPTIONS"].join(",")}'`,
+          "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type,If-Match'",
+          "method.response.header.Access-Control-Max-Age": "'600'",
+          "method.response.header.Vary": "'Origin'",
+        },
+        responseTemplates: { "application/json": template },
+        dependsOn: [integration],
+      });
+    });
   }
 
   /** The URL clients call: the stage's invoke URL. */

@@ -10,6 +10,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
+import { addAlarm, AlarmSettings } from "./alarms";
 
 /** One DynamoDB permission of a function: exactly these actions on exactly these table or index ARNs. */
 export interface DynamoDbGrant {
@@ -49,6 +50,19 @@ export interface NodeFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** DynamoDB permissions; @default none */
   readonly dynamoDbGrants?: readonly DynamoDbGrant[];
+  /** Alarms on errors, throttles, p99 duration and (with reserved concurrency) concurrency; @default none */
+  readonly alarms?: FunctionAlarmProps;
+}
+
+export interface FunctionAlarmProps extends AlarmSettings {
+  /** Errors per period. */
+  readonly errors: number;
+  /** Throttled invocations per period. */
+  readonly throttles: number;
+  /** p99 duration threshold as a fraction of the timeout (0.8 = alarm at 80 % of the timeout). */
+  readonly durationP99OfTimeout: number;
+  /** Concurrency threshold as a fraction of the reserved concurrency. */
+  readonly concurrencyOfReserved: number;
 }
 
 const MEMORY_RANGE = [128, 10240] as const;
@@ -169,5 +183,47 @@ export class NodeFunction extends Construct {
       },
       dependsOn: [this.logGroup, this.policy],
     });
+
+    if (props.alarms) this.addAlarms(props.functionName, settings, props.alarms);
+  }
+
+  private addAlarms(functionName: string, settings: FunctionSettings, alarms: FunctionAlarmProps): void {
+    const metric = (metricName: string) => ({
+      namespace: "AWS/Lambda",
+      metricName,
+      dimensions: { FunctionName: this.function.functionName },
+    });
+    addAlarm(this, "errors-alarm", alarms, {
+      ...metric("Errors"),
+      statistic: "Sum",
+      name: `${functionName}-errors`,
+      description: `${functionName} throws or times out`,
+      threshold: alarms.errors,
+    });
+    addAlarm(this, "throttles-alarm", alarms, {
+      ...metric("Throttles"),
+      statistic: "Sum",
+      name: `${functionName}-throttles`,
+      description: `Invocations of ${functionName} are throttled (concurrency exhausted)`,
+      threshold: alarms.throttles,
+    });
+    const durationMs = Math.round(settings.timeoutSeconds * 1000 * alarms.durationP99OfTimeout);
+    addAlarm(this, "duration-alarm", alarms, {
+      ...metric("Duration"),
+      statistic: "p99",
+      name: `${functionName}-duration-p99`,
+      description: `p99 duration of ${functionName} is at ${alarms.durationP99OfTimeout * 100} % of its ${settings.timeoutSeconds} s timeout (${durationMs} ms)`,
+      threshold: durationMs,
+    });
+    if (settings.reservedConcurrency !== null) {
+      const limit = Math.max(1, Math.floor(settings.reservedConcurrency * alarms.concurrencyOfReserved));
+      addAlarm(this, "concurrency-alarm", alarms, {
+        ...metric("ConcurrentExecutions"),
+        statistic: "Maximum",
+        name: `${functionName}-concurrency`,
+        description: `${functionName} runs ${limit} or more of its ${settings.reservedConcurrency} reserved concurrent executions`,
+        threshold: limit,
+      });
+    }
   }
 }

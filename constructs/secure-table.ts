@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { addAlarm, AlarmSettings } from "./alarms";
 
 /** A string (S) or number (N) key attribute. */
 export interface KeyAttribute {
@@ -26,6 +27,17 @@ export interface SecureTableProps {
   readonly kmsKeyArn: string;
   readonly deletionProtection: boolean;
   readonly pointInTimeRecovery: boolean;
+  /** Alarms on throttled requests and system errors; @default none */
+  readonly alarms?: TableAlarmProps;
+}
+
+export interface TableAlarmProps extends AlarmSettings {
+  /** Throttled read + write events per period. */
+  readonly throttledRequests: number;
+  /** System errors per period, summed over `operations`. */
+  readonly systemErrors: number;
+  /** Operations whose SystemErrors are watched (DynamoDB reports them per operation). */
+  readonly operations: readonly string[];
 }
 
 /**
@@ -67,6 +79,36 @@ export class SecureTable extends Construct {
       pointInTimeRecovery: { enabled: props.pointInTimeRecovery },
       ttl: props.ttlAttribute ? { enabled: true, attributeName: props.ttlAttribute } : undefined,
       deletionProtectionEnabled: props.deletionProtection,
+    });
+
+    if (props.alarms) this.addAlarms(props.tableName, props.alarms);
+  }
+
+  private addAlarms(tableName: string, alarms: TableAlarmProps): void {
+    const metric = (metricName: string, extra: Record<string, string> = {}) => ({
+      namespace: "AWS/DynamoDB",
+      metricName,
+      dimensions: { TableName: this.table.name, ...extra },
+      stat: "Sum",
+    });
+    addAlarm(this, "throttled-requests-alarm", alarms, {
+      name: `${tableName}-throttled-requests`,
+      description: `Reads or writes of ${tableName} are being throttled`,
+      threshold: alarms.throttledRequests,
+      expression: "FILL(r, 0) + FILL(w, 0)",
+      label: "Throttled events",
+      metrics: { r: metric("ReadThrottleEvents"), w: metric("WriteThrottleEvents") },
+    });
+    const operations = Object.fromEntries(
+      alarms.operations.map((operation, i) => [`m${i}`, metric("SystemErrors", { Operation: operation })]),
+    );
+    addAlarm(this, "system-errors-alarm", alarms, {
+      name: `${tableName}-system-errors`,
+      description: `DynamoDB answers requests to ${tableName} with internal errors`,
+      threshold: alarms.systemErrors,
+      expression: `SUM([${Object.keys(operations).map((id) => `FILL(${id}, 0)`).join(", ")}])`,
+      label: "System errors",
+      metrics: operations,
     });
   }
 

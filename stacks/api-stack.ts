@@ -1,12 +1,14 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { ApiGatewayLoggingRole } from "../constructs/api-gateway-logging-role";
+import { AppDashboard } from "../constructs/app-dashboard";
 import { LambdaRestApi } from "../constructs/lambda-rest-api";
 import { RegionalWaf } from "../constructs/regional-waf";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { ComputeStack } from "./compute-stack";
 import type { DataStack } from "./data-stack";
 import { ROUTES } from "./routes";
+import type { FunctionName } from "../config/schema";
 
 export interface ApiStackProps extends BaseStackProps {
   /** Supplies the app key for the API's log groups. */
@@ -23,6 +25,7 @@ export class ApiStack extends BaseStack {
   public readonly restApi: LambdaRestApi;
   public readonly loggingRole?: ApiGatewayLoggingRole;
   public readonly waf?: RegionalWaf;
+  public readonly dashboard: AppDashboard;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -35,26 +38,44 @@ export class ApiStack extends BaseStack {
       });
     }
 
-    const target = (name: (typeof ROUTES)[number]["function"]) => {
-      const fn = compute.functions[name];
-      if (!fn) throw new Error(`routes: the ${name} function is not defined in compute-stack`);
-      return { functionName: fn.function.functionName, invokeArn: fn.function.invokeArn };
-    };
-    const authorizerFunction = compute.functions.authorizer;
+    const target = (name: FunctionName) => ({
+      functionName: compute.functions[name].function.functionName,
+      invokeArn: compute.functions[name].function.invokeArn,
+    });
 
     this.restApi = new LambdaRestApi(this, "rest-api", {
       name: this.prefixed("api"),
       stageName: api.stageName,
       routes: ROUTES.map((route) => ({ method: route.method, path: route.path, auth: route.auth, target: target(route.function) })),
-      authorizer: authorizerFunction
-        ? { target: target("authorizer"), cacheTtlSeconds: api.authorizerCacheTtlSeconds }
-        : undefined,
+      authorizer: { target: target("authorizer"), cacheTtlSeconds: api.authorizerCacheTtlSeconds },
+      corsOrigins: api.corsOrigins,
       throttling: api.throttling,
       routeThrottling: api.routeThrottling,
       executionLogLevel: api.executionLogLevel,
       logRetentionDays: api.accessLogRetentionDays,
       kmsKeyArn: props.data.appKey.key.arn,
       stageDependsOn: this.loggingRole ? [this.loggingRole.account] : [],
+      alarms: {
+        topicArn: props.data.alarmTopic.topic.arn,
+        periodSeconds: config.monitoring.periodSeconds,
+        evaluationPeriods: config.monitoring.evaluationPeriods,
+        serverErrors: config.monitoring.api5xxErrors,
+        clientErrorRate: config.monitoring.api4xxRate,
+        latencyP99Ms: config.monitoring.apiLatencyP99Ms,
+        integrationLatencyP99Ms: config.monitoring.apiIntegrationLatencyP99Ms,
+      },
+    });
+
+    // The dashboard spans all three layers; it lives here, in the stack that can reference the other two.
+    this.dashboard = new AppDashboard(this, "dashboard", {
+      dashboardName: this.prefixed("dashboard"),
+      region: config.region,
+      api: { apiName: this.restApi.api.name, stageName: api.stageName },
+      functions: Object.fromEntries(Object.entries(compute.functions).map(([name, fn]) => [name, fn.function.functionName])),
+      tables: {
+        users: props.data.usersTable.table.name,
+        sessions: props.data.sessionsTable.table.name,
+      },
     });
 
     if (api.waf.enabled) {
@@ -71,6 +92,10 @@ export class ApiStack extends BaseStack {
     });
     new TerraformOutput(this, "api_id", { value: this.restApi.api.id, description: "Id of the REST API" });
     new TerraformOutput(this, "api_stage_name", { value: this.restApi.stage.stageName, description: "Name of the API stage" });
+    new TerraformOutput(this, "dashboard_url", {
+      value: this.dashboard.url,
+      description: "CloudWatch dashboard of the API, the functions and the tables",
+    });
     new TerraformOutput(this, "api_access_log_group_name", {
       value: this.restApi.accessLogGroup.name,
       description: "Log group of the stage's JSON access logs",

@@ -3,7 +3,7 @@ import { TerraformOutput } from "cdktf";
 import type { FunctionName, LambdaConfig } from "../config/schema";
 import { DynamoDbGrant, FunctionSettings, NodeFunction } from "../constructs/node-function";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
-import { HEALTH_PROBE_KEYS } from "../lambda-packages/shared/table-keys";
+import { HEALTH_PROBE_KEYS, SESSIONS_TABLE } from "../lambda-packages/shared/table-keys";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { DataStack } from "./data-stack";
 
@@ -31,27 +31,26 @@ export function functionSettings(lambda: LambdaConfig, name: FunctionName): Func
  * stack alone ships new handler code without touching the data or the API.
  */
 export class ComputeStack extends BaseStack {
-  public readonly functions: Readonly<Partial<Record<FunctionName, NodeFunction>>>;
+  public readonly functions: Readonly<Record<FunctionName, NodeFunction>>;
 
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
     const { config, data } = props;
+    const { monitoring } = config;
     const users = data.usersTable.table;
     const sessions = data.sessionsTable.table;
 
+    const tableNames = { USERS_TABLE_NAME: users.name, SESSIONS_TABLE_NAME: sessions.name };
     const commonEnvironment = {
-      USERS_TABLE_NAME: users.name,
-      SESSIONS_TABLE_NAME: sessions.name,
       SERVICE_VERSION: props.serviceVersion,
       ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
     };
 
-    const define = (name: FunctionName, description: string, dynamoDbGrants: DynamoDbGrant[], environment = {}) => {
-      const artifact = props.artifacts(name);
-      return new NodeFunction(this, name, {
+    const define = (name: FunctionName, description: string, dynamoDbGrants: DynamoDbGrant[], environment: Record<string, string>) =>
+      new NodeFunction(this, name, {
         functionName: this.prefixed(name),
         description,
-        artifact,
+        artifact: props.artifacts(name),
         packageBucket: data.packageBucket.bucket.bucket,
         settings: functionSettings(config.lambda, name),
         kmsKeyArn: data.appKey.key.arn,
@@ -59,25 +58,73 @@ export class ComputeStack extends BaseStack {
         region: config.region,
         environment: { ...commonEnvironment, ...environment },
         dynamoDbGrants,
+        alarms: {
+          topicArn: data.alarmTopic.topic.arn,
+          periodSeconds: monitoring.periodSeconds,
+          evaluationPeriods: monitoring.evaluationPeriods,
+          errors: monitoring.functionErrors,
+          throttles: monitoring.functionThrottles,
+          durationP99OfTimeout: monitoring.functionDurationP99OfTimeout,
+          concurrencyOfReserved: monitoring.functionConcurrencyOfReserved,
+        },
       });
-    };
 
-    const health = define("health", "GET /health: checks that both tables are reachable", [
-      {
-        sid: "ProbeUsersTable",
-        actions: ["dynamodb:GetItem"],
-        resources: [users.arn],
-        leadingKeys: [HEALTH_PROBE_KEYS.users],
-      },
-      {
-        sid: "ProbeSessionsTable",
-        actions: ["dynamodb:GetItem"],
-        resources: [sessions.arn],
-        leadingKeys: [HEALTH_PROBE_KEYS.sessions],
-      },
-    ]);
+    const health = define(
+      "health",
+      "GET /health: checks that both tables are reachable",
+      [
+        { sid: "ProbeUsersTable", actions: ["dynamodb:GetItem"], resources: [users.arn], leadingKeys: [HEALTH_PROBE_KEYS.users] },
+        {
+          sid: "ProbeSessionsTable",
+          actions: ["dynamodb:GetItem"],
+          resources: [sessions.arn],
+          leadingKeys: [HEALTH_PROBE_KEYS.sessions],
+        },
+      ],
+      tableNames,
+    );
 
-    this.functions = { health };
+    const authorizer = define(
+      "authorizer",
+      "REQUEST authorizer of the bearer routes: looks up the session of the token's hash",
+      [{ sid: "ReadSessions", actions: ["dynamodb:GetItem"], resources: [sessions.arn] }],
+      { SESSIONS_TABLE_NAME: sessions.name },
+    );
+
+    const sessionsFunction = define(
+      "sessions",
+      "POST /sessions (log-in), GET and DELETE /sessions/current",
+      [
+        { sid: "ReadCredentials", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [users.arn] },
+        {
+          sid: "ManageSessions",
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+          resources: [sessions.arn],
+        },
+      ],
+      { ...tableNames, SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds) },
+    );
+
+    const usersFunction = define(
+      "users",
+      "POST /users (sign-up), GET/PATCH/DELETE /users/me, GET /users/{id}",
+      [
+        {
+          sid: "ManageUsers",
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+          resources: [users.arn],
+        },
+        {
+          sid: "FindSessionsOfUser",
+          actions: ["dynamodb:Query"],
+          resources: [data.sessionsTable.indexArn(SESSIONS_TABLE.byUserIdIndex)],
+        },
+        { sid: "EndSessionsOfUser", actions: ["dynamodb:BatchWriteItem"], resources: [sessions.arn] },
+      ],
+      tableNames,
+    );
+
+    this.functions = { health, authorizer, sessions: sessionsFunction, users: usersFunction };
 
     for (const [name, fn] of Object.entries(this.functions)) {
       new TerraformOutput(this, `${name}_function_name`, {

@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { AlarmTopic } from "../constructs/alarm-topic";
+import type { AlarmSettings } from "../constructs/alarms";
 import { AppKey } from "../constructs/app-key";
 import { PackageBucket } from "../constructs/package-bucket";
 import { SecureTable } from "../constructs/secure-table";
@@ -20,18 +22,41 @@ export class DataStack extends BaseStack {
   public readonly usersTable: SecureTable;
   public readonly sessionsTable: SecureTable;
   public readonly packageBucket: PackageBucket;
+  public readonly alarmTopic: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { config } = props;
 
     this.accountId = new DataAwsCallerIdentity(this, "caller").accountId;
+    const alarmArnPattern = `arn:aws:cloudwatch:${config.region}:${this.accountId}:alarm:${config.namePrefix}*`;
     this.appKey = new AppKey(this, "app-key", {
       aliasName: this.prefixed("app"),
       accountId: this.accountId,
       region: config.region,
+      alarmArnPattern,
     });
     const kmsKeyArn = this.appKey.key.arn;
+
+    this.alarmTopic = new AlarmTopic(this, "alarm-topic", {
+      topicName: this.prefixed("alarms"),
+      kmsKeyArn,
+      accountId: this.accountId,
+      region: config.region,
+      alarmArnPattern,
+      email: config.monitoring.alarmEmail,
+    });
+    const alarms: AlarmSettings = {
+      topicArn: this.alarmTopic.topic.arn,
+      periodSeconds: config.monitoring.periodSeconds,
+      evaluationPeriods: config.monitoring.evaluationPeriods,
+    };
+    const tableAlarms = (operations: string[]) => ({
+      ...alarms,
+      throttledRequests: config.monitoring.tableThrottledRequests,
+      systemErrors: config.monitoring.tableSystemErrors,
+      operations,
+    });
 
     this.usersTable = new SecureTable(this, "users", {
       tableName: this.prefixed("users"),
@@ -39,6 +64,7 @@ export class DataStack extends BaseStack {
       ttlAttribute: USERS_TABLE.ttlAttribute,
       kmsKeyArn,
       ...config.dynamodb,
+      alarms: tableAlarms(["GetItem", "PutItem", "UpdateItem", "DeleteItem"]),
     });
 
     this.sessionsTable = new SecureTable(this, "sessions", {
@@ -54,6 +80,7 @@ export class DataStack extends BaseStack {
       ttlAttribute: SESSIONS_TABLE.ttlAttribute,
       kmsKeyArn,
       ...config.dynamodb,
+      alarms: tableAlarms(["GetItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"]),
     });
 
     this.packageBucket = new PackageBucket(this, "packages", {
@@ -69,6 +96,7 @@ export class DataStack extends BaseStack {
       kms_key_arn: [kmsKeyArn, "ARN of the customer-managed key encrypting tables, packages and logs"],
       kms_alias_name: [this.appKey.alias.name, "Alias of the app key"],
       package_bucket_name: [this.packageBucket.bucket.bucket, "Bucket holding the versioned Lambda ZIP packages"],
+      alarm_topic_arn: [this.alarmTopic.topic.arn, "SNS topic every alarm notifies (subscribe on-call here)"],
     };
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new TerraformOutput(this, name, { value, description });

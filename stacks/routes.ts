@@ -11,4 +11,14 @@ export interface RouteDefinition {
 }
 
 /** The API's routes, in one place: the API stack builds them, the tests and the README read them. */
-export const ROUTES: readonly RouteDefinition[] = [{ method: "GET", path: "/health", function: "health", auth: "none" }];
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: "GET", path: "/health", function: "health", auth: "none" },
+  { method: "POST", path: "/users", function: "users", auth: "none" },
+  { method: "GET", path: "/users/me", function: "users", auth: "bearer" },
+  { method: "PATCH", path: "/users/me", function: "users", auth: "bearer" },
+  { method: "DELETE", path: "/users/me", function: "users", auth: "bearer" },
+  { method: "GET", path: "/users/{id}", function: "users", auth: "bearer" },
+  { method: "POST", path: "/sessions", function: "sessions", auth: "none" },
+  { method: "GET", path: "/sessions/current", function: "sessions", auth: "bearer" },
+  { method: "DELETE", path: "/sessions/current", function: "sessions", auth: "bearer" },
+];

@@ -5,7 +5,7 @@
  */
 import { transformSync } from "esbuild";
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SESSIONS_TABLE, USERS_TABLE } from "../../lambda-packages/shared/table-keys";
 
@@ -181,4 +181,101 @@ export function loadHandler<T>(modulePath: string, env: Record<string, string | 
       else process.env[name] = value;
     }
   }
+}
+
+/** Every item of one table in attribute-value JSON, sorted by its JSON text (all pages). */
+export async function scanTable(local: LocalDynamo, TableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: unknown;
+  do {
+    const page = await local.request<{ Items: Record<string, unknown>[]; LastEvaluatedKey?: unknown }>("Scan", {
+      TableName,
+      ConsistentRead: true,
+      ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+    });
+    items.push(...page.Items);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+}
+
+/** Both tables, to compare before and after a request that must change nothing. */
+export async function scanTables(local: LocalDynamo): Promise<{ users: Record<string, unknown>[]; sessions: Record<string, unknown>[] }> {
+  return { users: await scanTable(local, local.usersTable), sessions: await scanTable(local, local.sessionsTable) };
+}
+
+/** One DynamoDB call seen by a DynamoProxy: the operation name and the request body. */
+export interface DynamoCall {
+  readonly operation: string;
+  readonly body: Record<string, any>;
+}
+
+/**
+ * What an interceptor may answer instead of dynalite: an AWS JSON error (`{ status: 400, type:
+ * "ValidationException" }`) or, with `body`, any response (`{ status: 200, body: { UnprocessedItems: ... } }`).
+ */
+export type InterceptedAnswer =
+  | { readonly status: number; readonly type: string; readonly message?: string }
+  | { readonly status: number; readonly body: Record<string, unknown> };
+
+export interface DynamoProxy {
+  /** The value for AWS_ENDPOINT_URL_DYNAMODB. */
+  readonly endpoint: string;
+  /** Every call, in order. */
+  readonly calls: DynamoCall[];
+  close(): Promise<void>;
+}
+
+/**
+ * A recording proxy in front of dynalite. `intercept` runs before each call is forwarded: it may change the
+ * data first (to stage a race), or answer with an error instead of forwarding.
+ */
+export async function startDynamoProxy(
+  local: LocalDynamo,
+  intercept?: (call: DynamoCall) => Promise<InterceptedAnswer | void> | InterceptedAnswer | void,
+): Promise<DynamoProxy> {
+  const calls: DynamoCall[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", async () => {
+      const raw = Buffer.concat(chunks);
+      const call: DynamoCall = {
+        operation: String(req.headers["x-amz-target"] ?? "").replace(/^DynamoDB_\d+\./, ""),
+        body: JSON.parse(raw.toString("utf8")),
+      };
+      calls.push(call);
+      try {
+        const answer = await intercept?.(call);
+        if (answer) {
+          res.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" });
+          res.end(
+            JSON.stringify(
+              "body" in answer
+                ? answer.body
+                : { __type: `com.amazonaws.dynamodb.v20120810#${answer.type}`, message: answer.message ?? answer.type },
+            ),
+          );
+          return;
+        }
+        const upstream = await fetch(local.endpoint, { method: "POST", headers: req.headers as Record<string, string>, body: raw });
+        res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" });
+        res.end(Buffer.from(await upstream.arrayBuffer()));
+      } catch (error) {
+        res.writeHead(500, { "content-type": "text/plain" }).end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The client keeps connections alive; without this, close() would wait for them to time out.
+        server.closeAllConnections();
+      }),
+  };
 }

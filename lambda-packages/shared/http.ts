@@ -25,6 +25,16 @@ export function json(statusCode: number, body: unknown, extraHeaders: Headers = 
   return { statusCode, headers: { ...BASE_HEADERS, ...extraHeaders }, body: JSON.stringify(body) };
 }
 
+/**
+ * A 204 No Content response: no body, so no Content-Type; still never cached and never MIME-sniffed.
+ * extraHeaders are added (and may override them).
+ */
+export function noContent(extraHeaders: Headers = {}): APIGatewayProxyResult {
+  const headers: Headers = { ...BASE_HEADERS };
+  delete headers["Content-Type"];
+  return { statusCode: 204, headers: { ...headers, ...extraHeaders }, body: "" };
+}
+
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
 }
@@ -191,11 +201,14 @@ export function route(handlerFn: ProxyHandler, options: RouteOptions = {}): Prox
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Standard base64 with padding, as API Gateway encodes binary bodies. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
  * The request body as a JSON object. Each way it can be wrong is a 4xx whose message says what was wrong:
  * missing body (400), Content-Type not application/json or a charset other than utf-8 (415), larger than
- * maxBytes once decoded (413), not UTF-8 or not JSON (400), JSON but not an object (400).
+ * maxBytes once decoded (413), marked base64 but not base64 (400), not UTF-8 or not JSON (400), JSON but not an
+ * object (400).
  * Bodies API Gateway delivered base64-encoded (`isBase64Encoded`) are decoded first.
  */
 export function parseJsonBody(
@@ -229,6 +242,10 @@ export function parseJsonBody(
 
   let text: string;
   if (event.isBase64Encoded) {
+    // Buffer.from(..., "base64") skips characters outside the alphabet instead of failing; check first.
+    if (!BASE64.test(event.body) || event.body.length % 4 !== 0) {
+      throw new ValidationError("Request body is marked base64-encoded but is not valid base64");
+    }
     try {
       text = utf8.decode(Buffer.from(event.body, "base64"));
     } catch {

@@ -1,0 +1,358 @@
+import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { unzipSync } from "fflate";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { hashPassword, verifyPassword } from "../lambda-packages/shared/passwords";
+import {
+  apiEvent,
+  gateway,
+  lambdaContext,
+  parseResponse,
+  type ApiRequest,
+  type AuthorizerHandler,
+  type Gateway,
+  type ProxyHandler,
+} from "./support/api-events";
+import { handlerEnv, loadHandler, scanTables, startDynalite, type LocalDynamo } from "./support/dynalite";
+
+const SOURCES = join(__dirname, "..", "lambda-packages");
+const source = (fn: string): string => join(SOURCES, fn, "index.ts");
+const sha256 = (token: string): string => createHash("sha256").update(token).digest("base64url");
+/** The module object itself (not an import namespace, whose properties cannot be spied on). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeCrypto: typeof import("node:crypto") = require("node:crypto");
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const PASSWORD = "correct horse battery staple";
+
+describe("sessions handler", () => {
+  let db: LocalDynamo;
+  let sessions: ProxyHandler;
+  let users: ProxyHandler;
+  let authorizer: AuthorizerHandler;
+  let api: Gateway;
+
+  const load = <T>(fn: string, extra: Record<string, string | undefined> = {}): T =>
+    loadHandler<{ handler: T }>(source(fn), { ...handlerEnv(db), ...extra }).handler;
+
+  const call = async (handler: ProxyHandler, req: ApiRequest) => parseResponse(await handler(apiEvent(req), lambdaContext()));
+  const logIn = (email: string, password: string, handler: ProxyHandler = sessions) =>
+    call(handler, { method: "POST", resource: "/sessions", json: { email, password } });
+
+  let counter = 0;
+  async function signUp(): Promise<{ id: string; email: string }> {
+    const email = `user${++counter}-${Date.now()}@example.com`;
+    const response = await api({ method: "POST", resource: "/users", json: { email, password: PASSWORD, name: "Sam" } });
+    expect(response.status).toBe(201);
+    return { id: response.body.id, email };
+  }
+
+  /** The authorizer context API Gateway would pass for this token (values as strings). */
+  async function contextFor(token: string): Promise<Record<string, string | number>> {
+    const event = { headers: { Authorization: `Bearer ${token}` } } as unknown as APIGatewayRequestAuthorizerEvent;
+    const result = await authorizer({ ...event, methodArn: "arn:aws:execute-api:us-east-1:123456789012:api/test/GET/sessions/current" });
+    return Object.fromEntries(Object.entries({ principalId: result.principalId, ...result.context }).map(([k, v]) => [k, String(v)]));
+  }
+
+  beforeAll(async () => {
+    db = await startDynalite();
+    sessions = load("sessions");
+    users = load("users");
+    authorizer = load("authorizer");
+    api = gateway({ authorizer, users, sessions });
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+  beforeEach(() => {
+    for (const level of ["debug", "info", "warn", "error"] as const) jest.spyOn(console, level).mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  describe("POST /sessions", () => {
+    it("answers 201 with a 43-character token, its expiry and the profile, and stores only the token's hash", async () => {
+      const user = await signUp();
+      const before = Date.now();
+
+      const response = await logIn(user.email, PASSWORD);
+
+      expect(response.status).toBe(201);
+      expect(response.headers).toMatchObject({ "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+      expect(response.body).toEqual({
+        token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        expiresAt: expect.stringMatching(ISO),
+        user: { id: user.id, email: user.email, name: "Sam", createdAt: expect.any(String), updatedAt: expect.any(String), version: 1 },
+      });
+      const { token } = response.body;
+      const stored = await db.request<{ Item: Record<string, { S?: string; N?: string }> }>("GetItem", {
+        TableName: db.sessionsTable,
+        Key: { tokenHash: { S: sha256(token) } },
+      });
+      expect(Object.keys(stored.Item).sort()).toEqual(["createdAt", "expiresAt", "tokenHash", "userId"]);
+      expect(stored.Item.userId).toEqual({ S: user.id });
+      const createdAt = Number(stored.Item.createdAt.N);
+      const expiresAt = Number(stored.Item.expiresAt.N);
+      expect(createdAt).toBeGreaterThanOrEqual(before);
+      expect(createdAt).toBeLessThanOrEqual(Date.now());
+      expect(expiresAt).toBe(Math.floor(createdAt / 1000) + 86400);
+      expect(response.body.expiresAt).toBe(new Date(expiresAt * 1000).toISOString());
+      expect(JSON.stringify(await scanTables(db))).not.toContain(token);
+    });
+
+    it("gives sessions the lifetime in SESSION_TTL_SECONDS", async () => {
+      const user = await signUp();
+      const shortLived = load<ProxyHandler>("sessions", { SESSION_TTL_SECONDS: "600" });
+
+      const response = await logIn(user.email, PASSWORD, shortLived);
+
+      expect(response.status).toBe(201);
+      const expiresIn = Date.parse(response.body.expiresAt) - Date.now();
+      expect(expiresIn).toBeGreaterThan(595_000);
+      expect(expiresIn).toBeLessThanOrEqual(600_000);
+    });
+
+    it("finds the account whatever the case and surrounding spaces of the email", async () => {
+      const user = await signUp();
+
+      const response = await logIn(`  ${user.email.toUpperCase()} `, PASSWORD);
+
+      expect(response.status).toBe(201);
+      expect(response.body.user.id).toBe(user.id);
+    });
+
+    it("starts a new session with a new token on every log-in", async () => {
+      const user = await signUp();
+
+      const first = await logIn(user.email, PASSWORD);
+      const second = await logIn(user.email, PASSWORD);
+
+      expect(first.body.token).not.toBe(second.body.token);
+      for (const { body } of [first, second]) expect((await contextFor(body.token)).userId).toBe(user.id);
+    });
+
+    describe("refuses with one 401 for every wrong credential, after the same scrypt work", () => {
+      let user: { id: string; email: string };
+      let orphanEmail: string;
+
+      beforeAll(async () => {
+        const info = jest.spyOn(console, "info").mockImplementation(() => undefined);
+        user = await signUp();
+        info.mockRestore();
+        // A claim without its user: what a crash between the two sign-up writes leaves.
+        orphanEmail = `orphan-${Date.now()}@example.com`;
+        await db.request("PutItem", {
+          TableName: db.usersTable,
+          Item: { pk: { S: `email#${orphanEmail}` }, userId: { S: "no-such-user" }, createdAt: { S: new Date().toISOString() } },
+        });
+      });
+
+      it.each([
+        ["a wrong password", () => user.email, "wrong password, long enough"],
+        ["an unknown email", () => "nobody-here@example.com", PASSWORD],
+        ["an email whose claim has no user", () => orphanEmail, PASSWORD],
+        ["a password shorter than the sign-up minimum", () => user.email, "short"],
+      ])("for %s", async (_case, email, password) => {
+        const scrypt = jest.spyOn(nodeCrypto, "scrypt");
+        const before = await scanTables(db);
+
+        const response = await logIn(email(), password);
+
+        expect(response.status).toBe(401);
+        expect(response.headers["WWW-Authenticate"]).toBe("Bearer");
+        expect(response.body).toEqual({ error: { code: "unauthorized", message: "Email or password is incorrect" } });
+        expect(scrypt).toHaveBeenCalledTimes(1);
+        expect(scrypt.mock.calls[0][3]).toMatchObject({ N: 32768, r: 8, p: 1 });
+        expect(await scanTables(db)).toEqual(before);
+      });
+    });
+
+    it("re-hashes a password stored with older scrypt parameters on a successful log-in", async () => {
+      const id = "legacy-user";
+      const email = "legacy@example.com";
+      const now = new Date().toISOString();
+      const oldHash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
+      await db.request("PutItem", {
+        TableName: db.usersTable,
+        Item: { pk: { S: `email#${email}` }, userId: { S: id }, createdAt: { S: now } },
+      });
+      await db.request("PutItem", {
+        TableName: db.usersTable,
+        Item: {
+          pk: { S: `user#${id}` },
+          id: { S: id },
+          email: { S: email },
+          name: { S: "Legacy" },
+          passwordHash: { S: oldHash },
+          createdAt: { S: now },
+          updatedAt: { S: now },
+          version: { N: "4" },
+        },
+      });
+
+      const response = await logIn(email, PASSWORD);
+
+      expect(response.status).toBe(201);
+      const { Item } = await db.request<{ Item: Record<string, { S?: string; N?: string }> }>("GetItem", {
+        TableName: db.usersTable,
+        Key: { pk: { S: `user#${id}` } },
+      });
+      const newHash = Item.passwordHash.S ?? "";
+      expect(oldHash.startsWith("scrypt$N=1024,r=8,p=1$")).toBe(true);
+      expect(newHash.startsWith("scrypt$N=32768,r=8,p=1$")).toBe(true);
+      expect(await verifyPassword(PASSWORD, newHash)).toEqual({ ok: true, needsRehash: false });
+      expect(Item.version).toEqual({ N: "4" });
+      expect(Item.updatedAt).toEqual({ S: now });
+    });
+  });
+
+  describe("GET /sessions/current", () => {
+    it("answers 200 with the user id and the session's dates", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+
+      const response = await api({ method: "GET", resource: "/sessions/current", token: body.token });
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ userId: user.id, createdAt: expect.stringMatching(ISO), expiresAt: body.expiresAt });
+      expect(Date.parse(response.body.createdAt)).toBeLessThanOrEqual(Date.now());
+    });
+
+    it("answers 401 when the session ended after the authorizer let the request through (a cached decision)", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      const context = await contextFor(body.token);
+      await db.request("DeleteItem", { TableName: db.sessionsTable, Key: { tokenHash: { S: sha256(body.token) } } });
+
+      const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: context });
+
+      expect(response.status).toBe(401);
+      expect(response.body.error).toEqual({ code: "unauthorized", message: "The session has ended; log in again" });
+    });
+
+    it("answers 401 when the session expired after the authorizer let the request through", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      const context = await contextFor(body.token);
+      await db.request("UpdateItem", {
+        TableName: db.sessionsTable,
+        Key: { tokenHash: { S: sha256(body.token) } },
+        UpdateExpression: "SET expiresAt = :past",
+        ExpressionAttributeValues: { ":past": { N: String(Math.floor(Date.now() / 1000) - 1) } },
+      });
+
+      const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: context });
+
+      expect(response.status).toBe(401);
+    });
+
+    it("answers 401 when the session outlived its user", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      await db.request("DeleteItem", { TableName: db.usersTable, Key: { pk: { S: `user#${user.id}` } } });
+
+      const response = await api({ method: "GET", resource: "/sessions/current", token: body.token });
+
+      expect(response.status).toBe(401);
+    });
+
+    it.each([
+      ["no authorizer context", null],
+      ["a context without sessionId", { userId: "u1", principalId: "u1" }],
+      ["a context whose sessionId is not a token hash", { userId: "u1", sessionId: "abc", principalId: "u1" }],
+    ])("answers 401 with %s (defence in depth)", async (_case, authorizerContext) => {
+      const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: authorizerContext });
+
+      expect(response.status).toBe(401);
+      expect(response.body.error.code).toBe("unauthorized");
+    });
+  });
+
+  describe("DELETE /sessions/current", () => {
+    it("answers 204 without a body, deletes the session, and the token stops working", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+
+      const response = await api({ method: "DELETE", resource: "/sessions/current", token: body.token });
+
+      expect(response.status).toBe(204);
+      expect(response.raw).toBe("");
+      expect(response.headers["Content-Type"]).toBeUndefined();
+      expect(response.headers).toMatchObject({ "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+      const stored = await db.request("GetItem", { TableName: db.sessionsTable, Key: { tokenHash: { S: sha256(body.token) } } });
+      expect(stored).toEqual({});
+      expect((await api({ method: "GET", resource: "/sessions/current", token: body.token })).status).toBe(401);
+    });
+
+    it("ends only the caller's session", async () => {
+      const user = await signUp();
+      const first = await logIn(user.email, PASSWORD);
+      const second = await logIn(user.email, PASSWORD);
+
+      await api({ method: "DELETE", resource: "/sessions/current", token: first.body.token });
+
+      expect((await api({ method: "GET", resource: "/sessions/current", token: second.body.token })).status).toBe(200);
+    });
+
+    it("answers 401 when the session is already gone (a cached authorizer decision)", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      const context = await contextFor(body.token);
+      await call(sessions, { method: "DELETE", resource: "/sessions/current", authorizer: context });
+
+      const again = await call(sessions, { method: "DELETE", resource: "/sessions/current", authorizer: context });
+
+      expect(again.status).toBe(401);
+    });
+  });
+
+  describe("routing", () => {
+    it.each([
+      ["GET", "/sessions", 405, "method_not_allowed", { Allow: "POST" }],
+      ["PUT", "/sessions/current", 405, "method_not_allowed", { Allow: "GET, DELETE" }],
+      ["GET", "/users/me", 404, "not_found", {}],
+      ["GET", "/nowhere/{proxy+}", 404, "not_found", {}],
+    ])("answers %s %s with %i", async (method, resource, status, code, headers) => {
+      const response = await call(sessions, { method, resource });
+
+      expect(response.status).toBe(status);
+      expect(response.body.error.code).toBe(code);
+      expect(response.headers).toMatchObject(headers);
+    });
+  });
+
+  it.each([
+    ["USERS_TABLE_NAME", undefined, "Missing required environment variable USERS_TABLE_NAME"],
+    ["SESSIONS_TABLE_NAME", undefined, "Missing required environment variable SESSIONS_TABLE_NAME"],
+    ["SESSION_TTL_SECONDS", "60", 'Environment variable SESSION_TTL_SECONDS must be an integer in 300..2592000, received "60"'],
+    ["SESSION_TTL_SECONDS", "1d", 'Environment variable SESSION_TTL_SECONDS must be an integer in 300..2592000, received "1d"'],
+  ])("fails the cold start when %s is %s", (variable, value, message) => {
+    expect(() => load("sessions", { [variable]: value })).toThrow(message);
+  });
+
+  describe("the built ZIP (dist/sessions.zip)", () => {
+    let dir: string;
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "sessions-zip-"));
+      for (const [name, bytes] of Object.entries(unzipSync(readFileSync(loadLambdaArtifact("sessions").zipPath)))) {
+        writeFileSync(join(dir, name), bytes);
+      }
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("logs in against dynalite from its lambda-handler.js", async () => {
+      const user = await signUp();
+      const zipped = loadHandler<{ handler: ProxyHandler }>(join(dir, "lambda-handler.js"), handlerEnv(db)).handler;
+
+      const response = await logIn(user.email, PASSWORD, zipped);
+
+      expect(response.status).toBe(201);
+      expect(response.body.user.id).toBe(user.id);
+      expect((await contextFor(response.body.token)).userId).toBe(user.id);
+    });
+  });
+});

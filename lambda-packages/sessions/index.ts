@@ -1,0 +1,142 @@
+/**
+ * Sessions: POST /sessions (log-in), GET /sessions/current, DELETE /sessions/current (log-out).
+ *
+ * Log-in: GetItem the e-mail claim (strongly consistent) -> GetItem the user it points to (strongly consistent)
+ * -> verify the password -> PutItem the session (`attribute_not_exists(tokenHash)`) -> 201 with the token,
+ * which exists only in this response: the table stores its SHA-256.
+ * An unknown e-mail address, a claim without its user and a wrong password all answer the same 401 after the
+ * same scrypt work (verifyAgainstNothing), so neither the message nor the time of the answer tells which emails
+ * have an account. (Sign-up answers 409 for a taken address, as the API requires, so that endpoint is where
+ * rate limiting has to protect against enumeration.)
+ * A password hash made with older scrypt parameters is re-hashed with the current ones after it verified:
+ * UpdateItem conditional on the old hash, so a password changed meanwhile is not overwritten. A failed re-hash
+ * is logged and does not fail the log-in (it is retried at the next one).
+ *
+ * GET and DELETE /sessions/current act on the caller's session, identified by the authorizer context
+ * (sessionId = token hash). Both re-read or conditionally delete it, so with a cached authorizer decision an
+ * ended session still answers 401 here.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import * as z from "zod/mini";
+import { requireCaller } from "../shared/caller";
+import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
+import { integerEnv, requireEnv } from "../shared/env";
+import { json, noContent, parseJsonBody, route, UnauthorizedError } from "../shared/http";
+import { log } from "../shared/log";
+import { hashToken, getActiveSession, newToken, sessionKey, type SessionItem } from "../shared/sessions";
+import { router } from "../shared/router";
+import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
+import { getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
+import { currentPasswordField, emailField, normalizeEmail, parseWith } from "../shared/validation";
+
+const LogInSchema = z.strictObject({ email: emailField, password: currentPasswordField });
+export type LogIn = z.infer<typeof LogInSchema>;
+
+const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
+const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
+/** Lifetime of a session from log-in: 5 minutes to 30 days. */
+const SESSION_TTL_SECONDS = integerEnv("SESSION_TTL_SECONDS", 86400, 300, 2592000);
+
+/** One message for an unknown e-mail address and a wrong password. */
+export const INVALID_CREDENTIALS = "Email or password is incorrect";
+const SESSION_ENDED = "The session has ended; log in again";
+
+const iso = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/** The user owning this e-mail address, through its claim; undefined when either item is missing. */
+async function findUserByEmail(db: DynamoDbClient, email: string): Promise<UserItem | undefined> {
+  const claim = await getEmailClaim(db, USERS_TABLE_NAME, email);
+  if (!claim) return undefined;
+  const user = await getUser(db, USERS_TABLE_NAME, claim.userId);
+  // A claim whose user is gone (a crashed sign-up or deletion) or that points at another address is no account.
+  return user && normalizeEmail(user.email) === normalizeEmail(email) ? user : undefined;
+}
+
+/** Replaces an outdated password hash; never fails the log-in. */
+async function rehash(db: DynamoDbClient, user: UserItem, password: string): Promise<void> {
+  try {
+    await db.UpdateItem({
+      TableName: USERS_TABLE_NAME,
+      Key: userKey(user.id),
+      UpdateExpression: "SET #passwordHash = :new",
+      ConditionExpression: "#passwordHash = :old",
+      ExpressionAttributeNames: { "#passwordHash": "passwordHash" },
+      ExpressionAttributeValues: { ":new": await hashPassword(password), ":old": user.passwordHash },
+    });
+    log.info("password re-hashed with the current scrypt parameters", { userId: user.id });
+  } catch (error) {
+    const changedMeanwhile = isConditionalCheckFailed(error);
+    log.warn("password re-hash skipped", { userId: user.id, reason: changedMeanwhile ? "password changed meanwhile" : "error", error });
+  }
+}
+
+async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const input = parseWith(LogInSchema, parseJsonBody(event));
+  const db = await dynamoDb;
+
+  const user = await findUserByEmail(db, input.email);
+  if (!user) {
+    await verifyAgainstNothing(input.password);
+    log.info("log-in refused", { reason: "no such account", email: input.email });
+    throw new UnauthorizedError(INVALID_CREDENTIALS);
+  }
+  const { ok, needsRehash } = await verifyPassword(input.password, user.passwordHash);
+  if (!ok) {
+    log.info("log-in refused", { reason: "wrong password", userId: user.id });
+    throw new UnauthorizedError(INVALID_CREDENTIALS);
+  }
+  if (needsRehash) await rehash(db, user, input.password);
+
+  const token = newToken();
+  const now = Date.now();
+  const session: SessionItem = {
+    tokenHash: hashToken(token),
+    userId: user.id,
+    createdAt: now,
+    expiresAt: Math.floor(now / 1000) + SESSION_TTL_SECONDS,
+  };
+  await db.PutItem({
+    TableName: SESSIONS_TABLE_NAME,
+    Item: { ...session },
+    ConditionExpression: "attribute_not_exists(#tokenHash)",
+    ExpressionAttributeNames: { "#tokenHash": "tokenHash" },
+  });
+  log.info("session started", { userId: user.id, expiresAt: session.expiresAt });
+  return json(201, { token, expiresAt: iso(session.expiresAt * 1000), user: toProfile(user) });
+}
+
+async function currentSession(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const db = await dynamoDb;
+  const session = await getActiveSession(db, SESSIONS_TABLE_NAME, caller.sessionId);
+  if (!session || session.userId !== caller.userId) throw new UnauthorizedError(SESSION_ENDED);
+  // A session that outlived its user (a log-in racing an account deletion) is no session.
+  if (!(await getUser(db, USERS_TABLE_NAME, caller.userId))) throw new UnauthorizedError(SESSION_ENDED);
+  return json(200, { userId: session.userId, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt * 1000) });
+}
+
+async function logOut(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const db = await dynamoDb;
+  try {
+    await db.DeleteItem({
+      TableName: SESSIONS_TABLE_NAME,
+      Key: sessionKey(caller.sessionId),
+      ConditionExpression: "#userId = :userId",
+      ExpressionAttributeNames: { "#userId": "userId" },
+      ExpressionAttributeValues: { ":userId": caller.userId },
+    });
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new UnauthorizedError(SESSION_ENDED);
+    throw error;
+  }
+  log.info("session ended", { userId: caller.userId, reason: "log-out" });
+  return noContent();
+}
+
+export const handler = route(
+  router({
+    "/sessions": { POST: logIn },
+    "/sessions/current": { GET: currentSession, DELETE: logOut },
+  }),
+);

@@ -1,0 +1,330 @@
+/**
+ * Users: POST /users (sign-up), GET /users/me, PATCH /users/me, DELETE /users/me, GET /users/{id}.
+ *
+ * Data without transactions: the local engine (dynalite) has no TransactWriteItems, so every multi-item change
+ * below is a sequence of single-item conditional writes, ordered so that a crash between any two of them
+ * leaves a state that is safe and repairs itself.
+ *
+ * Sign-up: (1) PutItem the e-mail claim `email#<normalized>` = { userId, createdAt } with
+ * `attribute_not_exists(pk)`, THEN (2) PutItem the user `user#<id>` with `attribute_not_exists(pk)`.
+ * - The claim is the lock: of two sign-ups for the same address only one conditional put succeeds, so no two
+ *   users ever share an address. Writing the user first could not guarantee that.
+ * - If (2) fails, the claim is deleted again (compensation, conditional on `userId` = ours, so a claim that
+ *   someone else took over is left alone) and the request answers 500.
+ * - If the function dies between (1) and (2), or the compensation fails, an orphan claim remains: it points to a
+ *   user that does not exist. Nothing reads it as an account (log-in treats a claim without its user as an
+ *   unknown address). A later sign-up for the address finds the claim, reads the user it points to (strongly
+ *   consistent) and, when that user does not exist and the claim is older than ORPHAN_CLAIM_AGE_MS, takes the
+ *   claim over with a put conditional on `userId` = the old id (so of two sign-ups taking it over, one wins).
+ *   The age limit keeps a sign-up from stealing the claim of another one that is still between (1) and (2):
+ *   it is far longer than any invocation can run (API Gateway gives up after 29 s).
+ *   If the user exists, the address is taken: 409.
+ *
+ * Profile change (PATCH /users/me): optimistic locking. The user is read, `If-Match` (when sent) is compared
+ * with its version (409 when it differs), and the change is one UpdateItem conditional on
+ * `attribute_exists(pk) AND version = :expected` that also sets `version = version + 1` and `updatedAt`; a change
+ * made by another request in between fails the condition: 409, nothing written. A new password needs
+ * `currentPassword` (verified before anything is written); after the update, every OTHER session of the user is
+ * deleted (Query byUserId, BatchWriteItem in chunks of 25 with retries); the caller's session is kept.
+ * If that clean-up fails the password is changed but the answer is 500 (logged): the other sessions then
+ * end with their TTL at the latest.
+ *
+ * Account deletion (DELETE /users/me): (1) DeleteItem the user (`attribute_exists(pk)`), (2) DeleteItem the claim
+ * (conditional on `userId`), (3) delete the sessions found through the byUserId index (all pages).
+ * - The user goes first because it is what every business route checks: from (1) on, the token is useless
+ *   here (401 when the caller's user item is gone) even if (2) or (3) never happens.
+ * - A claim left by a failed (2) is an orphan claim, taken over by the next sign-up as above.
+ * - Sessions left by a failed (3) reach no business route (users: user gone -> 401; GET /sessions/current
+ *   also checks the user) and expire with their TTL; the authorizer still accepts them until then.
+ * - The index is eventually consistent: a session created a moment before (3) may be missed, with the same
+ *   harmless outcome.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { randomUUID } from "node:crypto";
+import * as z from "zod/mini";
+import { requireCaller, type Caller } from "../shared/caller";
+import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
+import { requireEnv } from "../shared/env";
+import {
+  ConflictError,
+  ForbiddenError,
+  getHeader,
+  json,
+  noContent,
+  parseJsonBody,
+  route,
+  UnauthorizedError,
+  ValidationError,
+} from "../shared/http";
+import { log } from "../shared/log";
+import { hashPassword, verifyPassword } from "../shared/passwords";
+import { router } from "../shared/router";
+import { endSessionsOfUser } from "../shared/sessions";
+import { USERS_TABLE } from "../shared/table-keys";
+import { emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
+import { currentPasswordField, emailField, fieldError, nameField, newPasswordField, parseWith } from "../shared/validation";
+
+const SignUpSchema = z.strictObject({ email: emailField, password: newPasswordField, name: nameField });
+export type SignUp = z.infer<typeof SignUpSchema>;
+
+const ProfileChangeSchema = z.strictObject({
+  name: z.optional(nameField),
+  password: z.optional(newPasswordField),
+  currentPassword: z.optional(currentPasswordField),
+});
+export type ProfileChange = z.infer<typeof ProfileChangeSchema>;
+
+const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
+const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
+
+/** A claim younger than this may belong to a sign-up still between its two writes: never taken over. */
+export const ORPHAN_CLAIM_AGE_MS = 5 * 60 * 1000;
+
+const EMAIL_TAKEN = "An account with this email address already exists";
+const ACCOUNT_GONE = "The account of this session no longer exists; log in again";
+
+const PK = { "#pk": USERS_TABLE.partitionKey };
+
+/** A profile response, with its version as ETag (the value to send back in If-Match). */
+function profileResponse(statusCode: number, user: UserItem): APIGatewayProxyResult {
+  return json(statusCode, toProfile(user), { ETag: `"${user.version}"` });
+}
+
+/** The caller's user item; 401 when it is gone (a deleted account whose token still passed the authorizer). */
+async function requireUser(db: DynamoDbClient, caller: Caller): Promise<UserItem> {
+  const user = await getUser(db, USERS_TABLE_NAME, caller.userId);
+  if (!user) throw new UnauthorizedError(ACCOUNT_GONE);
+  return user;
+}
+
+// ---- Sign-up ------------------------------------------------------------------------------------------------
+
+/** Step (1) of the sign-up: claims the address for userId, taking over an orphan claim; 409 when it is taken. */
+async function claimEmail(db: DynamoDbClient, email: string, userId: string, createdAt: string): Promise<void> {
+  const Item = { ...emailClaimKey(email), userId, createdAt };
+  // Twice at most: the claim seen taken may be deleted (account deletion) before it can be read.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await db.PutItem({ TableName: USERS_TABLE_NAME, Item, ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: PK });
+      return;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const claim = await getEmailClaim(db, USERS_TABLE_NAME, email);
+    if (!claim) continue;
+    if (await getUser(db, USERS_TABLE_NAME, claim.userId)) throw new ConflictError(EMAIL_TAKEN);
+    const claimedAt = Date.parse(claim.createdAt);
+    if (claimedAt > Date.now() - ORPHAN_CLAIM_AGE_MS) {
+      // Possibly a sign-up between its two writes: answer as if it had finished.
+      throw new ConflictError(EMAIL_TAKEN);
+    }
+    try {
+      await db.PutItem({
+        TableName: USERS_TABLE_NAME,
+        Item,
+        ConditionExpression: "#userId = :previous",
+        ExpressionAttributeNames: { "#userId": "userId" },
+        ExpressionAttributeValues: { ":previous": claim.userId },
+      });
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new ConflictError(EMAIL_TAKEN);
+      throw error;
+    }
+    log.warn("orphan email claim taken over", { userId, previousUserId: claim.userId, email });
+    return;
+  }
+  throw new ConflictError(EMAIL_TAKEN);
+}
+
+/** Compensation for a failed step (2): deletes our claim, leaving a claim someone else took over alone. */
+async function releaseClaim(db: DynamoDbClient, email: string, userId: string): Promise<void> {
+  try {
+    await db.DeleteItem({
+      TableName: USERS_TABLE_NAME,
+      Key: emailClaimKey(email),
+      ConditionExpression: "#userId = :userId",
+      ExpressionAttributeNames: { "#userId": "userId" },
+      ExpressionAttributeValues: { ":userId": userId },
+    });
+    log.warn("sign-up failed after claiming the email; claim released", { userId, email });
+  } catch (error) {
+    // The orphan claim is taken over by a later sign-up (see the top of this file).
+    log.error("sign-up failed and its email claim could not be released", { userId, email, error });
+  }
+}
+
+async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const input = parseWith(SignUpSchema, parseJsonBody(event));
+  const db = await dynamoDb;
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  // Hashed before the claim, so the claim is held without a user for as short a time as possible.
+  const passwordHash = await hashPassword(input.password);
+
+  await claimEmail(db, input.email, id, now);
+  const user: UserItem = { id, email: input.email, name: input.name, passwordHash, createdAt: now, updatedAt: now, version: 1 };
+  try {
+    await db.PutItem({
+      TableName: USERS_TABLE_NAME,
+      Item: { ...userKey(id), ...user },
+      ConditionExpression: "attribute_not_exists(#pk)",
+      ExpressionAttributeNames: PK,
+    });
+  } catch (error) {
+    await releaseClaim(db, input.email, id);
+    throw error;
+  }
+  log.info("user signed up", { userId: id, email: input.email });
+  return json(201, { id, email: user.email, name: user.name, createdAt: now }, { Location: `/users/${id}` });
+}
+
+// ---- Profile ------------------------------------------------------------------------------------------------
+
+async function getMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  return profileResponse(200, await requireUser(await dynamoDb, caller));
+}
+
+async function getById(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const user = await requireUser(await dynamoDb, caller);
+  // The same answer whether or not another user with this id exists: ids are not an oracle.
+  if (event.pathParameters?.id !== caller.userId) throw new ForbiddenError("You can only read your own profile");
+  return profileResponse(200, user);
+}
+
+/** `If-Match: "3"`, `3` or `W/"3"` -> 3; `*` or no header -> undefined (no precondition); anything else: 400. */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === "*") return undefined;
+  const match = /^(?:W\/)?("?)(\d{1,15})\1$/.exec(value);
+  if (!match) throw fieldError("If-Match", 'must be a profile version such as "3"', "request header");
+  return Number(match[2]);
+}
+
+/** The rules across fields that a per-field schema cannot express. */
+function checkProfileChange(input: ProfileChange): void {
+  if (input.name === undefined && input.password === undefined) {
+    const message = "request body must contain name or password: an empty change does nothing";
+    throw new ValidationError(`Invalid request body: ${message}`, [{ field: "", message }]);
+  }
+  if (input.password !== undefined && input.currentPassword === undefined) {
+    throw fieldError("currentPassword", "is required to change the password");
+  }
+  if (input.password === undefined && input.currentPassword !== undefined) {
+    throw fieldError("currentPassword", "is only accepted together with password");
+  }
+}
+
+async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const input = parseWith(ProfileChangeSchema, parseJsonBody(event));
+  checkProfileChange(input);
+  const ifMatch = parseIfMatch(getHeader(event, "if-match"));
+  const db = await dynamoDb;
+
+  const user = await requireUser(db, caller);
+  if (ifMatch !== undefined && ifMatch !== user.version) {
+    throw new ConflictError(`The profile is at version ${user.version}, not ${ifMatch}: reload it and retry`, {
+      currentVersion: user.version,
+    });
+  }
+  let passwordHash: string | undefined;
+  if (input.password !== undefined) {
+    const { ok } = await verifyPassword(input.currentPassword ?? "", user.passwordHash);
+    if (!ok) {
+      log.info("password change refused", { reason: "wrong current password", userId: user.id });
+      throw new UnauthorizedError("currentPassword is incorrect");
+    }
+    passwordHash = await hashPassword(input.password);
+  }
+
+  const sets = ["#updatedAt = :now", "#version = #version + :one"];
+  const names: Record<string, string> = { ...PK, "#updatedAt": "updatedAt", "#version": "version" };
+  const values: Record<string, unknown> = { ":now": new Date().toISOString(), ":one": 1, ":expected": ifMatch ?? user.version };
+  if (input.name !== undefined) {
+    sets.push("#name = :name");
+    names["#name"] = "name";
+    values[":name"] = input.name;
+  }
+  if (passwordHash !== undefined) {
+    sets.push("#passwordHash = :passwordHash");
+    names["#passwordHash"] = "passwordHash";
+    values[":passwordHash"] = passwordHash;
+  }
+  let updated: UserItem;
+  try {
+    const { Attributes } = await db.UpdateItem({
+      TableName: USERS_TABLE_NAME,
+      Key: userKey(user.id),
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ConditionExpression: "attribute_exists(#pk) AND #version = :expected",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: "ALL_NEW",
+    });
+    updated = toUserItem(Attributes ?? {});
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) {
+      throw new ConflictError("The profile was changed by another request: reload it and retry");
+    }
+    throw error;
+  }
+
+  if (passwordHash !== undefined) {
+    const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id, caller.sessionId);
+    log.info("password changed", { userId: user.id, endedSessions: ended, version: updated.version });
+  } else {
+    log.info("profile changed", { userId: user.id, version: updated.version });
+  }
+  return profileResponse(200, updated);
+}
+
+// ---- Account deletion ---------------------------------------------------------------------------------------
+
+async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const db = await dynamoDb;
+
+  let user: UserItem;
+  try {
+    const { Attributes } = await db.DeleteItem({
+      TableName: USERS_TABLE_NAME,
+      Key: userKey(caller.userId),
+      ConditionExpression: "attribute_exists(#pk)",
+      ExpressionAttributeNames: PK,
+      ReturnValues: "ALL_OLD",
+    });
+    user = toUserItem(Attributes ?? {});
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new UnauthorizedError(ACCOUNT_GONE);
+    throw error;
+  }
+
+  try {
+    await db.DeleteItem({
+      TableName: USERS_TABLE_NAME,
+      Key: emailClaimKey(user.email),
+      ConditionExpression: "#userId = :userId",
+      ExpressionAttributeNames: { "#userId": "userId" },
+      ExpressionAttributeValues: { ":userId": user.id },
+    });
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    // Already gone, or taken over by a sign-up after step (1): either way it is not ours any more.
+    log.warn("email claim of the deleted user was not ours any more", { userId: user.id });
+  }
+
+  const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id);
+  log.info("account deleted", { userId: user.id, endedSessions: ended });
+  return noContent();
+}
+
+export const handler = route(
+  router({
+    "/users": { POST: signUp },
+    "/users/me": { GET: getMe, PATCH: updateMe, DELETE: deleteMe },
+    "/users/{id}": { GET: getById },
+  }),
+);
