@@ -1,0 +1,227 @@
+/**
+ * The bootstrap app (bootstrap/) that creates the S3 state bucket before the first deploy: what the bucket is
+ * made of, that Terraform accepts and plans it offline, and that it is the bucket the app's S3 backend uses.
+ * The Terraform part needs Terraform on PATH and TF_PROVIDER_MIRROR (see __tests__/terraform.test.ts).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { loadConfig } from "../config/load";
+import { AppConfig, AppConfigSchema } from "../config/schema";
+import { addStateBucketStack, STATE_BUCKET_STACK_ID, stateKeyPrefix } from "../bootstrap/state-stack";
+import { statementsOf } from "./support/policies";
+import { dataSources, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
+import { checkStack, outcome, prepareTerraform, StackCheck, summarizePlan, TerraformContext } from "./support/terraform";
+
+/** An S3 backend in another region than the app (us-east-1), so the test sees which region the bootstrap uses. */
+const S3_BACKEND = { type: "s3", bucket: "prod-service-tfstate-123456789012", keyPrefix: "prod-service/", region: "us-east-2" } as const;
+
+/** The prod config with the backend above, validated like a config file would be. */
+const s3Config: AppConfig = AppConfigSchema.parse({ ...loadConfig({ environment: "prod" }), backend: S3_BACKEND });
+
+interface BootstrapSynth {
+  readonly json: TerraformJson;
+  readonly dir: string;
+  readonly stateDir: string;
+}
+
+const temps: string[] = [];
+const tempDir = (label: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `bootstrap-${label}-`));
+  temps.push(dir);
+  return dir;
+};
+
+function synthBootstrap(config: AppConfig): BootstrapSynth {
+  const outdir = tempDir("out");
+  const stateDir = tempDir("state");
+  const app = new App({ outdir, stackTraces: false });
+  addStateBucketStack(app, { config, stateDir });
+  app.synth();
+  const dir = join(outdir, "stacks", STATE_BUCKET_STACK_ID);
+  return { json: JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as TerraformJson, dir, stateDir };
+}
+
+let bootstrap: BootstrapSynth;
+let appSynth: SynthResult;
+let terraform: TerraformContext | undefined;
+let check: StackCheck | undefined;
+
+beforeAll(async () => {
+  bootstrap = synthBootstrap(s3Config);
+  appSynth = synthStacks({ config: s3Config });
+  terraform = prepareTerraform();
+  check = await checkStack(terraform, STATE_BUCKET_STACK_ID, bootstrap.dir);
+}, 5 * 60_000);
+
+afterAll(() => {
+  appSynth?.cleanup();
+  terraform?.cleanup();
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const only = (type: string) => {
+  const found = resources(bootstrap.json, type);
+  expect(found.map((r) => r.id)).toHaveLength(1);
+  return found[0].config as Record<string, any>;
+};
+const bucketRef = () => `\${aws_s3_bucket.${resources(bootstrap.json, "aws_s3_bucket")[0].id}.id}`;
+const address = (type: string) => `${type}.${resources(bootstrap.json, type)[0].id}`;
+
+describe("bootstrap state bucket", () => {
+  test("is named and placed by the config's backend section", () => {
+    expect(only("aws_s3_bucket")).toMatchObject({ bucket: "prod-service-tfstate-123456789012", force_destroy: false });
+    expect((bootstrap.json.provider as any).aws).toEqual([
+      { region: "us-east-2", default_tags: [{ tags: { ...s3Config.tags, Stack: "state-bucket" } }] },
+    ]);
+  });
+
+  test("cannot be destroyed by Terraform (prevent_destroy)", () => {
+    expect(only("aws_s3_bucket").lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  test("is versioned", () => {
+    expect(only("aws_s3_bucket_versioning")).toMatchObject({ bucket: bucketRef(), versioning_configuration: { status: "Enabled" } });
+  });
+
+  test("encrypts with SSE-S3, since it must exist before the app's KMS key", () => {
+    expect(only("aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+    ]);
+  });
+
+  test("blocks every kind of public access and disables ACLs", () => {
+    expect(only("aws_s3_bucket_public_access_block")).toMatchObject({
+      bucket: bucketRef(),
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(only("aws_s3_bucket_ownership_controls").rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
+  });
+
+  test("denies every request without TLS", () => {
+    const policy = only("aws_s3_bucket_policy");
+    expect(statementsOf(bootstrap.json, policy.policy)).toEqual([
+      expect.objectContaining({
+        sid: "DenyInsecureTransport",
+        effect: "Deny",
+        actions: ["s3:*"],
+        principals: [{ type: "*", identifiers: ["*"] }],
+        condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+      }),
+    ]);
+  });
+
+  test("applies ownership, public access block, policy and encryption one after the other", () => {
+    expect(only("aws_s3_bucket_public_access_block").depends_on).toEqual([address("aws_s3_bucket_ownership_controls")]);
+    expect(only("aws_s3_bucket_policy").depends_on).toEqual([address("aws_s3_bucket_public_access_block")]);
+    expect(only("aws_s3_bucket_server_side_encryption_configuration").depends_on).toEqual([address("aws_s3_bucket_policy")]);
+  });
+
+  test("expires only replaced state versions, after 90 days and beyond the newest 10, never a current one", () => {
+    const lifecycle = only("aws_s3_bucket_lifecycle_configuration");
+    expect(lifecycle.depends_on).toEqual([address("aws_s3_bucket_versioning")]);
+    const rules = lifecycle.rule as Array<Record<string, any>>;
+    expect(rules.find((r) => r.id === "expire-noncurrent-state-versions")).toMatchObject({
+      status: "Enabled",
+      filter: [{ prefix: "" }],
+      noncurrent_version_expiration: [{ noncurrent_days: 90, newer_noncurrent_versions: 10 }],
+    });
+    for (const rule of rules) expect({ id: rule.id, expiresCurrent: rule.expiration?.[0]?.days ?? null }).toEqual({ id: rule.id, expiresCurrent: null });
+    expect(rules.map((r) => r.id).sort()).toEqual(["abort-incomplete-uploads", "expire-noncurrent-state-versions", "remove-expired-delete-markers"]);
+  });
+
+  test("keeps its own state in a local file named after the bucket, in the folder it is given", () => {
+    expect((bootstrap.json.terraform as any).backend).toEqual({
+      local: { path: join(bootstrap.stateDir, "prod-service-tfstate-123456789012.tfstate") },
+    });
+  });
+
+  test("outputs the bucket, its region and the environment's state prefix", () => {
+    const outputs = bootstrap.json.output ?? {};
+    expect(Object.keys(outputs).sort()).toEqual(["state_bucket_arn", "state_bucket_name", "state_bucket_region", "state_key_prefix"]);
+    expect(outputs.state_bucket_region.value).toBe("us-east-2");
+    expect(outputs.state_key_prefix.value).toBe("prod-service/prod/");
+    for (const output of Object.values(outputs)) expect(output.description).toEqual(expect.any(String));
+  });
+});
+
+describe("bootstrap with a local backend", () => {
+  const localConfig = () => loadConfig({ environment: "prod" });
+
+  test("refuses, saying what to set", () => {
+    expect(localConfig().backend).toEqual({ type: "local" });
+    expect(() => addStateBucketStack(new App({ outdir: tempDir("refuse") }), { config: localConfig(), stateDir: tempDir("refuse-state") })).toThrow(
+      'config/prod.json has backend {"type":"local"}, so there is no state bucket to create. ' +
+        'Set "backend" to {"type": "s3", "bucket": "<globally unique name>", "keyPrefix": "<prefix>", "region": "<region>"} ' +
+        "and run the bootstrap again.",
+    );
+  });
+
+  test("makes bootstrap/main.ts exit 1 with that message and synthesize nothing", () => {
+    const outdir = tempDir("cli");
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+      cwd: join(__dirname, "..", "bootstrap"),
+      env: { ...process.env, APP_ENV: "prod", CDKTF_OUTDIR: outdir },
+      encoding: "utf8",
+    });
+    expect({ status: run.status, stderr: run.stderr.trim() }).toEqual({
+      status: 1,
+      stderr: expect.stringMatching(/^config\/prod\.json has backend \{"type":"local"\}, so there is no state bucket to create\./),
+    });
+    // `new App()` creates the empty stacks/ folder; nothing is synthesized into it.
+    expect({ files: readdirSync(outdir), stacks: readdirSync(join(outdir, "stacks")) }).toEqual({ files: ["stacks"], stacks: [] });
+  });
+});
+
+describe("bootstrap state bucket and the app's S3 backend", () => {
+  test("every app stack keeps its state in the bootstrapped bucket and region, under <keyPrefix>/<environment>/<stack>.tfstate", () => {
+    const bucket = only("aws_s3_bucket").bucket;
+    const region = (bootstrap.json.provider as any).aws[0].region;
+    const prefix = stateKeyPrefix(S3_BACKEND, "prod");
+    for (const stackId of appSynth.stackIds) {
+      const backend = (appSynth.json[stackId].terraform as any).backend;
+      expect({ stackId, backend }).toEqual({
+        stackId,
+        backend: { s3: { bucket, region, key: `${prefix}${stackId}.tfstate`, encrypt: true, use_lockfile: true } },
+      });
+    }
+  });
+
+  test("every cross-stack read looks in the bootstrapped bucket and region", () => {
+    const bucket = only("aws_s3_bucket").bucket;
+    const reads = appSynth.stackIds.flatMap((id) => dataSources(appSynth.json[id], "terraform_remote_state"));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) {
+      expect(read.config).toMatchObject({ backend: "s3", config: { bucket, region: "us-east-2", key: expect.stringMatching(/^prod-service\/prod\/[a-z-]+\.tfstate$/) } });
+    }
+  });
+
+  test("the bucket's lifecycle and policy cover every state key and its lock file", () => {
+    const rules = only("aws_s3_bucket_lifecycle_configuration").rule as Array<Record<string, any>>;
+    for (const rule of rules) expect(rule.filter).toEqual([{ prefix: "" }]);
+    const policy = statementsOf(bootstrap.json, only("aws_s3_bucket_policy").policy)[0];
+    expect(policy.resources).toContain(`\${aws_s3_bucket.${resources(bootstrap.json, "aws_s3_bucket")[0].id}.arn}/*`);
+  });
+});
+
+describe("bootstrap state bucket with Terraform, offline", () => {
+  test("terraform init, validate and plan succeed", () => {
+    expect(outcome(check?.init)).toBe("exit 0");
+    expect(outcome(check?.validate)).toBe("exit 0");
+    expect(outcome(check?.plan)).toBe("exit 0");
+  });
+
+  test("the plan creates exactly the declared resources and calls no AWS API", () => {
+    const declared = Object.entries(bootstrap.json.resource ?? {}).flatMap(([type, blocks]) => Object.keys(blocks).map((id) => `${type}.${id}`));
+    expect(check?.planJson).toBeDefined();
+    const plan = summarizePlan(check!.planJson!);
+    expect(plan.createdAddresses).toEqual(declared.sort());
+    expect(plan.deletes).toEqual([]);
+    expect(check?.awsCalls).toEqual([]);
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * `npm run diagram` (scripts/diagram.ts): the committed docs/architecture.md is what the code draws now, and the
+ * drawing shows the three stacks, the cross-stack references and the request path, with nothing in it that
+ * changes when only handler code changes. Needs `npm run package` (the synth reads the Lambda ZIPs).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { FUNCTION_NAMES } from "../config/schema";
+import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { renderArchitectureDoc, renderDiagram, renderMermaidBlock, replaceReadmeBlock, README_END_MARKER, README_START_MARKER } from "../scripts/diagram";
+import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
+import { remoteStateReads } from "./support/terraform";
+
+const ROOT = join(__dirname, "..");
+const ARCHITECTURE_DOC = join(ROOT, "docs", "architecture.md");
+const REGENERATE = "run `npm run diagram` and commit docs/architecture.md";
+
+let prod: SynthResult;
+let diagram: string;
+
+beforeAll(() => {
+  prod = synthStacks({ environment: "prod" });
+  diagram = renderDiagram(prod.json, prod.stackIds);
+});
+afterAll(() => prod?.cleanup());
+
+/** "equal" or where the texts first differ, so a failure says what to do and where. */
+function sameText(file: string, actual: string | undefined, expected: string): string {
+  if (actual === undefined) return `${file} does not exist: ${REGENERATE}`;
+  if (actual === expected) return "equal";
+  const a = actual.split("\n");
+  const e = expected.split("\n");
+  const line = a.findIndex((text, i) => text !== e[i]);
+  const at = line === -1 ? a.length : line;
+  return `${file} is out of date: ${REGENERATE}. First difference at line ${at + 1}:\n  committed: ${a[at] ?? "(end of file)"}\n  generated: ${e[at] ?? "(end of file)"}`;
+}
+
+const edgeLines = () => diagram.split("\n").filter((l) => /-->|-\.->/.test(l)).map((l) => l.trim());
+const edge = (from: string, to: string) => edgeLines().filter((l) => l.startsWith(`${from} `) && l.endsWith(` ${to}`));
+
+describe("architecture diagram", () => {
+  test("docs/architecture.md is what `npm run diagram` produces from the current stacks", () => {
+    const committed = existsSync(ARCHITECTURE_DOC) ? readFileSync(ARCHITECTURE_DOC, "utf8") : undefined;
+    expect(sameText("docs/architecture.md", committed, renderArchitectureDoc(prod.json, prod.stackIds, "prod"))).toBe("equal");
+  });
+
+  test("README.md embeds the same diagram block", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = renderMermaidBlock(prod.json, prod.stackIds);
+    expect(readme.includes(block) ? "embedded" : `README.md does not contain the generated \`\`\`mermaid block: ${REGENERATE}, then paste it into README.md (or put it between ${README_START_MARKER} and ${README_END_MARKER} so the script updates it)`).toBe(
+      "embedded",
+    );
+  });
+
+  test("is a Mermaid flowchart with one subgraph per stack, in deploy order", () => {
+    expect(diagram.startsWith("flowchart LR\n")).toBe(true);
+    const subgraphs = diagram.split("\n").filter((l) => l.trim().startsWith("subgraph ")).map((l) => l.trim());
+    expect(subgraphs).toEqual(['subgraph data_stack["data-stack"]', 'subgraph compute_stack["compute-stack"]', 'subgraph api_stack["api-stack"]']);
+  });
+
+  test("draws each cross-stack reference the stacks read as a dotted edge from producer to consumer", () => {
+    const expected = [...new Set(remoteStateReads(prod.json).map((r) => `${r.producer} -> ${r.consumer}`))].sort();
+    expect(expected).toEqual(["compute-stack -> api-stack", "data-stack -> api-stack", "data-stack -> compute-stack"]);
+    const drawn = edgeLines()
+      .filter((l) => l.includes("-.->"))
+      .map((l) => /^(\w+) -\.->/.exec(l)![1].replace(/_/g, "-") + " -> " + /(\w+)$/.exec(l)![1].replace(/_/g, "-"))
+      .sort();
+    expect(drawn).toEqual(expected);
+  });
+
+  test("labels the cross-stack edges with what crosses", () => {
+    expect(edge("data_stack", "compute_stack")).toEqual([expect.stringContaining("table sessions, users: arn, name")]);
+    expect(edge("data_stack", "compute_stack")[0]).toContain("bucket packages: bucket");
+    expect(edge("data_stack", "compute_stack")[0]).toContain("KMS key app-key: arn");
+    expect(edge("compute_stack", "api_stack")).toEqual([expect.stringContaining("λ authorizer, health, sessions, users: function_name, invoke_arn")]);
+    expect(edge("data_stack", "api_stack")).toEqual([expect.stringContaining("KMS key app-key: arn")]);
+  });
+
+  test("draws the request path: client → WAF → REST API → authorizer → its function", () => {
+    expect(edge("client", "api_stack_waf")).toEqual(['client -->|"HTTPS"| api_stack_waf']);
+    expect(edge("api_stack_waf", "api_stack_rest_api")).toEqual(["api_stack_waf --> api_stack_rest_api"]);
+    expect(edge("api_stack_rest_api", "api_stack_rest_api_authorizer")).toEqual([expect.stringMatching(/^api_stack_rest_api -->\|"\d+ routes"\|/)]);
+    expect(edge("api_stack_rest_api_authorizer", "compute_stack_authorizer")).toEqual(['api_stack_rest_api_authorizer -->|"invokes"| compute_stack_authorizer']);
+  });
+
+  test("draws an edge from the REST API to every function behind a route, labelled with its routes", () => {
+    expect(edge("api_stack_rest_api", "compute_stack_health")).toEqual(['api_stack_rest_api -->|"GET /health"| compute_stack_health']);
+    expect(edge("api_stack_rest_api", "compute_stack_users")[0]).toContain("GET, PATCH, DELETE /users/me");
+    expect(edge("api_stack_rest_api", "compute_stack_sessions")[0]).toContain("POST /sessions");
+    expect(edgeLines().filter((l) => l.startsWith("api_stack_rest_api --> compute_stack_authorizer"))).toEqual([]);
+  });
+
+  test("draws an edge from every function to each table its IAM policy grants, labelled with the actions", () => {
+    expect(edge("compute_stack_authorizer", "data_stack_sessions")).toEqual(['compute_stack_authorizer -->|"GetItem"| data_stack_sessions']);
+    expect(edge("compute_stack_authorizer", "data_stack_users")).toEqual([]);
+    expect(edge("compute_stack_users", "data_stack_sessions")[0]).toContain("Query (index byUserId)");
+    expect(edge("compute_stack_users", "data_stack_users")[0]).toContain("PutItem");
+    for (const name of FUNCTION_NAMES) expect({ name, tables: edgeLines().filter((l) => l.startsWith(`compute_stack_${name} `)).length > 0 }).toEqual({ name, tables: true });
+  });
+
+  test("draws one node per function, table, bucket and key, and monitoring as one node per stack", () => {
+    const nodes = diagram.split("\n").filter((l) => /^ {4}\w+[[({]/.test(l)).map((l) => /^ {4}(\w+)/.exec(l)![1]);
+    for (const name of FUNCTION_NAMES) expect(nodes).toContain(`compute_stack_${name}`);
+    expect(nodes).toEqual(expect.arrayContaining(["data_stack_users", "data_stack_sessions", "data_stack_packages", "data_stack_app_key", "api_stack_rest_api", "api_stack_waf"]));
+    expect(nodes).toHaveLength(new Set(nodes).size);
+    const functionCount = resources(prod.json["compute-stack"], "aws_lambda_function").length;
+    expect(nodes.filter((n) => n.startsWith("compute_stack_") && n !== "compute_stack_monitoring")).toHaveLength(functionCount);
+    for (const stackId of prod.stackIds) {
+      const monitoring = Object.keys(prod.json[stackId].resource ?? {}).some((t) => /^aws_(cloudwatch_(metric_alarm|dashboard)|sns_topic)/.test(t));
+      expect({ stackId, monitoringNode: nodes.includes(`${stackId.replace(/-/g, "_")}_monitoring`) }).toEqual({ stackId, monitoringNode: monitoring });
+    }
+  });
+
+  test("holds no ZIP hash, absolute path or cdktf logical id", () => {
+    const hashes = FUNCTION_NAMES.flatMap((name) => {
+      const artifact = loadLambdaArtifact(name);
+      return [artifact.sha256Hex, artifact.sha256Base64, artifact.sha256Hex.slice(0, 12)];
+    });
+    for (const hash of hashes) expect(diagram).not.toContain(hash);
+    expect(diagram).not.toContain(prod.stateDir);
+    expect(diagram).not.toContain(ROOT);
+    expect(diagram).not.toMatch(/_[0-9A-F]{8}\b/);
+    expect(diagram).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  test("does not change when only handler code changes", () => {
+    const otherCode = synthStacks({
+      environment: "prod",
+      artifacts: (name) => ({ ...loadLambdaArtifact(name), sha256Hex: "f".repeat(64), sha256Base64: "A".repeat(43) + "=", s3Key: `${name}/${"f".repeat(64)}.zip` }),
+    });
+    try {
+      expect(renderDiagram(otherCode.json, otherCode.stackIds)).toBe(diagram);
+    } finally {
+      otherCode.cleanup();
+    }
+  });
+});
+
+describe("renderDiagram on other stacks", () => {
+  /** A tiny two-stack app, with a resource type the diagram has never seen and an alarm. */
+  const json: Record<string, TerraformJson> = {
+    "one-stack": {
+      resource: {
+        aws_dynamodb_table: { things_table_1: { "//": { metadata: { path: "one-stack/things/table" } }, name: "things" } },
+        aws_cloudwatch_metric_alarm: { things_alarm_1: { "//": { metadata: { path: "one-stack/things/alarm" } }, alarm_name: "a" } },
+        aws_frobnicator_widget: {
+          widget_1: { "//": { metadata: { path: "one-stack/widget" } }, name: "w" },
+          widget_2: { "//": { metadata: { path: "one-stack/gadgets/widget" } }, name: "g" },
+          widget_3: { "//": { metadata: { path: "one-stack/gadgets/other-widget" } }, name: "h" },
+        },
+      },
+      output: { "cross-stack-output-aws_dynamodb_tablethings_table_1arn": { value: "${aws_dynamodb_table.things_table_1.arn}", sensitive: true } },
+    },
+    "two-stack": {
+      data: { terraform_remote_state: { "cross-stack-reference-input-one-stack": { backend: "local", config: { path: "/abs/terraform.one-stack.tfstate" } } } },
+      resource: {
+        aws_sqs_queue: {
+          q_1: {
+            "//": { metadata: { path: "two-stack/q/queue" } },
+            name: "${data.terraform_remote_state.cross-stack-reference-input-one-stack.outputs.cross-stack-output-aws_dynamodb_tablethings_table_1arn}-q",
+          },
+        },
+      },
+    },
+  };
+
+  test("draws unknown resource types as a generic node per construct, or in the stack's other node, and alarms as monitoring", () => {
+    const text = renderDiagram(json, ["one-stack", "two-stack"]);
+    expect(text).toContain('one_stack_gadgets("gadgets<br/>2 frobnicator widgets")');
+    expect(text).toContain('one_stack_other("other<br/>frobnicator widget")');
+    expect(text).toContain('one_stack_monitoring[["monitoring<br/>alarm"]]');
+    expect(text).toContain('one_stack_things[("DynamoDB things")]');
+  });
+
+  test("draws the cross-stack edge it finds in a remote-state read, without its path", () => {
+    const text = renderDiagram(json, ["one-stack", "two-stack"]);
+    expect(text).toContain('one_stack -.->|"table things: arn"| two_stack');
+    expect(text).not.toContain("/abs/");
+  });
+
+  test("gives the same text for the same input, whatever the key order", () => {
+    const reversed = Object.fromEntries(Object.entries(json).reverse());
+    expect(renderDiagram(reversed, ["one-stack", "two-stack"])).toBe(renderDiagram(json, ["one-stack", "two-stack"]));
+  });
+
+  test("rejects a stack id that is not in the JSON", () => {
+    expect(() => renderDiagram(json, ["one-stack", "three-stack"])).toThrow("stackIds names stacks that are not in json: three-stack (json has one-stack, two-stack)");
+  });
+});
+
+describe("replaceReadmeBlock", () => {
+  test("replaces what is between the markers and keeps the rest", () => {
+    const text = `intro\n${README_START_MARKER}\nold\n${README_END_MARKER}\noutro\n`;
+    expect(replaceReadmeBlock(text, "new\n")).toBe(`intro\n${README_START_MARKER}\nnew\n${README_END_MARKER}\noutro\n`);
+  });
+
+  test("returns undefined without markers", () => {
+    expect(replaceReadmeBlock("no markers here\n", "new\n")).toBeUndefined();
+  });
+});

@@ -1,0 +1,26 @@
+/**
+ * The bootstrap app: creates the S3 bucket the main app keeps its Terraform state in, from the `backend` section
+ * of `config/<APP_ENV>.json`. Run from this folder: `APP_ENV=prod npm run bootstrap:deploy` (= `cd bootstrap &&
+ * cdktf deploy state-bucket`). Its own state stays in a local file here (git-ignored).
+ */
+import { App } from "cdktf";
+import { ConfigError, loadConfig } from "../config/load";
+import { addStateBucketStack } from "./state-stack";
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const app = new App();
+try {
+  addStateBucketStack(app, { config, stateDir: __dirname });
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+app.synth();
