@@ -1,17 +1,10 @@
 import { App } from "cdktf";
-import { ConfigError, loadConfig } from "./config/load";
+import { loadConfigOrExit } from "./config/load";
 import { loadLambdaArtifact } from "./lambda-packages/artifacts";
 import { addStacks } from "./stacks";
 import { version } from "./package.json";
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 
 const app = new App();
 try {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CONFIG_DIR, ConfigError, listEnvironments, loadConfig } from "../config/load";
@@ -169,5 +170,20 @@ describe("config validation", () => {
 
   test("an environment name that is not a file name is rejected before any file is read", () => {
     expect(() => loadConfig({ environment: "../package" })).toThrow(/APP_ENV: expected an environment name/);
+  });
+});
+
+describe("the cdktf app (main.ts)", () => {
+  test("stops before synthesizing anything when the config is bad, and says why", () => {
+    const outdir = path.join(mkdtempSync(path.join(tmpdir(), "cdktf-main-")), "out");
+    const run = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "main.ts"], {
+      cwd: path.join(__dirname, ".."),
+      env: { ...process.env, APP_ENV: "staging", CDKTF_OUTDIR: outdir },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("Invalid config config/staging.json (1 problem); nothing was synthesized:");
+    expect(run.stderr).toContain("(file): expected an existing file (APP_ENV=staging; available: dev, prod), found no such file");
+    expect(existsSync(outdir)).toBe(false);
   });
 });

@@ -4,17 +4,10 @@
  * cdktf deploy state-bucket`). Its own state stays in a local file here (git-ignored).
  */
 import { App } from "cdktf";
-import { ConfigError, loadConfig } from "../config/load";
+import { loadConfigOrExit } from "../config/load";
 import { addStateBucketStack } from "./state-stack";
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 
 const app = new App();
 try {
