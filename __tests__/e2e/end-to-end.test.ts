@@ -1,0 +1,303 @@
+/**
+ * The end-to-end suite: black-box, over HTTP to the API only, reading the tables directly to check what was
+ * stored. It runs against the local stack by default (part of `npm test`) and against a deployment with
+ * `npm run test:deployed -- <outputs.json>` (see target.ts). Every expectation here must hold on both, which is
+ * why a revoked token is checked on the routes whose function re-reads the session: on AWS the authorizer
+ * cache (60 s in prod) may still let it through to the function.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { ApiRequestOptions, ApiResponse } from "../../scripts/target/api-client";
+import { startTarget, type E2eTarget } from "./target";
+
+const PASSWORD = "correct horse battery staple";
+const NEW_PASSWORD = "a new password, longer still";
+const JSON_TYPE = { "Content-Type": "application/json" };
+const SCRYPT_HASH = /^scrypt\$N=\d+,r=\d+,p=\d+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}$/;
+
+const uniqueEmail = (label: string): string => `e2e-${label}-${randomBytes(6).toString("hex")}@example.com`;
+const sha256 = (token: string): string => createHash("sha256").update(token).digest("base64url");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () => {
+  let target: E2eTarget;
+
+  beforeAll(async () => {
+    target = await startTarget();
+  }, 120_000);
+
+  afterAll(async () => {
+    await target?.close();
+  });
+
+  const api = <T = any>(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse<T>> => target.api<T>(method, path, options);
+  const userItem = (id: string) => target.db.getItem(target.tables.users, { pk: `user#${id}` });
+  const claimItem = (email: string) => target.db.getItem(target.tables.users, { pk: `email#${email.trim().toLowerCase()}` });
+  const sessionItem = (token: string) => target.db.getItem(target.tables.sessions, { tokenHash: sha256(token) });
+  const sessionsOf = (userId: string) => target.db.queryIndex(target.tables.sessions, "byUserId", "userId", userId);
+
+  async function signUp(email: string, name = "E2E User"): Promise<{ id: string; email: string }> {
+    const response = await api("POST", "/users", { json: { email, password: PASSWORD, name } });
+    expect(response.status).toBe(201);
+    return response.body;
+  }
+
+  async function logIn(email: string, password = PASSWORD): Promise<string> {
+    const response = await api("POST", "/sessions", { json: { email, password } });
+    expect(response.status).toBe(201);
+    return response.body.token;
+  }
+
+  test("GET /health answers 200 with both tables reachable", async () => {
+    const response = await api("GET", "/health");
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: "ok", checks: { usersTable: { status: "ok" }, sessionsTable: { status: "ok" } } });
+  });
+
+  describe("the journey of a user", () => {
+    const email = uniqueEmail("journey");
+    let userId: string;
+    let token: string;
+
+    test("signs up and is stored with an scrypt hash of the password and a claim on the email", async () => {
+      const response = await api("POST", "/users", { json: { email, password: PASSWORD, name: "Ada Lovelace" } });
+
+      expect(response.status).toBe(201);
+      expect(Object.keys(response.body).sort()).toEqual(["createdAt", "email", "id", "name"]);
+      expect(response.body).toMatchObject({ email, name: "Ada Lovelace" });
+      userId = response.body.id;
+
+      const user = await userItem(userId);
+      expect(user).toEqual({
+        pk: `user#${userId}`,
+        id: userId,
+        email,
+        name: "Ada Lovelace",
+        passwordHash: expect.stringMatching(SCRYPT_HASH),
+        createdAt: response.body.createdAt,
+        updatedAt: response.body.createdAt,
+        version: 1,
+      });
+      expect(user!.passwordHash).not.toContain(PASSWORD);
+      expect(await claimItem(email)).toMatchObject({ userId });
+    });
+
+    test("a second sign-up with the same email, in other case and with spaces, is refused with 409", async () => {
+      const response = await api("POST", "/users", { json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, name: "Impostor" } });
+
+      expect(response.status).toBe(409);
+      expect(response.body.error.code).toBe("conflict");
+      expect(await claimItem(email)).toMatchObject({ userId });
+    });
+
+    test("logs in and only the hash of the session token is stored, with an expiry in the future", async () => {
+      const response = await api("POST", "/sessions", { json: { email, password: PASSWORD } });
+
+      expect(response.status).toBe(201);
+      expect(response.body.user).toMatchObject({ id: userId, email, version: 1 });
+      expect(response.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      token = response.body.token;
+
+      const session = await sessionItem(token);
+      expect(session).toEqual({ tokenHash: sha256(token), userId, createdAt: expect.any(Number), expiresAt: expect.any(Number) });
+      expect(session!.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000));
+      expect(JSON.stringify(session)).not.toContain(token);
+      expect(await target.db.getItem(target.tables.sessions, { tokenHash: token })).toBeUndefined();
+    });
+
+    test("a wrong password is refused with 401 and the same message as an unknown email", async () => {
+      const wrongPassword = await api("POST", "/sessions", { json: { email, password: "not the password at all" } });
+      const unknownEmail = await api("POST", "/sessions", { json: { email: uniqueEmail("nobody"), password: PASSWORD } });
+
+      expect(wrongPassword.status).toBe(401);
+      expect(unknownEmail.status).toBe(401);
+      expect(wrongPassword.body.error).toEqual(unknownEmail.body.error);
+    });
+
+    test("GET /users/me and GET /users/{id} return the caller's profile, and another id is 403", async () => {
+      const me = await api("GET", "/users/me", { token });
+      const byId = await api("GET", `/users/${userId}`, { token });
+      const other = await api("GET", "/users/00000000-0000-4000-8000-000000000000", { token });
+
+      expect(me.status).toBe(200);
+      expect(me.body).toEqual({ id: userId, email, name: "Ada Lovelace", createdAt: expect.any(String), updatedAt: expect.any(String), version: 1 });
+      expect(byId.body).toEqual(me.body);
+      expect(other.status).toBe(403);
+    });
+
+    test("GET /sessions/current describes the caller's session", async () => {
+      const response = await api("GET", "/sessions/current", { token });
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ userId, createdAt: expect.any(String), expiresAt: expect.any(String) });
+    });
+
+    test("a name change with If-Match of the current version is stored with the next version", async () => {
+      const response = await api("PATCH", "/users/me", { token, json: { name: "Ada King" }, headers: { "If-Match": '"1"' } });
+
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ name: "Ada King", version: 2 });
+      expect(await userItem(userId)).toMatchObject({ name: "Ada King", version: 2 });
+    });
+
+    test("a change based on an old version is refused with 409 and stores nothing", async () => {
+      const response = await api("PATCH", "/users/me", { token, json: { name: "Lost Update" }, headers: { "If-Match": '"1"' } });
+
+      expect(response.status).toBe(409);
+      expect(await userItem(userId)).toMatchObject({ name: "Ada King", version: 2 });
+    });
+
+    test("a password change needs the current password and ends the user's other sessions", async () => {
+      const otherToken = await logIn(email);
+      const wrongCurrent = await api("PATCH", "/users/me", { token, json: { password: NEW_PASSWORD, currentPassword: "not the password at all" } });
+      expect(wrongCurrent.status).toBe(401);
+      expect(await sessionItem(otherToken)).toBeDefined();
+
+      const changed = await api("PATCH", "/users/me", { token, json: { password: NEW_PASSWORD, currentPassword: PASSWORD } });
+
+      expect(changed.status).toBe(200);
+      expect(changed.body.version).toBe(3);
+      expect(await sessionItem(otherToken)).toBeUndefined();
+      expect((await api("GET", "/sessions/current", { token: otherToken })).status).toBe(401);
+      expect((await api("GET", "/sessions/current", { token })).status).toBe(200);
+      expect((await api("POST", "/sessions", { json: { email, password: PASSWORD } })).status).toBe(401);
+      expect(await logIn(email, NEW_PASSWORD)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    test("log-out ends the session: its item is gone and the token is refused", async () => {
+      const response = await api("DELETE", "/sessions/current", { token });
+
+      expect(response.status).toBe(204);
+      expect(await sessionItem(token)).toBeUndefined();
+      expect((await api("GET", "/sessions/current", { token })).status).toBe(401);
+    });
+
+    test("deleting the account removes the user, its email claim and its sessions, and refuses its token", async () => {
+      const lastToken = await logIn(email, NEW_PASSWORD);
+
+      const response = await api("DELETE", "/users/me", { token: lastToken });
+
+      expect(response.status).toBe(204);
+      expect(await userItem(userId)).toBeUndefined();
+      expect(await claimItem(email)).toBeUndefined();
+      expect(await sessionsOf(userId)).toEqual([]);
+      expect((await api("GET", "/users/me", { token: lastToken })).status).toBe(401);
+    });
+  });
+
+  describe("an unauthenticated request never reaches a business function", () => {
+    const unknownToken = randomBytes(32).toString("base64url");
+    it.each([
+      ["no Authorization header", undefined, false],
+      ["a bearer value that is not a token", "Bearer not-a-token", true],
+      ["Basic credentials", "Basic dXNlcjpwYXNzd29yZA==", true],
+      ["a well-formed token of no session", `Bearer ${unknownToken}`, true],
+    ])("GET /users/me with %s is refused by the gateway with 401", async (_, authorization, reachesAuthorizer) => {
+      const before = target.invocations?.("GET", "/users/me");
+
+      const response = await api("GET", "/users/me", { headers: authorization ? { Authorization: authorization } : {} });
+
+      expect(response.status).toBe(401);
+      // The gateway's own response: its type in upper case, where the functions answer "unauthorized".
+      expect(response.body).toEqual({ error: { code: "UNAUTHORIZED", message: "Unauthorized" } });
+      expect(response.headers.get("x-amzn-errortype")).toBe("UnauthorizedException");
+      if (before) {
+        const after = target.invocations!("GET", "/users/me");
+        expect(after.function).toBe(before.function);
+        expect(after.authorizer).toBe(before.authorizer + (reachesAuthorizer ? 1 : 0));
+      }
+    });
+  });
+
+  describe("bad input is answered 4xx and changes nothing", () => {
+    let member: { id: string; email: string; token: string };
+
+    beforeAll(async () => {
+      const email = uniqueEmail("member");
+      const { id } = await signUp(email, "Member");
+      member = { id, email, token: await logIn(email) };
+    });
+
+    // A deployment keeps what the suite creates: the member goes, as the journey's user does.
+    afterAll(async () => {
+      if (member) expect((await api("DELETE", "/users/me", { token: member.token })).status).toBe(204);
+    });
+
+    type BadRequest = (email: string) => ApiRequestOptions;
+    const signUpBody = (email: string, overrides: Record<string, unknown> = {}) => ({ email, password: PASSWORD, name: "New User", ...overrides });
+
+    it.each<[string, number, BadRequest]>([
+      ["malformed JSON", 400, (email) => ({ body: `{"email":"${email}",`, headers: JSON_TYPE })],
+      ["no body", 400, () => ({ headers: JSON_TYPE })],
+      ["a JSON array", 400, (email) => ({ json: [signUpBody(email)] })],
+      ["JSON null", 400, () => ({ body: "null", headers: JSON_TYPE })],
+      ["a number as the name", 400, (email) => ({ json: signUpBody(email, { name: 42 }) })],
+      ["a name of 101 characters", 400, (email) => ({ json: signUpBody(email, { name: "n".repeat(101) }) })],
+      ["a password of 11 characters", 400, (email) => ({ json: signUpBody(email, { password: "short passw" }) })],
+      ["an email that is not one", 400, () => ({ json: signUpBody("not-an-email") })],
+      ["an unknown field", 400, (email) => ({ json: signUpBody(email, { admin: true }) })],
+      ["an unpaired surrogate in the name", 400, (email) => ({ body: JSON.stringify(signUpBody(email)).replace('"New User"', '"\\ud800"'), headers: JSON_TYPE })],
+      ["a bidirectional override in the name", 400, (email) => ({ json: signUpBody(email, { name: "\u202Eevil" }) })],
+      ["Content-Type text/plain", 415, (email) => ({ body: JSON.stringify(signUpBody(email)), headers: { "Content-Type": "text/plain" } })],
+      ["no Content-Type", 415, (email) => ({ body: new TextEncoder().encode(JSON.stringify(signUpBody(email))) })],
+      ["a body over 16 KB", 413, (email) => ({ json: signUpBody(email, { padding: "x".repeat(20_000) }) })],
+    ])("POST /users with %s is answered %i and stores no user", async (_, status, request) => {
+      const email = uniqueEmail("bad");
+
+      const response = await api("POST", "/users", request(email));
+
+      expect(response.status).toBe(status);
+      expect(response.body.error).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String) }));
+      expect(await claimItem(email)).toBeUndefined();
+    });
+
+    it.each<[string, number, BadRequest]>([
+      ["malformed JSON", 400, (email) => ({ body: `{"email":"${email}"`, headers: JSON_TYPE })],
+      ["an unknown field", 400, (email) => ({ json: { email, password: PASSWORD, remember: true } })],
+      ["a number as the password", 400, (email) => ({ json: { email, password: 123456789012 } })],
+      ["no password", 400, (email) => ({ json: { email } })],
+      ["an empty password", 400, (email) => ({ json: { email, password: "" } })],
+      ["Content-Type text/plain", 415, (email) => ({ body: JSON.stringify({ email, password: PASSWORD }), headers: { "Content-Type": "text/plain" } })],
+    ])("POST /sessions with %s is answered %i and starts no session", async (_, status, request) => {
+      const before = await sessionsOf(member.id);
+
+      const response = await api("POST", "/sessions", request(member.email));
+
+      expect(response.status).toBe(status);
+      expect(await sessionsOf(member.id)).toHaveLength(before.length);
+    });
+
+    it.each<[string, number, ApiRequestOptions]>([
+      ["an empty object", 400, { json: {} }],
+      ["an unknown field", 400, { json: { name: "X", version: 9 } }],
+      ["an empty name", 400, { json: { name: "   " } }],
+      ["a name of 101 characters", 400, { json: { name: "n".repeat(101) } }],
+      ["a new password without the current one", 400, { json: { password: NEW_PASSWORD } }],
+      ["a current password without a new one", 400, { json: { name: "X", currentPassword: PASSWORD } }],
+      ["an If-Match that is not a version", 400, { json: { name: "X" }, headers: { "If-Match": "yesterday" } }],
+      ["malformed JSON", 400, { body: '{"name":', headers: JSON_TYPE }],
+      ["a JSON string", 400, { body: '"name"', headers: JSON_TYPE }],
+    ])("PATCH /users/me with %s is answered %i and leaves the profile as it was", async (_, status, request) => {
+      const before = await userItem(member.id);
+
+      const response = await api("PATCH", "/users/me", { ...request, token: member.token });
+
+      expect(response.status).toBe(status);
+      expect(await userItem(member.id)).toEqual(before);
+    });
+  });
+
+  describe("throttling", () => {
+    test("a burst over the limit of GET /health gets 429s, and the route answers again after a pause", async () => {
+      const { rateLimit, burstLimit } = target.healthThrottle;
+
+      const burst = await Promise.all(Array.from({ length: burstLimit * 2 + 10 }, () => api("GET", "/health")));
+
+      expect(new Set(burst.map((r) => r.status))).toEqual(new Set([200, 429]));
+      expect(burst.find((r) => r.status === 429)!.body).toEqual({ error: { code: "THROTTLED", message: "Too Many Requests" } });
+
+      await sleep(Math.max(1000, Math.ceil(1000 / rateLimit) + 500));
+      expect((await api("GET", "/health")).status).toBe(200);
+    });
+  });
+});

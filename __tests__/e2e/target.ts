@@ -1,0 +1,101 @@
+/**
+ * What the end-to-end suite runs against, picked by E2E_TARGET:
+ * - "local" (the default, and what `npm test` runs): a local stack started here on free ports with fresh
+ *   tables in a temporary folder, with GET /health throttled to a small limit for the throttling test;
+ * - "deployed" (`npm run test:deployed -- <outputs.json>`): the deployment in E2E_OUTPUTS, its throttling
+ *   read from the config it was deployed with (E2E_ENVIRONMENT).
+ * Either way the suite speaks HTTP to the API and reads the tables; only the local target can also count
+ * function invocations.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../config/load";
+import type { AppConfig } from "../../config/schema";
+import { startLocalStack } from "../../local/stack";
+import { apiClient, type ApiClient } from "../../scripts/target/api-client";
+import { createDynamoDbReader, type DynamoDbReader } from "../../scripts/target/dynamodb-reader";
+import { readOutputsFile } from "../../scripts/target/outputs";
+
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface E2eTarget {
+  readonly name: "local" | "deployed";
+  readonly api: ApiClient;
+  readonly db: DynamoDbReader;
+  readonly tables: { readonly users: string; readonly sessions: string };
+  /** The limits of GET /health, the route the throttling test bursts. */
+  readonly healthThrottle: Throttle;
+  /** Local only: how often the function behind a route (or its authorizer) has been invoked so far. */
+  readonly invocations?: (method: string, path: string) => { readonly function: number; readonly authorizer: number };
+  close(): Promise<void>;
+}
+
+/** The throttle the local target gives GET /health: small, so a burst of a dozen requests goes over it. */
+export const LOCAL_HEALTH_THROTTLE: Throttle = { rateLimit: 2, burstLimit: 4 };
+
+function healthThrottleOf(config: AppConfig): Throttle {
+  return config.api.routeThrottling["GET /health"] ?? config.api.throttling;
+}
+
+async function localTarget(): Promise<E2eTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), "e2e-local-"));
+  const stack = await startLocalStack({
+    environment: "dev",
+    dataDir,
+    fresh: true,
+    configOverride: (config) => ({
+      ...config,
+      api: { ...config.api, routeThrottling: { ...config.api.routeThrottling, "GET /health": LOCAL_HEALTH_THROTTLE } },
+    }),
+  });
+  const routeOf = (method: string, path: string) => {
+    const route = stack.routes.find((r) => r.method === method && r.path === path);
+    if (!route) throw new Error(`The local stack has no route ${method} ${path}`);
+    return route;
+  };
+  return {
+    name: "local",
+    api: apiClient(stack.baseUrl),
+    db: await createDynamoDbReader({ region: stack.region, dynamoDbEndpoint: stack.dynamoDbEndpoint }),
+    tables: stack.tables,
+    healthThrottle: LOCAL_HEALTH_THROTTLE,
+    invocations: (method, path) => {
+      const route = routeOf(method, path);
+      const counts = stack.invocations();
+      const authorizer = route.auth.startsWith("authorizer ") ? route.auth.slice("authorizer ".length) : undefined;
+      return { function: counts[route.target] ?? 0, authorizer: authorizer ? (counts[authorizer] ?? 0) : 0 };
+    },
+    close: async () => {
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function deployedTarget(): Promise<E2eTarget> {
+  const outputsFile = process.env.E2E_OUTPUTS;
+  if (!outputsFile) {
+    throw new Error("E2E_TARGET=deployed needs E2E_OUTPUTS=<outputs.json>; run it as: npm run test:deployed -- <outputs.json>");
+  }
+  const deployment = readOutputsFile(outputsFile);
+  return {
+    name: "deployed",
+    api: apiClient(deployment.apiUrl),
+    db: await createDynamoDbReader(deployment),
+    tables: { users: deployment.usersTable, sessions: deployment.sessionsTable },
+    healthThrottle: healthThrottleOf(loadConfig({ environment: process.env.E2E_ENVIRONMENT ?? "prod" })),
+    close: async () => undefined,
+  };
+}
+
+/** The target named by E2E_TARGET ("local" when unset); throws for any other value. */
+export function startTarget(): Promise<E2eTarget> {
+  const name = process.env.E2E_TARGET ?? "local";
+  if (name === "local") return localTarget();
+  if (name === "deployed") return deployedTarget();
+  throw new Error(`E2E_TARGET must be "local" or "deployed", received "${name}"`);
+}

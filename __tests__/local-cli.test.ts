@@ -1,0 +1,143 @@
+/**
+ * The command-line entry points, run as an operator runs them: `npm start` (serves, logs each request, stops
+ * on Ctrl-C), `npm run verify` against the local stack and against a target where nothing listens, and
+ * `npm run test:deployed`, which must refuse to run without a deployment rather than pass.
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(__dirname, "..");
+const TS_NODE = require.resolve("ts-node/dist/bin.js");
+
+/** `npm run --silent <script> -- <args>` in the repository, with the output of both streams. */
+function npmRun(script: string, args: string[]): { status: number | null; output: string } {
+  const result: SpawnSyncReturns<string> = spawnSync("npm", ["run", "--silent", script, "--", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** A port nothing listens on: taken from the OS, then released. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+describe("the command-line entry points", () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "local-cli-"));
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("npm start serves the API, logs one line per request and stops cleanly on SIGINT", async () => {
+    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--data-dir", join(dir, "data")], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    let exitCode: number | null | undefined;
+    const watchers: Array<() => void> = [];
+    const changed = () => watchers.splice(0).forEach((notify) => notify());
+    child.stdout.on("data", (chunk: Buffer) => ((output += chunk.toString()), changed()));
+    child.stderr.on("data", (chunk: Buffer) => ((output += chunk.toString()), changed()));
+    child.on("exit", (code) => ((exitCode = code), changed()));
+    /** Resolves with the first match of `pattern` in everything printed so far; rejects if the process ends first. */
+    const waitFor = (pattern: RegExp): Promise<RegExpMatchArray> =>
+      new Promise((resolveMatch, reject) => {
+        const check = () => {
+          const match = pattern.exec(output);
+          if (match) resolveMatch(match);
+          else if (exitCode !== undefined) reject(new Error(`npm start exited with ${exitCode} before printing ${pattern}:\n${output}`));
+          else watchers.push(check);
+        };
+        check();
+      });
+    const exited = () => new Promise<number | null>((resolveExit) => (exitCode !== undefined ? resolveExit(exitCode) : child.once("exit", resolveExit)));
+
+    try {
+      const [, baseUrl] = await waitFor(/API\s+(http:\/\/127\.0\.0\.1:\d+\/dev)\n/);
+      await waitFor(/Ctrl-C stops\./);
+      expect(output).toMatch(/GET\s+\/users\/me\s+authorizer dev-service-authorizer\s+dev-service-users/);
+
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+      await waitFor(/GET \/dev\/health 200 \d+ ms dev-service-health/);
+
+      child.kill("SIGINT");
+      expect(await exited()).toBe(0);
+      expect(output).toContain("SIGINT: stopping the local stack...\nStopped.");
+    } finally {
+      if (exitCode === undefined) child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  test("npm run verify -- --local checks a fresh local stack step by step and exits 0", () => {
+    const result = npmRun("verify", ["--local"]);
+
+    expect(result.status).toBe(0);
+    for (const step of [
+      "ok    GET /health answers 200 with status ok",
+      "ok    POST /users signs up a throwaway user",
+      "ok    POST /sessions logs in",
+      "ok    GET /users/me and GET /users/{id} return the user",
+      "ok    DynamoDB holds the user and a hashed session",
+      "ok    DELETE /users/me deletes the user",
+      "ok    the user is gone from DynamoDB and its token is refused",
+    ]) {
+      expect(result.output).toContain(step);
+    }
+    expect(result.output).toContain("Verification passed.");
+  }, 120_000);
+
+  test("npm run verify exits 1 at the first step when nothing listens at the target", async () => {
+    const port = await freePort();
+    const outputs = join(dir, "outputs-of-a-stopped-stack.json");
+    writeFileSync(
+      outputs,
+      JSON.stringify({
+        "data-stack": { users_table_name: "dev-service-users", sessions_table_name: "dev-service-sessions" },
+        "api-stack": { api_invoke_url: `http://127.0.0.1:${port}/dev` },
+        "local-stack": { dynamodb_endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
+      }),
+    );
+
+    const result = npmRun("verify", [outputs]);
+
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(`FAIL  GET /health answers 200 with status ok: cannot reach the API (fetch failed: connect ECONNREFUSED 127.0.0.1:${port})`);
+    expect(result.output).toContain("Verification FAILED.");
+    expect(result.output).not.toContain("ok    ");
+  }, 60_000);
+
+  it.each([
+    ["no arguments", [], "Usage: npm run verify -- <outputs.json>"],
+    ["an outputs file that does not exist", ["no-such-outputs.json"], `Outputs file ${join(ROOT, "no-such-outputs.json")} does not exist.`],
+  ])("npm run verify with %s exits 2 and says what to pass", (_, args, message) => {
+    const result = npmRun("verify", args);
+
+    expect(result.status).toBe(2);
+    expect(result.output).toContain(message);
+  });
+
+  it.each([
+    ["no outputs file", [] as string[], "Refusing to run: the deployed end-to-end suite needs the outputs file of a deployment."],
+    ["an outputs file without the API's URL", ["__no_api__"], 'has no "api-stack".api_invoke_url'],
+  ])("npm run test:deployed with %s refuses to run and exits 2", (_, args, message) => {
+    const withoutApi = join(dir, "outputs-without-api.json");
+    writeFileSync(withoutApi, JSON.stringify({ "data-stack": { users_table_name: "u-table", sessions_table_name: "s-table" } }));
+
+    const result = npmRun("test:deployed", args.map((a) => (a === "__no_api__" ? withoutApi : a)));
+
+    expect(result.status).toBe(2);
+    expect(result.output).toContain(message);
+    expect(result.output).not.toMatch(/Tests:/);
+  });
+});

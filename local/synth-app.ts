@@ -1,0 +1,55 @@
+/**
+ * Builds what the local stack runs from: the Lambda ZIPs (`npm run package`, in-process) and the three stacks
+ * synthesized with the app's own `addStacks`, exactly as `cdktf synth` would, into a folder of the caller's.
+ * This is the only file of `local/` that knows about the cdktf app; everything after it reads the JSON.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { loadConfig } from "../config/load";
+import { AppConfigSchema, type AppConfig } from "../config/schema";
+import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { buildAll } from "../lambda-packages/build";
+import { addStacks } from "../stacks";
+import { version } from "../package.json";
+
+export interface SynthAppOptions {
+  /** Config file to load: `config/<environment>.json`. */
+  readonly environment: string;
+  /** Changes the loaded config before synthesis (e.g. a tighter throttle for a test); the result is validated. */
+  readonly configOverride?: (config: AppConfig) => AppConfig;
+  /** Folder to synthesize into; emptied first. */
+  readonly outdir: string;
+  /** Folder the `terraform_remote_state` paths point into (nothing is written there). */
+  readonly stateDir: string;
+  /** Run the package build first (it rewrites a ZIP only when its sources changed). @default true */
+  readonly buildPackages?: boolean;
+}
+
+/** Packages the functions, then synthesizes the app into `outdir`; returns the config it was built from. */
+export async function synthApp(options: SynthAppOptions): Promise<AppConfig> {
+  const loaded = loadConfig({ environment: options.environment });
+  const config = options.configOverride ? AppConfigSchema.parse(options.configOverride(loaded)) : loaded;
+  if (options.buildPackages ?? true) await buildAll();
+
+  rmSync(options.outdir, { recursive: true, force: true });
+  mkdirSync(options.stateDir, { recursive: true });
+  const app = new App({ outdir: options.outdir, stackTraces: false });
+  addStacks(app, { config, artifacts: (name) => loadLambdaArtifact(name), stateDir: options.stateDir, serviceVersion: version });
+  app.synth();
+  return config;
+}
+
+/** The folders of one environment's local data: `<dataDir>/<environment>/...`. */
+export function localDataDirs(dataDir: string, environment: string) {
+  const root = join(dataDir, environment);
+  return {
+    root,
+    /** dynalite's LevelDB files: the only thing kept across restarts. */
+    dynamodb: join(root, "dynamodb"),
+    synth: join(root, "cdktf.out"),
+    state: join(root, "state"),
+    functions: join(root, "functions"),
+    outputs: join(root, "outputs.json"),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The deployment a smoke check or the end-to-end suite talks to, read from the file of
+ * `npx cdktf output data-stack api-stack --outputs-file outputs.json`:
+ *
+ *   { "data-stack": { "users_table_name": "...", "sessions_table_name": "..." },
+ *     "api-stack":  { "api_invoke_url": "https://<id>.execute-api.<region>.amazonaws.com/<stage>" } }
+ *
+ * The local stack writes the same shape to `.local-data/<env>/outputs.json`, plus a `local-stack` entry with
+ * its DynamoDB endpoint: a file with that entry is read against the local engine, with fake credentials.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export interface DeploymentTarget {
+  /** Where the description came from, for messages. */
+  readonly source: string;
+  /** The stage's invoke URL, without a trailing slash. */
+  readonly apiUrl: string;
+  readonly usersTable: string;
+  readonly sessionsTable: string;
+  readonly region: string;
+  /** Set for a local stack: its DynamoDB endpoint (fake credentials). Unset: AWS, with the caller's credentials. */
+  readonly dynamoDbEndpoint?: string;
+}
+
+/** A description of what is wrong with an outputs file, for the operator. */
+export class OutputsFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputsFileError";
+  }
+}
+
+const HOW_TO = "Write it with: npx cdktf output data-stack api-stack --outputs-file outputs.json";
+
+/** Reads and checks an outputs file; throws an OutputsFileError naming the file and what is missing. */
+export function readOutputsFile(path: string): DeploymentTarget {
+  const file = resolve(path);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `is not valid JSON (${(error as Error).message})`;
+    throw new OutputsFileError(`Outputs file ${file} ${reason}. ${HOW_TO}`);
+  }
+  const outputs = parsed as Record<string, Record<string, unknown> | undefined>;
+  const read = (stack: string, name: string): string => {
+    const value = outputs?.[stack]?.[name];
+    if (typeof value !== "string" || value === "") {
+      throw new OutputsFileError(`Outputs file ${file} has no "${stack}".${name}. ${HOW_TO}`);
+    }
+    return value;
+  };
+  const apiUrl = read("api-stack", "api_invoke_url").replace(/\/+$/, "");
+  const local = outputs["local-stack"];
+  const region =
+    (typeof local?.region === "string" ? local.region : undefined) ??
+    /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(apiUrl)?.[1] ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new OutputsFileError(`Cannot tell the region of ${apiUrl}; set AWS_REGION.`);
+  return {
+    source: file,
+    apiUrl,
+    usersTable: read("data-stack", "users_table_name"),
+    sessionsTable: read("data-stack", "sessions_table_name"),
+    region,
+    ...(typeof local?.dynamodb_endpoint === "string" ? { dynamoDbEndpoint: local.dynamodb_endpoint } : {}),
+  };
+}
