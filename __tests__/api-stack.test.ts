@@ -248,6 +248,18 @@ describe("ApiStack", () => {
       );
     });
 
+    test("with one allowed origin, the gateway's own errors carry it too, so the browser can read them", () => {
+      for (const response of resources(dev.json["api-stack"], "aws_api_gateway_gateway_response")) {
+        expect(response.config.response_parameters).toMatchObject({
+          "gatewayresponse.header.Access-Control-Allow-Origin": "'http://localhost:3000'",
+          "gatewayresponse.header.Vary": "'Origin'",
+        });
+      }
+      for (const response of resources(api, "aws_api_gateway_gateway_response")) {
+        expect(response.config.response_parameters).not.toHaveProperty(["gatewayresponse.header.Access-Control-Allow-Origin"]);
+      }
+    });
+
     test("preflight integrations are mocks: no function runs for OPTIONS", () => {
       const devApi = dev.json["api-stack"];
       const options = resources(devApi, "aws_api_gateway_integration").filter((i) => i.config.type !== "AWS_PROXY");

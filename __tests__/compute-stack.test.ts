@@ -170,7 +170,7 @@ describe("ComputeStack", () => {
             resources: [users],
           },
           { sid: "FindSessionsOfUser", actions: ["dynamodb:Query"], resources: [byUserIndex] },
-          { sid: "EndSessionsOfUser", actions: ["dynamodb:BatchWriteItem"], resources: [sessions] },
+          { sid: "CheckAndEndSessionsOfUser", actions: ["dynamodb:GetItem", "dynamodb:BatchWriteItem"], resources: [sessions] },
         ],
       ],
     ])("the %s role grants exactly the DynamoDB actions its function calls, on exactly its tables and index", (name, expected) => {

@@ -367,6 +367,23 @@ describe("users handler", () => {
       expect(await scanTables(db)).toEqual(before);
     });
 
+    it.each([
+      ["PATCH", { name: "After log-out" }],
+      ["DELETE", undefined],
+    ])("refuses %s /users/me for a logged-out session whose authorizer decision is still cached: 401, nothing changed", async (method, json) => {
+      const account = await signUp();
+      const token = await logIn(account.email);
+      const cached = await contextFor(token);
+      expect((await api({ method: "DELETE", resource: "/sessions/current", token })).status).toBe(204);
+      const before = await scanTables(db);
+
+      const response = await call(users, { method, resource: "/users/me", json, authorizer: cached });
+
+      expect(response.status).toBe(401);
+      expect(response.body.error).toEqual({ code: "unauthorized", message: "This session has ended (logged out or revoked); log in again" });
+      expect(await scanTables(db)).toEqual(before);
+    });
+
     it("lets the address be used for a new account once the old one is deleted", async () => {
       const response = await send({ method: "POST", resource: "/users", json: { email: email.toLowerCase(), password: PASSWORD, name: "Alice again" } });
 
@@ -591,7 +608,10 @@ describe("users handler", () => {
       expect(await sessionHashesOf(stranger.id)).toEqual([...strangers].sort());
       expect(proxy.calls.filter((c) => c.operation === "Query").length).toBeGreaterThanOrEqual(2);
       expect(proxy.calls.filter((c) => c.operation === "BatchWriteItem")).toHaveLength(Math.ceil(131 / 25));
-      expect(proxy.calls.slice(0, 2).map((c) => [c.operation, c.body.Key.pk.S])).toEqual([
+      // The user and the caller's live session are checked first, then the user goes before its claim.
+      expect(proxy.calls.slice(0, 4).map((c) => [c.operation, c.body.Key.pk?.S ?? "session"])).toEqual([
+        ["GetItem", `user#${user.id}`],
+        ["GetItem", "session"],
         ["DeleteItem", `user#${user.id}`],
         ["DeleteItem", `email#${user.email}`],
       ]);

@@ -204,7 +204,7 @@ export class LambdaRestApi extends Construct {
           restApiId: this.api.id,
           responseType,
           responseTemplates: { "application/json": GATEWAY_ERROR_TEMPLATE },
-          responseParameters: SECURITY_HEADERS,
+          responseParameters: { ...SECURITY_HEADERS, ...gatewayCorsHeaders(props.corsOrigins ?? []) },
         }),
     );
 
@@ -395,6 +395,19 @@ export class LambdaRestApi extends Construct {
   public get invokeUrl(): string {
     return this.stage.invokeUrl;
   }
+}
+
+/**
+ * CORS headers of the gateway's own errors (401 from the authorizer, 429, ...), so a browser app can read them.
+ * A gateway response can only carry a static value: with one allowed origin it is that origin; with several,
+ * API Gateway cannot choose per request, and the gateway's errors stay unreadable cross-origin.
+ */
+function gatewayCorsHeaders(origins: readonly string[]): Record<string, string> {
+  if (origins.length !== 1) return {};
+  return {
+    "gatewayresponse.header.Access-Control-Allow-Origin": `'${origins[0]}'`,
+    "gatewayresponse.header.Vary": "'Origin'",
+  };
 }
 
 /** "/users/{id}" -> "-users-id": stable construct ids derived from the path (renaming one replaces it). */

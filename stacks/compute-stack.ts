@@ -119,7 +119,11 @@ export class ComputeStack extends BaseStack {
           actions: ["dynamodb:Query"],
           resources: [data.sessionsTable.indexArn(SESSIONS_TABLE.byUserIdIndex)],
         },
-        { sid: "EndSessionsOfUser", actions: ["dynamodb:BatchWriteItem"], resources: [sessions.arn] },
+        {
+          sid: "CheckAndEndSessionsOfUser",
+          actions: ["dynamodb:GetItem", "dynamodb:BatchWriteItem"],
+          resources: [sessions.arn],
+        },
       ],
       tableNames,
     );

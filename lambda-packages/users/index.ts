@@ -59,7 +59,7 @@ import {
 import { log } from "../shared/log";
 import { hashPassword, verifyPassword } from "../shared/passwords";
 import { router } from "../shared/router";
-import { endSessionsOfUser } from "../shared/sessions";
+import { endSessionsOfUser, getActiveSession } from "../shared/sessions";
 import { USERS_TABLE } from "../shared/table-keys";
 import { emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
 import { currentPasswordField, emailField, fieldError, nameField, newPasswordField, parseWith } from "../shared/validation";
@@ -82,6 +82,7 @@ export const ORPHAN_CLAIM_AGE_MS = 5 * 60 * 1000;
 
 const EMAIL_TAKEN = "An account with this email address already exists";
 const ACCOUNT_GONE = "The account of this session no longer exists; log in again";
+const SESSION_ENDED = "This session has ended (logged out or revoked); log in again";
 
 const PK = { "#pk": USERS_TABLE.partitionKey };
 
@@ -95,6 +96,15 @@ async function requireUser(db: DynamoDbClient, caller: Caller): Promise<UserItem
   const user = await getUser(db, USERS_TABLE_NAME, caller.userId);
   if (!user) throw new UnauthorizedError(ACCOUNT_GONE);
   return user;
+}
+
+/**
+ * Changes act only for a session that still exists. API Gateway may serve a cached authorizer decision for up
+ * to the cache TTL after log-out; reads may answer in that window (the README states the delay), writes may not.
+ */
+async function requireLiveSession(db: DynamoDbClient, caller: Caller): Promise<void> {
+  const session = await getActiveSession(db, SESSIONS_TABLE_NAME, caller.sessionId);
+  if (!session || session.userId !== caller.userId) throw new UnauthorizedError(SESSION_ENDED);
 }
 
 // ---- Sign-up ------------------------------------------------------------------------------------------------
@@ -225,6 +235,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   const db = await dynamoDb;
 
   const user = await requireUser(db, caller);
+  await requireLiveSession(db, caller);
   if (ifMatch !== undefined && ifMatch !== user.version) {
     throw new ConflictError(`The profile is at version ${user.version}, not ${ifMatch}: reload it and retry`, {
       currentVersion: user.version,
@@ -286,6 +297,8 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
 async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const caller = requireCaller(event);
   const db = await dynamoDb;
+  await requireUser(db, caller);
+  await requireLiveSession(db, caller);
 
   let user: UserItem;
   try {
