@@ -5,13 +5,10 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { App } from "cdktf";
 import { loadConfig } from "../config/load";
 import { AppConfigSchema, type AppConfig } from "../config/schema";
-import { loadLambdaArtifact } from "../lambda-packages/artifacts";
 import { buildAll } from "../lambda-packages/build";
-import { addStacks } from "../stacks";
-import { version } from "../package.json";
+import { synthesizeStacks } from "../stacks/synthesize";
 
 export interface SynthAppOptions {
   /** Config file to load: `config/<environment>.json`. */
@@ -34,9 +31,7 @@ export async function synthApp(options: SynthAppOptions): Promise<AppConfig> {
 
   rmSync(options.outdir, { recursive: true, force: true });
   mkdirSync(options.stateDir, { recursive: true });
-  const app = new App({ outdir: options.outdir, stackTraces: false });
-  addStacks(app, { config, artifacts: (name) => loadLambdaArtifact(name), stateDir: options.stateDir, serviceVersion: version });
-  app.synth();
+  synthesizeStacks({ config, outdir: options.outdir, stateDir: options.stateDir });
   return config;
 }
 

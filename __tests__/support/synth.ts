@@ -7,34 +7,16 @@
  * unless the caller passes its own, so the `terraform_remote_state` paths of a test synth never point at real
  * state files.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { App, TerraformStack } from "cdktf";
+import type { App } from "cdktf";
 import { DEFAULT_ENVIRONMENT, loadConfig } from "../../config/load";
 import type { AppConfig } from "../../config/schema";
-import { loadLambdaArtifact } from "../../lambda-packages/artifacts";
-import { addStacks, AppStacks, AppStacksProps } from "../../stacks";
-import { version as packageVersion } from "../../package.json";
+import type { AppStacks, AppStacksProps } from "../../stacks";
+import { synthesizeStacks, TerraformJson } from "../../stacks/synthesize";
 
-/** A synthesized `cdk.tf.json`: the blocks tests look at, each keyed by type and then by logical id. */
-export interface TerraformJson {
-  readonly terraform?: Record<string, unknown>;
-  readonly provider?: Record<string, Array<Record<string, unknown>>>;
-  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
-  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
-  readonly output?: Record<string, TerraformOutputJson>;
-  readonly locals?: Record<string, unknown>;
-  readonly [block: string]: unknown;
-}
-
-/** One entry of a stack's `output` block. */
-export interface TerraformOutputJson {
-  readonly value: unknown;
-  readonly description?: string;
-  readonly sensitive?: boolean;
-  readonly [key: string]: unknown;
-}
+export type { TerraformJson, TerraformOutputJson } from "../../stacks/synthesize";
 
 /** A resource or data source of one type: its logical id (the key in the JSON) and its arguments. */
 export interface TerraformBlock {
@@ -78,9 +60,6 @@ export interface SynthResult {
   cleanup(): void;
 }
 
-interface ManifestJson {
-  readonly stacks: Record<string, { readonly workingDirectory: string; readonly synthesizedStackPath: string }>;
-}
 
 /**
  * Builds a full `App` with the three stacks (`addStacks`), synthesizes it and reads back every stack's JSON.
@@ -102,22 +81,13 @@ export function synthStacks(options: SynthOptions = {}): SynthResult {
   const stateDir = resolve(options.stateDir ?? tempDir("state"));
   const config = options.config ?? loadConfig({ environment: options.environment ?? DEFAULT_ENVIRONMENT });
 
-  const app = new App({ outdir, stackTraces: false });
-  const stacks = addStacks(app, {
+  const { app, stacks, stackIds, json, stackDirs } = synthesizeStacks({
     config,
-    artifacts: options.artifacts ?? ((name) => loadLambdaArtifact(name)),
+    outdir,
     stateDir,
-    serviceVersion: options.serviceVersion ?? packageVersion,
+    artifacts: options.artifacts,
+    serviceVersion: options.serviceVersion,
   });
-  app.synth();
-
-  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as ManifestJson;
-  // The manifest lists stacks alphabetically; the app's children are in the order addStacks created them.
-  const stackIds = app.node.children.filter((c) => TerraformStack.isStack(c)).map((stack) => stack.node.id);
-  const json: Record<string, TerraformJson> = {};
-  for (const id of stackIds) {
-    json[id] = JSON.parse(readFileSync(join(outdir, manifest.stacks[id].synthesizedStackPath), "utf8")) as TerraformJson;
-  }
 
   return {
     app,
@@ -128,9 +98,9 @@ export function synthStacks(options: SynthOptions = {}): SynthResult {
     stackIds,
     json,
     dir(stackId: string): string {
-      const entry = manifest.stacks[stackId];
-      if (!entry) throw new Error(`No stack "${stackId}" was synthesized; stacks: ${stackIds.join(", ")}`);
-      return join(outdir, entry.workingDirectory);
+      const dir = stackDirs[stackId];
+      if (!dir) throw new Error(`No stack "${stackId}" was synthesized; stacks: ${stackIds.join(", ")}`);
+      return dir;
     },
     cleanup(): void {
       for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });

@@ -2,15 +2,12 @@
  * Synthesizes the app in-process, as `main.ts` does, into a throw-away folder and returns every stack's JSON.
  * For scripts that read the synthesized stacks (the diagram); the repository's `cdktf.out/` is not touched.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, TerraformStack } from "cdktf";
 import { loadConfig } from "../../config/load";
 import type { AppConfig } from "../../config/schema";
-import { loadLambdaArtifact } from "../../lambda-packages/artifacts";
-import { addStacks } from "../../stacks";
-import { version } from "../../package.json";
+import { synthesizeStacks } from "../../stacks/synthesize";
 import type { TerraformJson } from "./terraform-json";
 
 export interface SynthAppOptions {
@@ -36,17 +33,7 @@ export function synthApp(options: SynthAppOptions = {}): SynthesizedApp {
   const config = options.config ?? loadConfig({ environment: options.environment });
   const workDir = mkdtempSync(join(tmpdir(), "synth-app-"));
   try {
-    const outdir = join(workDir, "out");
-    const app = new App({ outdir, stackTraces: false });
-    addStacks(app, { config, artifacts: (name) => loadLambdaArtifact(name), stateDir: join(workDir, "state"), serviceVersion: version });
-    app.synth();
-    const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as {
-      stacks: Record<string, { synthesizedStackPath: string }>;
-    };
-    const stackIds = app.node.children.filter((c) => TerraformStack.isStack(c)).map((s) => s.node.id);
-    const json = Object.fromEntries(
-      stackIds.map((id) => [id, JSON.parse(readFileSync(join(outdir, manifest.stacks[id].synthesizedStackPath), "utf8")) as TerraformJson]),
-    );
+    const { stackIds, json } = synthesizeStacks({ config, outdir: join(workDir, "out"), stateDir: join(workDir, "state") });
     return { config, stackIds, json };
   } finally {
     rmSync(workDir, { recursive: true, force: true });

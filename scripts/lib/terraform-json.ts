@@ -4,14 +4,9 @@
  * resource. Pure functions over plain JSON; nothing here synthesizes, reads files or looks at the environment.
  */
 
-/** A synthesized `cdk.tf.json`, as much of it as these helpers read. Structurally the same as the tests' type. */
-export interface TerraformJson {
-  readonly terraform?: Record<string, unknown>;
-  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
-  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
-  readonly output?: Record<string, { readonly value: unknown; readonly [key: string]: unknown }>;
-  readonly [block: string]: unknown;
-}
+import type { TerraformJson } from "../../stacks/synthesize";
+
+export type { TerraformJson };
 
 /** One resource or data source of a stack. */
 export interface Block {
