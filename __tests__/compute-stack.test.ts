@@ -157,8 +157,8 @@ describe("ComputeStack", () => {
       [
         "sessions",
         [
-          { sid: "ReadCredentials", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [users] },
-          { sid: "ManageSessions", actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [sessions] },
+          { sid: "ReadCredentials", actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"], resources: [users] },
+          { sid: "ManageSessions", actions: ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [sessions] },
         ],
       ],
       [

@@ -16,7 +16,7 @@ import {
   type Gateway,
   type ProxyHandler,
 } from "./support/api-events";
-import { handlerEnv, loadHandler, scanTables, startDynalite, type LocalDynamo } from "./support/dynalite";
+import { handlerEnv, loadHandler, scanTables, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
 
 const SOURCES = join(__dirname, "..", "lambda-packages");
 const source = (fn: string): string => join(SOURCES, fn, "index.ts");
@@ -247,6 +247,43 @@ describe("sessions handler", () => {
       const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: context });
 
       expect(response.status).toBe(401);
+    });
+
+    it("costs one DynamoDB call: session and user read together in a consistent BatchGetItem", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      const context = await contextFor(body.token);
+      const proxy = await startDynamoProxy(db);
+      const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+
+      const response = await call(viaProxy, { method: "GET", resource: "/sessions/current", authorizer: context });
+      await proxy.close();
+
+      expect(response.status).toBe(200);
+      expect(proxy.calls.map((c) => c.operation)).toEqual(["BatchGetItem"]);
+      const requested = proxy.calls[0].body.RequestItems as Record<string, { ConsistentRead?: boolean }>;
+      expect(Object.keys(requested).sort()).toEqual([db.sessionsTable, db.usersTable].sort());
+      expect(Object.values(requested).every((r) => r.ConsistentRead === true)).toBe(true);
+    });
+
+    it("reads again the keys DynamoDB leaves unprocessed", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      const context = await contextFor(body.token);
+      let first = true;
+      const proxy = await startDynamoProxy(db, (c) => {
+        if (c.operation !== "BatchGetItem" || !first) return;
+        first = false;
+        const requested = c.body.RequestItems as Record<string, unknown>;
+        return { status: 200, body: { Responses: {}, UnprocessedKeys: requested } };
+      });
+      const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+
+      const response = await call(viaProxy, { method: "GET", resource: "/sessions/current", authorizer: context });
+      await proxy.close();
+
+      expect(response.status).toBe(200);
+      expect(proxy.calls.map((c) => c.operation)).toEqual(["BatchGetItem", "BatchGetItem"]);
     });
 
     it("answers 401 when the session outlived its user", async () => {

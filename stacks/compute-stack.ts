@@ -95,10 +95,14 @@ export class ComputeStack extends BaseStack {
       "sessions",
       "POST /sessions (log-in), GET and DELETE /sessions/current",
       [
-        { sid: "ReadCredentials", actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [users.arn] },
+        {
+          sid: "ReadCredentials",
+          actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
+          resources: [users.arn],
+        },
         {
           sid: "ManageSessions",
-          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+          actions: ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
           resources: [sessions.arn],
         },
       ],

@@ -18,15 +18,16 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import * as z from "zod/mini";
-import { requireCaller } from "../shared/caller";
-import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
+import { requireCaller, type Caller } from "../shared/caller";
+import { dynamoDb, isConditionalCheckFailed, type BatchGetItemInput, type DynamoDbClient, type Item } from "../shared/dynamodb";
 import { integerEnv, requireEnv } from "../shared/env";
 import { json, noContent, parseJsonBody, route, UnauthorizedError } from "../shared/http";
 import { log } from "../shared/log";
-import { hashToken, getActiveSession, newToken, sessionKey, type SessionItem } from "../shared/sessions";
+import { hashToken, isActive, newToken, sessionKey, toSessionItem, type SessionItem } from "../shared/sessions";
 import { router } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
 import { getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
+import { USERS_TABLE } from "../shared/table-keys";
 import { currentPasswordField, emailField, normalizeEmail, parseWith } from "../shared/validation";
 
 const LogInSchema = z.strictObject({ email: emailField, password: currentPasswordField });
@@ -105,13 +106,43 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   return json(201, { token, expiresAt: iso(session.expiresAt * 1000), user: toProfile(user) });
 }
 
+/**
+ * The caller's session (re-read: the authorizer's decision may be cached after log-out) and whether its user
+ * still exists, in ONE strongly consistent BatchGetItem across both tables; keys DynamoDB leaves unprocessed
+ * (only under throttling) are read again.
+ */
+async function readSessionAndUser(db: DynamoDbClient, caller: Caller): Promise<{ session?: SessionItem; userExists: boolean }> {
+  let request: BatchGetItemInput["RequestItems"] = {
+    [SESSIONS_TABLE_NAME]: { Keys: [sessionKey(caller.sessionId)], ConsistentRead: true },
+    [USERS_TABLE_NAME]: {
+      Keys: [userKey(caller.userId)],
+      ConsistentRead: true,
+      ProjectionExpression: "#pk",
+      ExpressionAttributeNames: { "#pk": USERS_TABLE.partitionKey },
+    },
+  };
+  const found: Record<string, Item[]> = { [SESSIONS_TABLE_NAME]: [], [USERS_TABLE_NAME]: [] };
+  for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
+    if (attempt === 5) throw new Error("BatchGetItem left keys unprocessed after 5 attempts");
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+    const { Responses, UnprocessedKeys } = await db.BatchGetItem({ RequestItems: request });
+    for (const [table, items] of Object.entries(Responses ?? {})) found[table].push(...items);
+    request = Object.fromEntries(
+      Object.entries(UnprocessedKeys ?? {}).map(([table, unprocessed]) => [table, { ...request[table], Keys: unprocessed.Keys }]),
+    );
+  }
+  const [item] = found[SESSIONS_TABLE_NAME];
+  const session = item ? toSessionItem(item) : undefined;
+  return { session: session && isActive(session) ? session : undefined, userExists: found[USERS_TABLE_NAME].length > 0 };
+}
+
 async function currentSession(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const caller = requireCaller(event);
   const db = await dynamoDb;
-  const session = await getActiveSession(db, SESSIONS_TABLE_NAME, caller.sessionId);
+  const { session, userExists } = await readSessionAndUser(db, caller);
   if (!session || session.userId !== caller.userId) throw new UnauthorizedError(SESSION_ENDED);
   // A session that outlived its user (a log-in racing an account deletion) is no session.
-  if (!(await getUser(db, USERS_TABLE_NAME, caller.userId))) throw new UnauthorizedError(SESSION_ENDED);
+  if (!userExists) throw new UnauthorizedError(SESSION_ENDED);
   return json(200, { userId: session.userId, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt * 1000) });
 }
 

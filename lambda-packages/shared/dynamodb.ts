@@ -78,6 +78,11 @@ export interface BatchWriteItemInput {
   readonly RequestItems: Record<string, readonly WriteRequest[]>;
 }
 
+export interface BatchGetItemInput {
+  /** Up to 100 keys in all, per table name. */
+  readonly RequestItems: Record<string, { readonly Keys: readonly Item[]; readonly ConsistentRead?: boolean; readonly ProjectionExpression?: string; readonly ExpressionAttributeNames?: Record<string, string> }>;
+}
+
 /** The DynamoDB operations the functions use, with plain-JavaScript items. */
 export interface DynamoDbClient {
   GetItem(input: GetItemInput): Promise<{ Item?: Item }>;
@@ -85,6 +90,8 @@ export interface DynamoDbClient {
   UpdateItem(input: UpdateItemInput): Promise<{ Attributes?: Item }>;
   DeleteItem(input: DeleteItemInput): Promise<{ Attributes?: Item }>;
   Query(input: QueryInput): Promise<{ Items?: Item[]; Count?: number; LastEvaluatedKey?: RawKey }>;
+  /** Retry what comes back in UnprocessedKeys. */
+  BatchGetItem(input: BatchGetItemInput): Promise<{ Responses: Record<string, Item[]>; UnprocessedKeys: Record<string, { Keys: Item[] }> }>;
   /** Retry what comes back in UnprocessedItems. */
   BatchWriteItem(input: BatchWriteItemInput): Promise<{ UnprocessedItems: Record<string, WriteRequest[]> }>;
 }
