@@ -1,6 +1,6 @@
 import { ACCESS_LOG_FORMAT } from "../constructs/lambda-rest-api";
 import { ROUTES } from "../stacks/routes";
-import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
+import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
 let dev: SynthResult;
@@ -16,11 +16,6 @@ afterAll(() => {
   dev.cleanup();
 });
 
-const only = (json: TerraformJson, type: string) => {
-  const found = resources(json, type);
-  expect(found).toHaveLength(1);
-  return found[0];
-};
 const fromCompute = (fn: string, attribute: string) =>
   expect.stringMatching(
     new RegExp(

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { captureConsole } from "./support/console";
 import { loadLambdaArtifact } from "../lambda-packages/artifacts";
 import { API, authorizerEvent, methodArn, policyAllows } from "./support/api-events";
 import { handlerEnv, loadHandler, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
@@ -36,7 +37,7 @@ function requestFor(token: string | undefined, extraHeaders: Record<string, stri
 describe("authorizer handler", () => {
   let db: LocalDynamo;
   let authorize: Authorizer;
-  let logs: string[];
+  const logs = captureConsole();
 
   async function seedSession(expiresInSeconds: number): Promise<Seeded> {
     const token = newToken();
@@ -66,17 +67,6 @@ describe("authorizer handler", () => {
   });
   afterAll(async () => {
     await db.close();
-  });
-  beforeEach(() => {
-    logs = [];
-    for (const level of ["debug", "info", "warn", "error", "log"] as const) {
-      jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-        logs.push(JSON.stringify(args));
-      });
-    }
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
   });
 
   it("allows a valid token with a stage-wide policy, the user as principal and the session in the context", async () => {

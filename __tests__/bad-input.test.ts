@@ -19,6 +19,7 @@ import {
   type ProxyHandler,
 } from "./support/api-events";
 import { handlerEnv, loadHandler, scanTables, startDynalite, type LocalDynamo } from "./support/dynalite";
+import { captureConsole } from "./support/console";
 
 const SOURCES = join(__dirname, "..", "lambda-packages");
 const PASSWORD = "correct horse battery staple";
@@ -89,12 +90,7 @@ describe("bad input", () => {
   afterAll(async () => {
     await db.close();
   });
-  beforeEach(() => {
-    for (const level of ["debug", "info", "warn", "error"] as const) jest.spyOn(console, level).mockImplementation(() => undefined);
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-  });
+  captureConsole();
 
   const ROUTES: readonly Route[] = ["POST /users", "POST /sessions", "PATCH /users/me"];
 

@@ -1,5 +1,5 @@
 import { statementsOf } from "./support/policies";
-import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
+import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
 let dev: SynthResult;
@@ -15,11 +15,6 @@ afterAll(() => {
   dev.cleanup();
 });
 
-const only = (json: TerraformJson, type: string) => {
-  const found = resources(json, type);
-  expect(found).toHaveLength(1);
-  return found[0];
-};
 const table = (json: TerraformJson, name: string) => {
   const found = resources(json, "aws_dynamodb_table").find((t) => t.config.name === name);
   expect(found).toBeDefined();

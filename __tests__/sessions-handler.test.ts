@@ -17,6 +17,7 @@ import {
   type ProxyHandler,
 } from "./support/api-events";
 import { handlerEnv, loadHandler, scanTables, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
+import { captureConsole } from "./support/console";
 
 const SOURCES = join(__dirname, "..", "lambda-packages");
 const source = (fn: string): string => join(SOURCES, fn, "index.ts");
@@ -66,12 +67,7 @@ describe("sessions handler", () => {
   afterAll(async () => {
     await db.close();
   });
-  beforeEach(() => {
-    for (const level of ["debug", "info", "warn", "error"] as const) jest.spyOn(console, level).mockImplementation(() => undefined);
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-  });
+  captureConsole();
 
   describe("POST /sessions", () => {
     it("answers 201 with a 43-character token, its expiry and the profile, and stores only the token's hash", async () => {

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { captureConsole } from "./support/console";
 import { loadLambdaArtifact } from "../lambda-packages/artifacts";
 import {
   apiEvent,
@@ -45,7 +46,7 @@ describe("users handler", () => {
   let sessions: ProxyHandler;
   let authorizer: AuthorizerHandler;
   let api: Gateway;
-  let logs: string[];
+  const logs = captureConsole();
 
   const load = <T>(fn: string, extra: Record<string, string | undefined> = {}): T =>
     loadHandler<{ handler: T }>(source(fn), { ...handlerEnv(db), ...extra }).handler;
@@ -118,17 +119,6 @@ describe("users handler", () => {
   });
   afterAll(async () => {
     await db.close();
-  });
-  beforeEach(() => {
-    logs = [];
-    for (const level of ["debug", "info", "warn", "error", "log"] as const) {
-      jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-        logs.push(JSON.stringify(args));
-      });
-    }
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
   });
 
   describe("the journey of one user through authorizer, sessions and users handlers", () => {

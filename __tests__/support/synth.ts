@@ -113,6 +113,13 @@ export function resources(json: TerraformJson, type: string): TerraformBlock[] {
   return blocksOf(json.resource, type);
 }
 
+/** The one `resource "<type>"` of a stack; fails the test when there is not exactly one. */
+export function onlyResource(json: TerraformJson, type: string): TerraformBlock {
+  const found = resources(json, type);
+  expect(found.map((r) => r.id)).toHaveLength(1);
+  return found[0];
+}
+
 /** Every `data "<type>"` of a stack, e.g. `dataSources(json, "terraform_remote_state")`; empty when none. */
 export function dataSources(json: TerraformJson, type: string): TerraformBlock[] {
   return blocksOf(json.data, type);
