@@ -174,6 +174,26 @@ describe("validatePolicy", () => {
       "-: a trust policy statement must name a Principal",
     ],
     [
+      "a trust policy allowing a non-STS action",
+      { stack: "s", name: "p", kind: "trust", statements: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "lambda:InvokeFunction" }] },
+      "lambda:InvokeFunction: a trust policy can only allow sts: actions",
+    ],
+    [
+      "a service principal that is no service",
+      { stack: "s", name: "p", kind: "trust", statements: [{ Effect: "Allow", Principal: { Service: "lambda" }, Action: "sts:AssumeRole" }] },
+      '-: Service principal "lambda" is not of the form IAM accepts',
+    ],
+    [
+      "an unknown principal type",
+      { stack: "s", name: "p", kind: "trust", statements: [{ Effect: "Allow", Principal: { Role: "x" }, Action: "sts:AssumeRole" }] },
+      '-: unknown principal type "Role"',
+    ],
+    [
+      "an account principal that is no account",
+      { stack: "s", name: "p", kind: "resource", attachedTo: KEY, statements: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::12345:root" }, Action: "kms:Decrypt", Resource: "*" }] },
+      '-: AWS principal "arn:aws:iam::12345:root" is not of the form IAM accepts',
+    ],
+    [
       "a key policy action that does not act on keys",
       { stack: "s", name: "p", kind: "resource", attachedTo: KEY, statements: [{ Effect: "Allow", Principal: { Service: "logs.amazonaws.com" }, Action: "kms:ListAliases", Resource: "*" }] },
       'kms:ListAliases: accepts only Resource "*", found "' + KEY + '"',

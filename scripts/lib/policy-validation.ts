@@ -304,8 +304,12 @@ async function validateStatement(policy: FoundPolicy, s: IamStatement, report: (
     report("-", "an identity policy statement must name a Resource");
   }
   if ((s.Action === undefined) === (s.NotAction === undefined)) report("-", "a statement needs exactly one of Action and NotAction");
+  for (const problem of principalProblems(s.Principal).concat(principalProblems(s.NotPrincipal))) report("-", problem);
 
   const patterns = asList(s.Action ?? s.NotAction ?? []);
+  if (policy.kind === "trust") {
+    for (const pattern of patterns.filter((p) => !/^sts:/.test(p))) report(pattern, "a trust policy can only allow sts: actions (AssumeRole*, TagSession, SetSourceIdentity, SetContext)");
+  }
   const expanded = new Map<string, ActionInfo[]>();
   for (const pattern of patterns) {
     const actions = await expandAction(pattern);
@@ -518,6 +522,35 @@ function templateMatches(template: string, key: string): boolean {
 const GLOBAL_KEYS = getAllGlobalConditionKeys();
 function isGlobalConditionKey(key: string): boolean {
   return GLOBAL_KEYS.some((template) => templateMatches(template, key));
+}
+
+/** Identity providers IAM knows by host name (web identity federation without an IAM OIDC provider). */
+const BUILT_IN_FEDERATION = new Set(["cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com", "www.amazon.com"]);
+
+/** What is wrong with a Principal element: unknown principal types and identifiers of the wrong shape. */
+function principalProblems(principal: IamStatement["Principal"]): string[] {
+  if (principal === undefined) return [];
+  if (typeof principal === "string") return principal === "*" ? [] : [`Principal must be "*" or an object, found ${JSON.stringify(principal)}`];
+  const problems: string[] = [];
+  const shapes: Record<string, RegExp> = {
+    AWS: /^(\*|\d{12}|arn:aws[a-z-]*:(iam::(\d{12}|\u0001):(root|role\/.+|user\/.+)|sts::(\d{12}|\u0001):assumed-role\/.+)|\u0001)$/,
+    Service: /^([a-z0-9.-]+\.amazonaws\.com(\.cn)?|\u0001)$/,
+    Federated: /^(arn:aws[a-z-]*:iam::(\d{12}|\u0001):(oidc|saml)-provider\/.+|\u0001)$/,
+    CanonicalUser: /^([0-9a-f]{64}|\u0001)$/,
+  };
+  for (const [type, identifiers] of Object.entries(principal)) {
+    const shape = shapes[type];
+    if (!shape) {
+      problems.push(`unknown principal type "${type}" (AWS, Service, Federated or CanonicalUser)`);
+      continue;
+    }
+    for (const id of asList(identifiers)) {
+      if (!shape.test(id) && !(type === "Federated" && BUILT_IN_FEDERATION.has(id))) {
+        problems.push(`${type} principal ${show(id)} is not of the form IAM accepts`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** Hosts of the OIDC/SAML providers a trust statement federates: their claims (`<host>:sub`) are valid condition keys. */
