@@ -300,8 +300,8 @@ async function validateStatement(policy: FoundPolicy, s: IamStatement, report: (
   if (policy.kind === "identity" && hasPrincipal) report("-", "an identity policy statement must not name a Principal");
   if (policy.kind !== "identity" && !hasPrincipal) report("-", `a ${policy.kind} policy statement must name a Principal`);
   if (policy.kind === "trust" && (s.Resource !== undefined || s.NotResource !== undefined)) report("-", "a trust policy statement must not name a Resource");
-  if (policy.kind !== "trust" && s.Resource === undefined && s.NotResource === undefined && policy.kind === "identity") {
-    report("-", "an identity policy statement must name a Resource");
+  if (policy.kind !== "trust" && s.Resource === undefined && s.NotResource === undefined) {
+    report("-", `${policy.kind === "identity" ? "an identity" : "a resource"} policy statement must name a Resource`);
   }
   if ((s.Action === undefined) === (s.NotAction === undefined)) report("-", "a statement needs exactly one of Action and NotAction");
   for (const problem of principalProblems(s.Principal).concat(principalProblems(s.NotPrincipal))) report("-", problem);
