@@ -211,6 +211,29 @@ describe("ApiStack", () => {
       expect(byPath("users/POST").config.depends_on).toEqual([`aws_api_gateway_method_settings.${byPath("health/GET").id}`]);
     });
 
+    test("an override on a nested route escapes the inner slashes of its resource path as ~1 in method_path", () => {
+      const config = prod.config;
+      const nested = synthStacks({
+        config: {
+          ...config,
+          api: {
+            ...config.api,
+            routeThrottling: { "PATCH /users/me": { rateLimit: 7, burstLimit: 9 }, "GET /users/{id}": { rateLimit: 3, burstLimit: 5 } },
+          },
+        },
+      });
+      try {
+        const paths = resources(nested.json["api-stack"], "aws_api_gateway_method_settings").map((s) => [s.config.method_path, s.config.settings]);
+        expect(paths.sort(([a], [b]) => (String(a) < String(b) ? -1 : 1))).toEqual([
+          ["*/*", expect.objectContaining({ throttling_rate_limit: 1000, throttling_burst_limit: 2000 })],
+          ["users~1me/PATCH", expect.objectContaining({ throttling_rate_limit: 7, throttling_burst_limit: 9 })],
+          ["users~1{id}/GET", expect.objectContaining({ throttling_rate_limit: 3, throttling_burst_limit: 5 })],
+        ]);
+      } finally {
+        nested.cleanup();
+      }
+    });
+
     test("a route override for a route that does not exist stops synth", () => {
       const config = prod.config;
       expect(() =>

@@ -284,7 +284,7 @@ export class LambdaRestApi extends Construct {
       previous = new ApiGatewayMethodSettings(this, `settings-${method.toLowerCase()}${constructIdOf(path)}`, {
         restApiId: this.api.id,
         stageName: this.stage.stageName,
-        methodPath: `${path.slice(1)}/${method}`,
+        methodPath: methodSettingsPath(method, path),
         settings: settings(throttle),
         dependsOn: [previous],
       });
@@ -408,6 +408,16 @@ function gatewayCorsHeaders(origins: readonly string[]): Record<string, string> 
     "gatewayresponse.header.Access-Control-Allow-Origin": `'${origins[0]}'`,
     "gatewayresponse.header.Vary": "'Origin'",
   };
+}
+
+/**
+ * The `method_path` of `aws_api_gateway_method_settings` for one route: `{resource_path}/{http_method}` with the
+ * leading slash trimmed (the provider's docs) and every other slash of the resource path escaped as `~1`, since
+ * the provider passes it as is into UpdateStage's JSON-pointer patch path `/{method_path}/throttling/...`, where
+ * API Gateway requires "/" inside a path name to be written "~1". "PATCH /users/me" -> "users~1me/PATCH".
+ */
+export function methodSettingsPath(method: string, path: string): string {
+  return `${path.slice(1).replace(/\//g, "~1")}/${method}`;
 }
 
 /** "/users/{id}" -> "-users-id": stable construct ids derived from the path (renaming one replaces it). */
