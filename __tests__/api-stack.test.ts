@@ -145,6 +145,11 @@ describe("ApiStack", () => {
   });
 
   describe("deployment and stage", () => {
+    test("the REST API and its stage are replaced create before destroy, so a new API never leaves the stage without one (CKV_AWS_237)", () => {
+      expect(only(api, "aws_api_gateway_rest_api").config.lifecycle).toEqual({ create_before_destroy: true });
+      expect(only(api, "aws_api_gateway_stage").config.lifecycle).toEqual({ create_before_destroy: true });
+    });
+
     test("the deployment is replaced, create before destroy, when any method or integration changes", () => {
       const deployment = only(api, "aws_api_gateway_deployment").config as Record<string, any>;
       expect(deployment.lifecycle).toEqual({ create_before_destroy: true });

@@ -126,6 +126,10 @@ export class LambdaRestApi extends Construct {
       name: props.name,
       description: `${props.name}: user management, sessions and health`,
       endpointConfiguration: { types: ["REGIONAL"] },
+      // A change that forces a new API (e.g. its endpoint type) creates the new API first and deletes the old one
+      // last, so the old stage keeps answering until the new one exists (checkov CKV_AWS_237). The stage is
+      // create-before-destroy too (below): a replaced stage is never missing in between.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     if (props.authorizer) {
@@ -261,6 +265,8 @@ export class LambdaRestApi extends Construct {
         format: JSON.stringify(ACCESS_LOG_FORMAT),
       },
       dependsOn: [this.executionLogGroup, ...(props.stageDependsOn ?? [])],
+      // With the API's: a new API gets its new stage before the old stage and API are deleted.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     const settings = (throttle: Throttle) => ({
