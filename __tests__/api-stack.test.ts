@@ -302,18 +302,26 @@ describe("ApiStack", () => {
   });
 
   describe("WAF", () => {
-    test("prod associates a web ACL with the AWS common rule set and a per-IP rate limit to the stage", () => {
+    test("prod associates a web ACL with the AWS common and known-bad-inputs rule sets and a per-IP rate limit to the stage", () => {
       const acl = only(api, "aws_wafv2_web_acl").config as Record<string, any>;
       expect(acl).toMatchObject({ name: "prod-service-api-waf", scope: "REGIONAL", default_action: { allow: {} } });
       const rules = JSON.parse(acl.rule_json);
       expect(rules).toEqual([
         expect.objectContaining({
+          Priority: 1,
           Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet" } },
           OverrideAction: { None: {} },
         }),
         expect.objectContaining({
+          Priority: 2,
           Action: { Block: {} },
           Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: "IP" } },
+        }),
+        expect.objectContaining({
+          Priority: 3,
+          Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesKnownBadInputsRuleSet" } },
+          OverrideAction: { None: {} },
+          VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true, MetricName: "prod-service-api-waf-known-bad-inputs" },
         }),
       ]);
       const stage = only(api, "aws_api_gateway_stage");
@@ -322,6 +330,55 @@ describe("ApiStack", () => {
         resource_arn: `\${aws_api_gateway_stage.${stage.id}.arn}`,
         web_acl_arn: `\${aws_wafv2_web_acl.${waf.id}.arn}`,
       });
+    });
+
+    test("api.waf.anonymousIpList adds AWS's anonymous IP list, evaluated first", () => {
+      const config = prod.config;
+      const withList = synthStacks({ config: { ...config, api: { ...config.api, waf: { ...config.api.waf, anonymousIpList: true } } } });
+      try {
+        const rules = JSON.parse(String(only(withList.json["api-stack"], "aws_wafv2_web_acl").config.rule_json));
+        expect(rules.map((r: { Name: string; Priority: number }) => [r.Priority, r.Name])).toEqual([
+          [0, "aws-anonymous-ip-list"],
+          [1, "aws-common-rule-set"],
+          [2, "rate-limit-per-ip"],
+          [3, "aws-known-bad-inputs"],
+        ]);
+        expect(rules[0].Statement).toEqual({ ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesAnonymousIpList" } });
+      } finally {
+        withList.cleanup();
+      }
+      expect(JSON.parse(String(only(api, "aws_wafv2_web_acl").config.rule_json)).map((r: { Name: string }) => r.Name)).not.toContain("aws-anonymous-ip-list");
+    });
+
+    /**
+     * WCU per rule as AWS's WAF developer guide lists them: managed rule groups in "AWS Managed Rules rule groups
+     * list" (common 700, known bad inputs 200, anonymous IP list 50), a rate-based rule without scope-down 2. A web
+     * ACL's base price covers 1,500 WCU.
+     */
+    const DOCUMENTED_WCU: Record<string, number> = {
+      AWSManagedRulesCommonRuleSet: 700,
+      AWSManagedRulesKnownBadInputsRuleSet: 200,
+      AWSManagedRulesAnonymousIpList: 50,
+    };
+    const wcuOf = (rule: { Statement: { ManagedRuleGroupStatement?: { Name: string }; RateBasedStatement?: object } }) => {
+      if (rule.Statement.RateBasedStatement) return 2;
+      const wcu = DOCUMENTED_WCU[rule.Statement.ManagedRuleGroupStatement?.Name ?? ""];
+      if (wcu === undefined) throw new Error(`no documented WCU for ${JSON.stringify(rule.Statement)}`);
+      return wcu;
+    };
+
+    test.each([false, true])("with anonymousIpList %s, the rules fit the 1,500 WCU of the web ACL's base price", (anonymousIpList) => {
+      const config = prod.config;
+      const synth = synthStacks({ config: { ...config, api: { ...config.api, waf: { ...config.api.waf, anonymousIpList } } } });
+      try {
+        const rules = JSON.parse(String(only(synth.json["api-stack"], "aws_wafv2_web_acl").config.rule_json));
+        const total = rules.reduce((sum: number, rule: never) => sum + wcuOf(rule), 0);
+        expect(total).toBe(anonymousIpList ? 952 : 902);
+        expect(total).toBeLessThanOrEqual(1500);
+        expect(synth.stacks.api.waf?.capacity).toBe(total);
+      } finally {
+        synth.cleanup();
+      }
     });
 
     test("dev, where config turns it off, has none", () => {

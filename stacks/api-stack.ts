@@ -83,6 +83,7 @@ export class ApiStack extends BaseStack {
         name: this.prefixed("api-waf"),
         resourceArn: this.restApi.stage.arn,
         rateLimitPer5Minutes: api.waf.rateLimitPer5Minutes,
+        anonymousIpList: api.waf.anonymousIpList,
       });
     }
 
