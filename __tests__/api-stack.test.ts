@@ -388,16 +388,10 @@ describe("ApiStack", () => {
   });
 
   describe("account CloudWatch role", () => {
-    test("prod, which owns the account setting, creates it and the stage waits for it", () => {
-      const account = only(api, "aws_api_gateway_account");
-      const role = only(api, "aws_iam_role");
-      expect(role.config.name).toBe("prod-service-apigateway-cloudwatch");
-      expect(account.config.cloudwatch_role_arn).toBe(`\${aws_iam_role.${role.id}.arn}`);
-      expect(only(api, "aws_api_gateway_stage").config.depends_on).toContain(`aws_api_gateway_account.${account.id}`);
-    });
-
-    test("dev leaves the account setting alone", () => {
-      expect(resources(dev.json["api-stack"], "aws_api_gateway_account")).toHaveLength(0);
+    test.each(["prod", "dev"])("%s leaves the account-wide setting to the bootstrap: no aws_api_gateway_account, no role", (environment) => {
+      const json = (environment === "prod" ? prod : dev).json["api-stack"];
+      expect(resources(json, "aws_api_gateway_account")).toHaveLength(0);
+      expect(resources(json, "aws_iam_role")).toHaveLength(0);
     });
   });
 

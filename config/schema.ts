@@ -109,11 +109,6 @@ const ApiSchema = z.strictObject({
   authorizerCacheTtlSeconds: z.number().int().min(0).max(3600),
   executionLogLevel: z.enum(["OFF", "ERROR", "INFO"]),
   accessLogRetentionDays: oneOf(LOG_RETENTION_DAYS, "accessLogRetentionDays"),
-  /**
-   * Whether this stack owns the account-and-region-wide API Gateway CloudWatch role setting
-   * (aws_api_gateway_account). Only one stack per account and region should.
-   */
-  manageAccountCloudWatchRole: z.boolean(),
 });
 
 /** Alarm thresholds; every alarm notifies the alarm topic on ALARM and on OK. */
