@@ -6,6 +6,7 @@
  *   npm run package && TF_PROVIDER_MIRROR=<mirror dir> npx jest __tests__/terraform.test.ts
  */
 import { availableParallelism } from "node:os";
+import { listEnvironments, loadConfig } from "../config/load";
 import { STACK_IDS } from "../stacks";
 import { resources, synthStacks, SynthResult } from "./support/synth";
 import {
@@ -21,11 +22,8 @@ import {
   writeStubStates,
 } from "./support/terraform";
 
-/** Each environment and what its config turns on in api-stack. */
-const ENVIRONMENTS = [
-  { environment: "prod", wafAndAccountLoggingRole: true },
-  { environment: "dev", wafAndAccountLoggingRole: false },
-] as const;
+/** Every config in config/, and whether it turns the WAF on in api-stack. */
+const ENVIRONMENTS = listEnvironments().map((environment) => ({ environment, waf: loadConfig({ environment }).api.waf.enabled }));
 
 /**
  * Terraform commands in flight at once. Each one starts a ~700 MB provider and is CPU-bound while it does;
@@ -85,7 +83,7 @@ describe("Terraform on the synthesized stacks, offline", () => {
     for (const { environment } of ENVIRONMENTS) expect(run(environment).synth.stackIds).toEqual([...STACK_IDS]);
   });
 
-  describe.each(ENVIRONMENTS)("with the $environment config", ({ environment, wafAndAccountLoggingRole }) => {
+  describe.each(ENVIRONMENTS)("with the $environment config", ({ environment, waf }) => {
     test("points every cross-stack terraform_remote_state at a stub state inside the test's temp state folder", () => {
       const { synth, stubStates } = run(environment);
       const reads = remoteStateReads(synth.json);
@@ -161,14 +159,14 @@ describe("Terraform on the synthesized stacks, offline", () => {
       });
     });
 
-    test(`api-stack ${wafAndAccountLoggingRole ? "plans" : "does not plan"} a WAF web ACL and the account's API Gateway logging role`, () => {
+    test(`api-stack ${waf ? "plans" : "does not plan"} a WAF web ACL, and never the account's API Gateway logging role (the bootstrap's)`, () => {
       const { creates } = planOf(environment, "api-stack");
-      const expected = wafAndAccountLoggingRole ? 1 : 0;
+      const expected = waf ? 1 : 0;
       expect({
         aws_wafv2_web_acl: creates.aws_wafv2_web_acl ?? 0,
         aws_wafv2_web_acl_association: creates.aws_wafv2_web_acl_association ?? 0,
         aws_api_gateway_account: creates.aws_api_gateway_account ?? 0,
-      }).toEqual({ aws_wafv2_web_acl: expected, aws_wafv2_web_acl_association: expected, aws_api_gateway_account: expected });
+      }).toEqual({ aws_wafv2_web_acl: expected, aws_wafv2_web_acl_association: expected, aws_api_gateway_account: 0 });
     });
   });
 });

@@ -143,6 +143,10 @@ export class LambdaRestApi extends Construct {
       name: props.name,
       description: `${props.name}: user management, sessions and health`,
       endpointConfiguration: { types: ["REGIONAL"] },
+      // A change that forces a new API (e.g. its endpoint type) creates the new API first and deletes the old one
+      // last, so the old stage keeps answering until the new one exists (checkov CKV_AWS_237). The stage is
+      // create-before-destroy too (below): a replaced stage is never missing in between.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     if (props.authorizer) {
@@ -279,6 +283,8 @@ export class LambdaRestApi extends Construct {
         format: JSON.stringify(ACCESS_LOG_FORMAT),
       },
       dependsOn: [this.executionLogGroup, ...(props.stageDependsOn ?? [])],
+      // With the API's: a new API gets its new stage before the old stage and API are deleted.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     const settings = (throttle: Throttle) => ({
@@ -302,7 +308,7 @@ export class LambdaRestApi extends Construct {
       previous = new ApiGatewayMethodSettings(this, `settings-${method.toLowerCase()}${constructIdOf(path)}`, {
         restApiId: this.api.id,
         stageName: this.stage.stageName,
-        methodPath: `${path.slice(1)}/${method}`,
+        methodPath: methodSettingsPath(method, path),
         settings: settings(throttle),
         dependsOn: [previous],
       });
@@ -426,6 +432,19 @@ function gatewayCorsHeaders(origins: readonly string[]): Record<string, string> 
     "gatewayresponse.header.Access-Control-Allow-Origin": `'${origins[0]}'`,
     "gatewayresponse.header.Vary": "'Origin'",
   };
+}
+
+/**
+ * The `method_path` of `aws_api_gateway_method_settings` for one route: the key API Gateway stores the stage's
+ * method settings under, `{resource_path}/{http_method}` with every "/" of the resource path (the leading one
+ * too) written "~1", as in a JSON pointer: "PATCH /users/me" -> "~1users~1me/PATCH". That is the form GetStage
+ * reports and CloudFormation's MethodSetting.ResourcePath uses ("/resource/subresource" is "/~1resource~1subresource").
+ * The provider passes method_path unchanged into UpdateStage's patch path (`/{method_path}/throttling/...`) and
+ * reads the setting back by exactly this key (internal/service/apigateway/method_settings.go), so any other
+ * spelling would not round-trip.
+ */
+export function methodSettingsPath(method: string, path: string): string {
+  return `${path.replace(/\//g, "~1")}/${method}`;
 }
 
 /** "/users/{id}" -> "-users-id": stable construct ids derived from the path (renaming one replaces it). */

@@ -199,7 +199,9 @@ function methodThrottles(app: SynthesizedApp, settings: ResourceRef[], stageName
     if (rateLimit < 0 || burstLimit < 0) continue;
     const methodPath = app.argument<string>(setting, "method_path");
     const slash = methodPath.lastIndexOf("/");
-    const key = methodPath === "*/*" ? "*" : `/${methodPath.slice(0, slash).replace(/~1/g, "/")} ${methodPath.slice(slash + 1)}`;
+    // "~1users~1me/PATCH" (see methodSettingsPath); a path without its leading "~1" ("health/GET") is read too.
+    const resourcePath = methodPath.slice(0, slash).replace(/~1/g, "/");
+    const key = methodPath === "*/*" ? "*" : `${resourcePath.startsWith("/") ? "" : "/"}${resourcePath} ${methodPath.slice(slash + 1)}`;
     throttles.set(key, { rateLimit, burstLimit });
   }
   return throttles;
