@@ -124,7 +124,7 @@ describe("ComputeStack", () => {
         { sid: "ProbeSessionsTable", ...probe("sessions") },
         {
           sid: "UseAppKeyThroughDynamoDb",
-          actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+          actions: ["kms:Decrypt"],
           resources: [fromDataStack("aws_kms_keyapp-key", "arn")],
           condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["dynamodb.us-east-1.amazonaws.com"] }],
         },

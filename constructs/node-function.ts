@@ -124,8 +124,11 @@ export class NodeFunction extends Construct {
     }));
     if (grants.length > 0) {
       statements.push({
+        // DynamoDB decrypts the table key with KMS on behalf of the principal accessing the table, for reads and
+        // writes alike; GenerateDataKey is DynamoDB's own call when it creates the table key (AWS KMS Developer
+        // Guide, "How Amazon DynamoDB uses AWS KMS"). The local run enforces exactly this (local/iam/).
         sid: "UseAppKeyThroughDynamoDb",
-        actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        actions: ["kms:Decrypt"],
         resources: [props.kmsKeyArn],
         condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`dynamodb.${props.region}.amazonaws.com`] }],
       });
