@@ -67,9 +67,9 @@ function parseStatement(raw: unknown, index: number, inherited: readonly string[
   const effect = s.Effect === "Allow" || s.Effect === "Deny" ? s.Effect : undefined;
   if (!effect) problems.push(`Effect ${JSON.stringify(s.Effect)}`);
   const actions = list(s.Action);
-  if (!actions || actions.length === 0) problems.push("Action (missing or not a string list)");
+  if ((!actions || actions.length === 0) && s.NotAction === undefined) problems.push("Action (missing or not a string list)");
   const resources = s.Resource === undefined && s.Principal !== undefined ? ["*"] : list(s.Resource);
-  if (!resources || resources.length === 0) problems.push("Resource (missing or not a string list)");
+  if ((!resources || resources.length === 0) && s.NotResource === undefined) problems.push("Resource (missing or not a string list)");
   for (const value of [...(resources ?? [])]) {
     if (value.includes("${")) problems.push(`policy variable in Resource ${value}`);
   }
