@@ -6,7 +6,7 @@
  * response, 504 past the 29-second integration timeout) or MOCK (CORS preflight). Every answer of the gateway
  * itself is a gateway response of the API (gateway-responses.ts). Before it invokes a function (integration or
  * authorizer), it asks `mayInvoke` whether the function's resource policy lets API Gateway invoke it from the
- * method's (or the authorizer's) execute-api ARN; if not, it answers as API Gateway does: a 500 "Internal
+ * request's (or the authorizer's) execute-api ARN; if not, it answers as API Gateway does: a 500 "Internal
  * server error" (API_CONFIGURATION_ERROR; for the authorizer, AUTHORIZER_CONFIGURATION_ERROR) with the
  * execution-log line "Execution failed due to configuration error: Invalid permissions on Lambda function".
  *
@@ -144,7 +144,9 @@ export class ApiGateway {
     const integration = method.integration;
     if (integration.type === "MOCK") return { response: mockResponse(integration, request), invoked };
 
-    const sourceArn = this.executeApiArn(`${api.stageName}/${request.httpMethod}${method.resourcePath}`);
+    // The request's own path, not the resource template: a permission for ".../GET/users/{id}" does not let
+    // API Gateway invoke for /users/123 (aws/serverless-application-model#110), one for ".../GET/users/*" does.
+    const sourceArn = this.executeApiArn(`${api.stageName}/${request.httpMethod}${request.path}`);
     if (!this.permitted(integration.functionName, sourceArn)) return error("API_CONFIGURATION_ERROR");
     invoked.push(integration.functionName);
     const event = proxyEvent(api, request, method, match.pathParameters, authorizerContext);

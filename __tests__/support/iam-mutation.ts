@@ -18,6 +18,7 @@ const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : va
  * grant is not found.
  */
 export function withoutGrant(app: SynthesizedApp, grant: Grant): SynthesizedApp {
+  if (grant.kind === "invoke permission") return withoutPermission(app, grant);
   const role = functionRoles(app).find((r) => r.functionName === grant.function);
   if (!role) throw new Error(`No function ${grant.function}`);
   let edited = app;
@@ -67,4 +68,16 @@ export function withoutGrant(app: SynthesizedApp, grant: Grant): SynthesizedApp 
   }
   if (found === 0) throw new Error(`No statement of ${grant.function}'s role policies grants ${grant.action} on ${grant.resource}`);
   return edited;
+}
+
+/** Removes the `aws_lambda_permission` behind an invoke-permission grant. */
+function withoutPermission(app: SynthesizedApp, grant: Grant): SynthesizedApp {
+  const sid = grant.statements[0].split("/").pop();
+  const permission = app
+    .resources("aws_lambda_permission")
+    .find((p) => app.argument(p, "statement_id") === sid && app.argument(p, "source_arn", "*") === grant.resource && String(app.argument(p, "function_name")).endsWith(grant.function));
+  if (!permission) throw new Error(`No aws_lambda_permission ${sid} lets ${grant.resource} invoke ${grant.function}`);
+  const json = structuredClone(permission.stack.json) as StackJson & { resource: Record<string, Record<string, unknown>> };
+  delete json.resource.aws_lambda_permission[permission.name];
+  return app.withStackJson(permission.stack.id, json);
 }

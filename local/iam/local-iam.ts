@@ -8,8 +8,9 @@
  *   `IAM denied <function> <action> on <resource>: <why>`, and kept in `denials()`.
  * - `mayInvoke(fn, sourceArn)` evaluates API Gateway's invocation of a function against the function's
  *   resource policy (`aws_lambda_permission`).
- * - `grants()` lists every (function, action, resource) the role policies allow and `exercised()` the ones an
- *   allowed request used, for the least-privilege tests.
+ * - `grants()` lists every (function, action, resource) the role policies allow, and every invoke permission
+ *   (function, lambda:InvokeFunction, source ARN), and `exercised()` the ones an allowed request used, for the
+ *   least-privilege tests.
  * - `usePolicies(app)` reloads every policy from another synthesized app (the mutation test edits the JSON in
  *   memory), keeping the credentials, so running functions are not restarted.
  *
@@ -40,10 +41,16 @@ export interface Denial {
   /** Why, in one line: "no statement allows it", "explicit Deny in <policy>/<sid>", "condition ... failed in ...". */
   readonly reason: string;
   readonly kind: "explicit" | "implicit";
+  /** For a refused invocation: the execute-api ARN API Gateway invoked from. */
+  readonly sourceArn?: string;
 }
 
-/** One (function, action, resource) a role policy allows, as written (wildcards kept). */
+/**
+ * One (function, action, resource) a role policy allows, as written (wildcards kept); or one invoke permission
+ * of a function's resource policy, with the source ARN pattern it allows as the resource.
+ */
 export interface Grant {
+  readonly kind: "role policy" | "invoke permission";
   readonly function: string;
   readonly action: string;
   readonly resource: string;
@@ -70,6 +77,8 @@ export class LocalIam {
   private roles = new Map<string, FunctionRole>();
   private resourcePolicies = new Map<string, Policy>();
   private tables = new Map<string, TableInfo>();
+  /** Invoke permissions as grants, by "<function> <policy>/<sid>". */
+  private invokeGrants = new Map<string, Grant>();
   private readonly credentials = new Map<string, SessionCredentials>();
   private readonly byAccessKey = new Map<string, string>();
   private readonly denied: Denial[] = [];
@@ -102,6 +111,16 @@ export class LocalIam {
     this.roles = new Map(roles.map((r) => [r.functionName, r]));
     this.resourcePolicies = lambdaResourcePolicies(app, roles);
     this.tables = tableInfos(app);
+    this.invokeGrants = new Map();
+    for (const [functionName, policy] of this.resourcePolicies) {
+      for (const statement of policy.statements) {
+        const source = statement.conditions.find((c) => c.key.toLowerCase() === "aws:sourcearn")?.values[0] ?? "*";
+        for (const action of statement.actions) {
+          const where = `${policy.name}/${statement.sid}`;
+          this.invokeGrants.set(`${functionName} ${where}`, { kind: "invoke permission", function: functionName, action, resource: source, statements: [where] });
+        }
+      }
+    }
   }
 
   /** The credentials environment of a function's role session. */
@@ -172,21 +191,27 @@ export class LocalIam {
         resource: role.functionArn,
         reason: `apigateway.amazonaws.com from ${sourceArn}: ${decision.reason === "no statement allows it" ? "no aws_lambda_permission allows it" : decision.reason}`,
         kind: decision.kind,
+        sourceArn,
       });
+      return false;
     }
-    return decision.allowed;
+    for (const g of decision.grants) {
+      const grant = this.invokeGrants.get(`${functionName} ${g.policy}/${g.sid}`);
+      if (grant) this.used.add(grantKey(grant));
+    }
+    return true;
   }
 
-  /** Every (function, action, resource) the role policies allow, as written. */
+  /** Every (function, action, resource) the role policies allow, as written, then every invoke permission. */
   grants(): Grant[] {
-    const grants = new Map<string, { function: string; action: string; resource: string; statements: string[] }>();
+    const grants = new Map<string, { kind: "role policy"; function: string; action: string; resource: string; statements: string[] }>();
     for (const role of this.roles.values()) {
       for (const policy of role.policies) {
         for (const statement of policy.statements) {
           if (statement.effect !== "Allow" || statement.problems.length > 0) continue;
           for (const action of statement.actions) {
             for (const resource of statement.resources) {
-              const grant = { function: role.functionName, action, resource };
+              const grant = { kind: "role policy" as const, function: role.functionName, action, resource };
               const entry = grants.get(grantKey(grant)) ?? { ...grant, statements: [] };
               entry.statements.push(`${policy.name}/${statement.sid}`);
               grants.set(grantKey(grant), entry);
@@ -195,7 +220,7 @@ export class LocalIam {
         }
       }
     }
-    return [...grants.values()];
+    return [...grants.values(), ...this.invokeGrants.values()];
   }
 
   /** Keys (`grantKey`) of the grants an allowed request has used. */
