@@ -127,6 +127,9 @@ export class NodeFunction extends Construct {
     const kmsActions = kmsActionsThroughDynamoDb(grants.flatMap((grant) => grant.operations));
     if (kmsActions.length > 0) {
       statements.push({
+        // DynamoDB decrypts the table key with KMS on behalf of the principal accessing the table, for reads and
+        // writes alike; GenerateDataKey is DynamoDB's own call when it creates the table key (AWS KMS Developer
+        // Guide, "How Amazon DynamoDB uses AWS KMS"). The local run enforces exactly this (local/iam/).
         sid: "UseAppKeyThroughDynamoDb",
         actions: [...kmsActions],
         resources: [props.kmsKeyArn],

@@ -4,7 +4,11 @@
  * or method 403 "Missing Authentication Token"), the 10 MB payload limit, the method's throttle (429), the
  * REQUEST authorizer (401/403/500), then the integration: Lambda proxy (502 on a function error or a malformed
  * response, 504 past the 29-second integration timeout) or MOCK (CORS preflight). Every answer of the gateway
- * itself is a gateway response of the API (gateway-responses.ts).
+ * itself is a gateway response of the API (gateway-responses.ts). Before it invokes a function (integration or
+ * authorizer), it asks `mayInvoke` whether the function's resource policy lets API Gateway invoke it from the
+ * request's (or the authorizer's) execute-api ARN; if not, it answers as API Gateway does: a 500 "Internal
+ * server error" (API_CONFIGURATION_ERROR; for the authorizer, AUTHORIZER_CONFIGURATION_ERROR) with the
+ * execution-log line "Execution failed due to configuration error: Invalid permissions on Lambda function".
  *
  * One log line per request: method, path, status, latency and the functions it invoked.
  */
@@ -16,7 +20,7 @@ import type { InvocationResult } from "./functions";
 import { gatewayResponse, type ResponseType } from "./gateway-responses";
 import { mockResponse } from "./mock-integration";
 import { authorizerEvent, proxyEvent, proxyResponse, type GatewayRequest, type GatewayResponse } from "./proxy-integration";
-import type { MethodModel, ResourceModel, RestApiModel } from "./rest-api";
+import type { AuthorizerModel, MethodModel, ResourceModel, RestApiModel } from "./rest-api";
 import { MethodThrottling } from "./throttling";
 
 /** API Gateway's payload limit. */
@@ -30,6 +34,12 @@ export interface ApiGatewayOptions {
   readonly api: RestApiModel;
   readonly invoke: Invoke;
   readonly log: (line: string) => void;
+  /**
+   * Whether the function's resource policy lets apigateway.amazonaws.com invoke it from `sourceArn`
+   * (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>` or `.../authorizers/<id>`).
+   * @default every invocation is allowed
+   */
+  readonly mayInvoke?: (functionName: string, sourceArn: string) => boolean;
   /** Clock of the throttles and the authorizer cache (tests). @default performance.now / Date.now */
   readonly clock?: { readonly monotonicMs?: () => number; readonly epochMs?: () => number };
 }
@@ -87,7 +97,26 @@ export class ApiGateway {
 
   constructor(private readonly options: ApiGatewayOptions) {
     this.throttling = new MethodThrottling(options.clock?.monotonicMs);
-    this.authorizers = new RequestAuthorizers(options.invoke, options.clock?.epochMs);
+    this.authorizers = new RequestAuthorizers((name, event, authorizer) => this.invokeAuthorizer(name, event, authorizer), options.clock?.epochMs);
+  }
+
+  private executeApiArn(path: string): string {
+    const { api } = this.options;
+    return `arn:aws:execute-api:${api.region}:${api.accountId}:${api.id}/${path}`;
+  }
+
+  private permitted(functionName: string, sourceArn: string): boolean {
+    if (this.options.mayInvoke?.(functionName, sourceArn) ?? true) return true;
+    this.options.log(`execution log: Execution failed due to configuration error: Invalid permissions on Lambda function ${functionName} (source ${sourceArn})`);
+    return false;
+  }
+
+  private invokeAuthorizer(functionName: string, event: unknown, authorizer?: AuthorizerModel): Promise<InvocationResult> {
+    if (authorizer && !this.permitted(functionName, this.executeApiArn(`authorizers/${authorizer.id}`))) {
+      this.options.log("execution log: Execution failed due to configuration error: Authorizer error");
+      return Promise.resolve({ ok: false, error: { errorType: "InvalidPermissions", errorMessage: "Invalid permissions on Lambda function", trace: [] }, durationMs: 0 });
+    }
+    return this.options.invoke(functionName, event);
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResult> {
@@ -115,6 +144,10 @@ export class ApiGateway {
     const integration = method.integration;
     if (integration.type === "MOCK") return { response: mockResponse(integration, request), invoked };
 
+    // The request's own path, not the resource template: a permission for ".../GET/users/{id}" does not let
+    // API Gateway invoke for /users/123 (aws/serverless-application-model#110), one for ".../GET/users/*" does.
+    const sourceArn = this.executeApiArn(`${api.stageName}/${request.httpMethod}${request.path}`);
+    if (!this.permitted(integration.functionName, sourceArn)) return error("API_CONFIGURATION_ERROR");
     invoked.push(integration.functionName);
     const event = proxyEvent(api, request, method, match.pathParameters, authorizerContext);
     const outcome = await this.invokeWithTimeout(integration.functionName, event);

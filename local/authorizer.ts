@@ -29,7 +29,8 @@ export type AuthorizerOutcome =
       readonly invoked: boolean;
     };
 
-type Invoke = (functionName: string, event: unknown) => Promise<InvocationResult>;
+/** Invokes the authorizer's function; `authorizer` lets the caller check the function's invoke permission. */
+type Invoke = (functionName: string, event: unknown, authorizer?: AuthorizerModel) => Promise<InvocationResult>;
 
 interface CachedPolicy {
   readonly result: ValidResult;
@@ -66,7 +67,7 @@ export class RequestAuthorizers {
     if (cached && cached.expiresAt > this.now()) return withLatency(decide(cached.result, event.methodArn, false), 0);
 
     const started = performance.now();
-    const outcome = await this.invoke(authorizer.functionName, event);
+    const outcome = await this.invoke(authorizer.functionName, event, authorizer);
     const latency = Math.round(performance.now() - started);
     if (!outcome.ok) {
       return outcome.error.errorMessage === "Unauthorized"

@@ -15,7 +15,10 @@ import type { SynthesizedApp } from "./synthesized";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite: (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server = require("dynalite");
 
-/** Region and fake credentials for clients of the local engine (dynalite checks that a signature is present). */
+/**
+ * The local admin credentials, for tests and tools (dynalite checks that a signature is present): the IAM proxy
+ * in front of dynalite (local/iam/dynamodb-proxy.ts) passes requests signed with this key id unevaluated.
+ */
 export const LOCAL_AWS_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: "AKIDLOCALSTACK",
   AWS_SECRET_ACCESS_KEY: "local-stack-secret",

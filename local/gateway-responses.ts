@@ -20,6 +20,8 @@ export const RESPONSE_TYPES = {
   REQUEST_TOO_LARGE: { status: 413, message: "Request Too Long", errorType: "RequestTooLargeException" },
   /** A function error or a malformed proxy response: API Gateway answers 502 "Internal server error". */
   INTEGRATION_ERROR: { status: 502, message: "Internal server error", errorType: "InternalServerErrorException" },
+  /** API Gateway may not invoke the integration's function (no matching aws_lambda_permission). */
+  API_CONFIGURATION_ERROR: { status: 500, message: "Internal server error", errorType: "InternalServerErrorException" },
   INTEGRATION_TIMEOUT: { status: 504, message: "Endpoint request timed out", errorType: "InternalServerErrorException" },
 } as const satisfies Record<string, { status: number; message: string | null; errorType: string }>;
 

@@ -3,15 +3,21 @@
  * packages and synthesizes the app (synth-app.ts), then reads `cdk.tf.json` back and starts
  * - DynamoDB (dynalite) with the synthesized tables, persisted under `<dataDir>/<environment>/dynamodb`,
  * - every synthesized Lambda function in its own warm worker threads (functions.ts),
- * - the REST API stage on an HTTP server (api-gateway.ts).
- * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and fake credentials.
+ * - the REST API stage on an HTTP server (api-gateway.ts),
+ * - IAM (local/iam/): each function gets its own role session credentials, and the DynamoDB endpoint is a proxy
+ *   that evaluates every request against the function's synthesized role policies; API Gateway invokes a
+ *   function only when an `aws_lambda_permission` allows it.
+ * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and local credentials.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AppConfig } from "../config/schema";
 import { ApiGateway, serveApiGateway } from "./api-gateway";
-import { LOCAL_AWS_CREDENTIALS, startDynamoDb, tableDefinitions } from "./dynamodb";
+import { startDynamoDb, tableDefinitions } from "./dynamodb";
 import { functionDefinitions, LocalFunction } from "./functions";
+import { startDynamoDbProxy } from "./iam/dynamodb-proxy";
+import { lambdaServiceCalls } from "./iam/lambda-service";
+import { LocalIam } from "./iam/local-iam";
 import { unsupportedLines } from "./mock-integration";
 import { restApiModel } from "./rest-api";
 import { localDataDirs, synthApp } from "./synth-app";
@@ -55,7 +61,7 @@ export interface LocalStack {
   readonly environment: string;
   /** The stage's invoke URL, e.g. http://127.0.0.1:4000/dev (what `api_invoke_url` is on AWS). */
   readonly baseUrl: string;
-  /** The local DynamoDB endpoint (fake credentials: any key id and secret). */
+  /** The local DynamoDB endpoint: requests signed with the local admin key id (AKIDLOCALSTACK) are not evaluated. */
   readonly dynamoDbEndpoint: string;
   readonly region: string;
   readonly tables: { readonly users: string; readonly sessions: string };
@@ -64,6 +70,10 @@ export interface LocalStack {
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Invocations received so far, by function name. */
   invocations(): Record<string, number>;
+  /** The IAM of the run: denials, grants and the grants used so far, and the policies in force. */
+  readonly iam: LocalIam;
+  /** The synthesized app the stack runs (the mutation test derives edited copies of it). */
+  readonly app: SynthesizedApp;
   stop(): Promise<void>;
 }
 
@@ -90,8 +100,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne();
   };
   try {
+    const iam = new LocalIam(app, { log });
     const dynamoDb = await startDynamoDb(tableDefinitions(app), { path: dirs.dynamodb });
     stoppers.push(() => dynamoDb.close());
+    const endpoint = await startDynamoDbProxy(dynamoDb.endpoint, iam);
+    stoppers.push(() => endpoint.close());
+    const logsDelivered = new Map<string, boolean>();
 
     const functions = new Map<string, LocalFunction>();
     stoppers.push(async () => {
@@ -100,8 +114,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const definition of functionDefinitions(app)) {
       const fn = new LocalFunction(definition, {
         codeDir: dirs.functions,
-        baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint, ...LOCAL_AWS_CREDENTIALS },
-        log: (line) => log(`  [${definition.name}] ${line}`),
+        baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: endpoint.endpoint, ...iam.credentialsOf(definition.name) },
+        // Lambda delivers the logs with the role's credentials: without logs permissions they are lost.
+        log: (line) => {
+          if (logsDelivered.get(definition.name) ?? true) log(`  [${definition.name}] ${line}`);
+        },
       });
       functions.set(definition.name, fn);
     }
@@ -113,8 +130,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       invoke: (name, event) => {
         const fn = functions.get(name);
         if (!fn) throw new Error(`The API integrates function ${name}, which the app does not define`);
+        logsDelivered.set(name, lambdaServiceCalls(iam, name).logsDelivered);
         return fn.invoke(event);
       },
+      mayInvoke: (name, sourceArn) => iam.mayInvoke(name, sourceArn),
     });
     const routes = gateway.routes().map((method) => ({
       method: method.httpMethod,
@@ -141,19 +160,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     invokeUrl = server.invokeUrl;
 
     const outputs = resolveOutputs(app);
-    outputs["local-stack"] = { dynamodb_endpoint: dynamoDb.endpoint, region: api.region };
+    outputs["local-stack"] = { dynamodb_endpoint: endpoint.endpoint, region: api.region };
     writeFileSync(dirs.outputs, `${JSON.stringify(outputs, null, 2)}\n`);
     const dataOutputs = outputs["data-stack"] ?? {};
 
     return {
       environment,
       baseUrl: server.invokeUrl,
-      dynamoDbEndpoint: dynamoDb.endpoint,
+      dynamoDbEndpoint: endpoint.endpoint,
       region: api.region,
       tables: { users: String(dataOutputs.users_table_name), sessions: String(dataOutputs.sessions_table_name) },
       routes,
       outputs,
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
+      iam,
+      app,
       stop,
     };
   } catch (error) {

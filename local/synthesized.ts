@@ -9,12 +9,14 @@
  * - `${data.terraform_remote_state.cross-stack-reference-input-<stack>.outputs.<output>}`: cdktf's cross-stack
  *   references, resolved through the producing stack's `output` block.
  * - `${data.aws_caller_identity.<name>.account_id}` and `${data.aws_region.<name>.name}`.
+ * - `${data.aws_iam_policy_document.<name>.json}`: the policy JSON, rendered as the AWS provider does.
  * Anything else (function calls such as `${sha1(...)}`) throws when it is resolved; the local stack only
  * resolves the arguments it uses.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderPolicyDocument } from "./iam/policy-document";
 
 /** The account id of every local ARN. */
 export const LOCAL_ACCOUNT_ID = "000000000000";
@@ -62,10 +64,16 @@ const REMOTE_STATE_PREFIX = "cross-stack-reference-input-";
 export class SynthesizedApp {
   readonly stacks: ReadonlyMap<string, SynthesizedStack>;
 
+  /** `preloaded` replaces what is read from `outdir` (see `withStackJson`). */
   constructor(
     readonly outdir: string,
     private readonly options: SynthesizedAppOptions = {},
+    preloaded?: ReadonlyMap<string, SynthesizedStack>,
   ) {
+    if (preloaded) {
+      this.stacks = preloaded;
+      return;
+    }
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
     const stacks = new Map<string, SynthesizedStack>();
     for (const [id, entry] of Object.entries(manifest.stacks)) {
@@ -75,6 +83,13 @@ export class SynthesizedApp {
       stacks.set(id, { id, dir: join(outdir, entry.workingDirectory), json, region });
     }
     this.stacks = stacks;
+  }
+
+  /** The same app with one stack's JSON replaced, in memory (e.g. a policy with one action removed). */
+  withStackJson(stackId: string, json: StackJson): SynthesizedApp {
+    const stacks = new Map(this.stacks);
+    stacks.set(stackId, { ...this.stack(stackId), json });
+    return new SynthesizedApp(this.outdir, this.options, stacks);
   }
 
   /** Every resource of this Terraform type, in every stack. */
@@ -141,6 +156,10 @@ export class SynthesizedApp {
     }
     if (type === "aws_caller_identity" && attribute === "account_id") return LOCAL_ACCOUNT_ID;
     if (type === "aws_region" && attribute === "name") return stack.region;
+    const config = stack.json.data?.[type]?.[name];
+    if (type === "aws_iam_policy_document" && attribute === "json" && config) {
+      return renderPolicyDocument(this.resolve(stack, config) as Record<string, unknown>, `data.${type}.${name} in stack ${stack.id}`);
+    }
     throw new Error(`Cannot resolve \${${expression}} locally: data source ${type} is not emulated`);
   }
 
@@ -174,6 +193,10 @@ export class SynthesizedApp {
           return `arn:aws:s3:::${arg("bucket")}`;
         case "aws_iam_role":
           return `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${arg("name")}`;
+        case "aws_kms_key": {
+          const hex = localId(`${stack.id}/${type}/${resource.name}/key`) + createHash("sha256").update(resource.name).digest("hex").slice(0, 22);
+          return `arn:aws:kms:${region}:${LOCAL_ACCOUNT_ID}:key/${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+        }
         case "aws_cloudwatch_log_group":
           return `arn:aws:logs:${region}:${LOCAL_ACCOUNT_ID}:log-group:${arg("name")}`;
         default: {
@@ -198,6 +221,8 @@ function naturalId(resource: ResourceRef, arg: (key: string) => string): string 
       return arg("function_name");
     case "aws_s3_bucket":
       return arg("bucket");
+    case "aws_iam_role":
+      return arg("name");
     default:
       return undefined;
   }

@@ -6,7 +6,9 @@
  * cache (60 s in prod) may still let it through to the function.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { grantKey } from "../../local/iam/local-iam";
 import type { ApiRequestOptions, ApiResponse } from "../../scripts/target/api-client";
+import { GRANTS_NOT_EXERCISED_BY_E2E, namesGrant } from "../support/iam-grants";
 import { startTarget, type E2eTarget } from "./target";
 import { GATEWAY_RESPONSES } from "../../lambda-packages/shared/error-codes";
 
@@ -301,4 +303,25 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       expect((await api("GET", "/health")).status).toBe(200);
     });
   });
+
+  // Only the local target evaluates IAM itself; on AWS a missing grant shows up as a failed test above.
+  if ((process.env.E2E_TARGET ?? "local") === "local") {
+    describe("least privilege on the local target (after the suite above)", () => {
+      test("IAM denied no request of the suite", () => {
+        expect(target.iam!.denials()).toEqual([]);
+      });
+
+      test("every (function, action, resource) a role policy grants was used, unless listed with a reason", () => {
+        const grants = target.iam!.grants();
+        const used = target.iam!.exercised();
+        const unused = grants.filter((g) => !used.has(grantKey(g)) && !GRANTS_NOT_EXERCISED_BY_E2E.some((entry) => namesGrant(entry, g)));
+        expect(unused.map((g) => `${grantKey(g)} (${g.statements.join(", ")}) was never used`)).toEqual([]);
+        // The list stays honest: each entry names a grant that exists and that the suite indeed leaves unused.
+        for (const entry of GRANTS_NOT_EXERCISED_BY_E2E) {
+          const named = grants.filter((g) => namesGrant(entry, g));
+          expect({ entry, named: named.length, usedAnyway: named.filter((g) => used.has(grantKey(g))).map(grantKey) }).toEqual({ entry, named: 1, usedAnyway: [] });
+        }
+      });
+    });
+  }
 });

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../config/load";
 import type { AppConfig } from "../../config/schema";
+import type { Denial, Grant } from "../../local/iam/local-iam";
 import { startLocalStack } from "../../local/stack";
 import { apiClient, type ApiClient } from "../../scripts/target/api-client";
 import { createDynamoDbReader, type DynamoDbReader } from "../../scripts/target/dynamodb-reader";
@@ -31,6 +32,8 @@ export interface E2eTarget {
   readonly healthThrottle: Throttle;
   /** Local only: how often the function behind a route (or its authorizer) has been invoked so far. */
   readonly invocations?: (method: string, path: string) => { readonly function: number; readonly authorizer: number };
+  /** Local only: what the local run's IAM refused, what the role policies grant and which grants were used. */
+  readonly iam?: { denials(): readonly Denial[]; grants(): Grant[]; exercised(): ReadonlySet<string> };
   close(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ async function localTarget(): Promise<E2eTarget> {
       const authorizer = route.auth.startsWith("authorizer ") ? route.auth.slice("authorizer ".length) : undefined;
       return { function: counts[route.target] ?? 0, authorizer: authorizer ? (counts[authorizer] ?? 0) : 0 };
     },
+    iam: stack.iam,
     close: async () => {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,45 @@
+/**
+ * The one list of role-policy grants the end-to-end suite may leave unused, each with the reason. Everything
+ * else a synthesized policy grants must be used by the suite (the e2e least-privilege test), and every grant,
+ * listed here or not, must be needed by a request (the mutation test, local-iam-mutation.test.ts, drives these
+ * paths itself).
+ */
+import type { Grant } from "../../local/iam/local-iam";
+
+export interface UnexercisedGrant {
+  /** The function, without the name prefix: "sessions". */
+  readonly function: string;
+  readonly action: string;
+  /** The end of the resource ARN: "-users" for the users table. */
+  readonly resourceEnd: string;
+  readonly reason: string;
+}
+
+export const GRANTS_NOT_EXERCISED_BY_E2E: readonly UnexercisedGrant[] = [
+  {
+    function: "sessions",
+    action: "dynamodb:UpdateItem",
+    resourceEnd: "-users",
+    reason: "log-in re-hashes a password stored with outdated scrypt parameters; the black-box suite cannot create one",
+  },
+];
+
+/**
+ * Grants the mutation test may find unneeded on their own, because another grant covers every request they
+ * allow, each with the reason. The mutation test checks that removing one indeed denies nothing (so an entry
+ * that becomes needed, or stale, fails) and that everything else is needed.
+ */
+export const GRANTS_COVERED_BY_ANOTHER: readonly UnexercisedGrant[] = [
+  {
+    function: "users",
+    action: "lambda:InvokeFunction",
+    resourceEnd: "/GET/users/me",
+    reason:
+      "GET /users/{id}'s invoke permission (.../GET/users/*) matches /users/me too; each route keeps its own, so moving one route to another function leaves the other invocable",
+  },
+];
+
+/** Whether `entry` names `grant`. */
+export function namesGrant(entry: UnexercisedGrant, grant: Grant): boolean {
+  return grant.function.endsWith(`-${entry.function}`) && grant.action === entry.action && grant.resource.endsWith(entry.resourceEnd);
+}

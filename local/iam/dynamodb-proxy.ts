@@ -1,0 +1,189 @@
+/**
+ * The local DynamoDB endpoint: an HTTP proxy in front of dynalite that authorizes every request the way
+ * DynamoDB does before it passes it on. It reads the access key id from the SigV4 Authorization header (the
+ * signature itself is not verified) and the session token from X-Amz-Security-Token, finds the function whose
+ * role session they are (local/iam/local-iam.ts), and evaluates each authorization of the call
+ * (dynamodb-requests.ts) against that role's synthesized policies.
+ *
+ * Answers, in DynamoDB's JSON error shape (HTTP 400):
+ * - `AccessDeniedException` "User: arn:aws:sts::<account>:assumed-role/<role>/<function> is not authorized to
+ *   perform: <action> on resource: <arn> because no identity-based policy allows the <action> action" (or
+ *   "... with an explicit deny in an identity-based policy").
+ * - For a table encrypted with a customer managed key, the caller also needs `kms:Decrypt` on that key through
+ *   DynamoDB: DynamoDB decrypts the table key with KMS on behalf of "the principal in your AWS account who is
+ *   accessing the table" (AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS": Decrypt, table key
+ *   caching), with the encryption context aws:dynamodb:tableName and aws:dynamodb:subscriberId, and
+ *   kms:ViaService dynamodb.<region>.amazonaws.com. Reads and writes alike need it (aws/aws-cdk#10010: a PutItem
+ *   without kms:Decrypt fails); GenerateDataKey is DynamoDB's own call when it creates the table key, not the
+ *   caller's. Refused, DynamoDB answers `AccessDeniedException` "KMS key access denied error:
+ *   com.amazonaws.services.kms.model.AWSKMSException: The ciphertext refers to a customer master key that does
+ *   not exist, does not exist in this region, or you are not allowed to access. (Service: AWSKMS; ...)", the
+ *   message reported in aws/aws-cdk#10010. DynamoDB caches the table key per connection for up to five minutes;
+ *   the local check runs on every request, so it is stricter than AWS right after a policy change.
+ * - `UnrecognizedClientException` "The security token included in the request is invalid." for credentials
+ *   that are no function's and not the local admin key id.
+ * Requests with the local admin key id (tests, `npm run verify`, table creation) pass unevaluated; a request
+ * without an Authorization header goes on to dynalite, which refuses it.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { LOCAL_ACCOUNT_ID } from "../synthesized";
+import { dynamoDbAuthorizations, type DynamoDbAuthorization } from "./dynamodb-requests";
+import { accessDeniedMessage, type LocalIam } from "./local-iam";
+import type { FunctionRole } from "./principals";
+
+export interface DynamoDbProxy {
+  /** http://127.0.0.1:<port>: the DynamoDB endpoint of the functions, tests and tools. */
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+
+interface Refusal {
+  readonly type: string;
+  readonly message: string;
+  /** Whether the message goes under `Message` (AWS's coral exceptions) or `message`. */
+  readonly capitalMessage: boolean;
+}
+
+/** The KMS message DynamoDB returns when the caller may not use the table's key (see the file comment). */
+export const KMS_ACCESS_DENIED_MESSAGE =
+  "KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException: The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.";
+
+/** Starts the proxy on a free port of 127.0.0.1, forwarding to the dynalite at `target`. */
+export async function startDynamoDbProxy(target: string, iam: LocalIam): Promise<DynamoDbProxy> {
+  const targetUrl = new URL(target);
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { "Content-Type": "application/x-amz-json-1.0" });
+        res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: String((error as Error).message ?? error) }));
+      } else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const refusal = authorizeRequest(iam, req, body);
+    if (refusal) {
+      const payload = JSON.stringify({ __type: `com.amazon.coral.service#${refusal.type}`, [refusal.capitalMessage ? "Message" : "message"]: refusal.message });
+      res.writeHead(400, { "Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": randomUUID(), "Content-Length": Buffer.byteLength(payload) });
+      res.end(payload);
+      return;
+    }
+    await forward(targetUrl, req, body, res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The refusal DynamoDB would answer for this request, or undefined to pass it on. */
+function authorizeRequest(iam: LocalIam, req: IncomingMessage, body: Buffer): Refusal | undefined {
+  const authorization = req.headers.authorization;
+  if (authorization === undefined) return undefined;
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(authorization)?.[1] ?? "";
+  const token = req.headers["x-amz-security-token"];
+  const principal = iam.principalOf(accessKeyId, typeof token === "string" ? token : undefined);
+  if (principal === "admin") return undefined;
+  if (!principal) return { type: "UnrecognizedClientException", message: "The security token included in the request is invalid.", capitalMessage: false };
+
+  const operation = String(req.headers["x-amz-target"] ?? "").replace(/^DynamoDB_\d+\./, "");
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(body.toString("utf8") || "{}") as Json;
+  } catch {
+    return undefined; // dynalite answers SerializationException; nothing is read or written
+  }
+  const tableOf = (name: string) => {
+    const info = iam.table(name);
+    return { info, arn: info?.arn ?? `arn:aws:dynamodb:${principal.region}:${LOCAL_ACCOUNT_ID}:table/${name}` };
+  };
+  const call = dynamoDbAuthorizations(operation, parsed, tableOf);
+  if (!call.ok) {
+    const resource = tableOf(String(parsed.TableName ?? "*")).arn;
+    iam.refuse({ function: principal.functionName, action: `dynamodb:${operation}`, resource, reason: `${call.reason} (denied: fail closed)`, kind: "explicit" });
+    return { type: "AccessDeniedException", message: accessDeniedMessage(principal, `dynamodb:${operation}`, resource, "explicit"), capitalMessage: true };
+  }
+  for (const authorization of call.authorizations) {
+    const decision = iam.authorize(principal.functionName, dynamoDbRequest(authorization));
+    if (!decision.allowed) {
+      return { type: "AccessDeniedException", message: accessDeniedMessage(principal, authorization.action, authorization.resource, decision.kind), capitalMessage: true };
+    }
+  }
+  const keys = new Map<string, string>();
+  for (const a of call.authorizations) if (a.touchesItems && a.table?.kmsKeyArn) keys.set(a.table.name, a.table.kmsKeyArn);
+  for (const [tableName, keyArn] of keys) {
+    const decision = iam.authorize(principal.functionName, kmsRequest(principal, tableName, keyArn));
+    if (!decision.allowed) {
+      return { type: "AccessDeniedException", message: `${KMS_ACCESS_DENIED_MESSAGE} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`, capitalMessage: true };
+    }
+  }
+  return undefined;
+}
+
+/** The request context of one DynamoDB authorization. */
+function dynamoDbRequest(a: DynamoDbAuthorization) {
+  const leading = a.leadingKeys;
+  const context: Record<string, readonly string[]> = Array.isArray(leading) ? { "dynamodb:leadingkeys": leading } : {};
+  return {
+    action: a.action,
+    resource: a.resource,
+    context,
+    // Known to be absent (Scan, DescribeTable) is modelled; keys that could not be read are not (fail closed).
+    modelledKeys: new Set(leading === "unknown" ? [] : ["dynamodb:leadingkeys"]),
+  };
+}
+
+/** The kms:Decrypt DynamoDB makes on the caller's behalf for a table encrypted with `keyArn`. */
+function kmsRequest(principal: FunctionRole, tableName: string, keyArn: string) {
+  return {
+    action: "kms:Decrypt",
+    resource: keyArn,
+    context: {
+      "kms:viaservice": [`dynamodb.${principal.region}.amazonaws.com`],
+      "kms:calleraccount": [LOCAL_ACCOUNT_ID],
+      "kms:encryptioncontext:aws:dynamodb:tablename": [tableName],
+      "kms:encryptioncontext:aws:dynamodb:subscriberid": [LOCAL_ACCOUNT_ID],
+      "kms:encryptioncontextkeys": ["aws:dynamodb:tableName", "aws:dynamodb:subscriberId"],
+      "kms:encryptionalgorithm": ["SYMMETRIC_DEFAULT"],
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function forward(target: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, "content-length": String(body.length) } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on("end", () => resolve());
+        answer.on("error", reject);
+      },
+    );
+    upstream.on("error", reject);
+    upstream.end(body);
+  });
+}
