@@ -509,6 +509,24 @@ describe("users handler", () => {
       expect(stored).toMatchObject({ name: { S: "Winner" }, version: { N: "2" } });
     });
 
+    it("answers 401, not 409, when the account is deleted between the read and the write", async () => {
+      const { handler, proxy } = await usersVia(async (c) => {
+        if (c.operation === "UpdateItem") {
+          // The racing DELETE /users/me: the user item goes first.
+          await db.request("DeleteItem", { TableName: db.usersTable, Key: { pk: { S: `user#${user.id}` } } });
+        }
+      });
+      const context = await contextFor(token, "PATCH");
+
+      const response = await call(handler, { method: "PATCH", resource: "/users/me", json: { name: "Too late" }, authorizer: context });
+      await proxy.close();
+
+      expect(response.status).toBe(401);
+      expect(response.body.error).toEqual({ code: "unauthorized", message: "The account of this session no longer exists; log in again" });
+      expect(response.headers).toMatchObject({ "WWW-Authenticate": "Bearer" });
+      expect(await userItem(user.id)).toBeUndefined();
+    });
+
     it("ends every other session of the user, in batches of 25, and no session of anyone else", async () => {
       const others = await seedSessions(user.id, 60);
       const stranger = await signUp();
