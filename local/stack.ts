@@ -4,12 +4,15 @@
  * - DynamoDB (dynalite) with the synthesized tables, persisted under `<dataDir>/<environment>/dynamodb`,
  * - every synthesized Lambda function in its own warm worker threads (functions.ts),
  * - the REST API stage on an HTTP server (api-gateway.ts).
- * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and fake credentials.
+ * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and fake credentials. The data folder
+ * `<dataDir>/<environment>` is locked first (data-lock.ts): a second stack on it is refused before it changes
+ * anything.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AppConfig } from "../config/schema";
 import { ApiGateway, serveApiGateway } from "./api-gateway";
+import { lockDataFolder } from "./data-lock";
 import { LOCAL_AWS_CREDENTIALS, startDynamoDb, tableDefinitions } from "./dynamodb";
 import { functionDefinitions, LocalFunction } from "./functions";
 import { unsupportedLines } from "./mock-integration";
@@ -72,24 +75,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const environment = options.environment ?? DEFAULT_LOCAL_ENVIRONMENT;
   const log = options.log ?? (() => undefined);
   const dirs = localDataDirs(resolve(options.dataDir ?? DEFAULT_DATA_DIR), environment);
-  if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
+  // Before anything in the folder is touched (data-lock.ts); throws DataFolderLockedError when it is in use.
+  const lock = lockDataFolder(dirs.root);
+  if (lock.tookOverFrom) log(`Took over the stale lock of ${dirs.root} left by process ${lock.tookOverFrom.pid}, which is gone`);
 
-  await synthApp({
-    environment,
-    configOverride: options.configOverride,
-    outdir: dirs.synth,
-    stateDir: dirs.state,
-    buildPackages: options.buildPackages,
-  });
-  let invokeUrl: string | undefined;
-  const app = new SynthesizedApp(dirs.synth, { invokeUrl: () => invokeUrl ?? "" });
-  const api = restApiModel(app);
-
-  const stoppers: Array<() => Promise<void>> = [];
+  const stoppers: Array<() => Promise<void>> = [async () => lock.release()];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne();
   };
   try {
+    if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
+    await synthApp({
+      environment,
+      configOverride: options.configOverride,
+      outdir: dirs.synth,
+      stateDir: dirs.state,
+      buildPackages: options.buildPackages,
+    });
+    let invokeUrl: string | undefined;
+    const app = new SynthesizedApp(dirs.synth, { invokeUrl: () => invokeUrl ?? "" });
+    const api = restApiModel(app);
+
     const dynamoDb = await startDynamoDb(tableDefinitions(app), { path: dirs.dynamodb });
     stoppers.push(() => dynamoDb.close());
 

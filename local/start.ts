@@ -11,6 +11,7 @@
 import { isAbsolute, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/load";
+import { DataFolderLockedError } from "./data-lock";
 import { localDataDirs } from "./synth-app";
 import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_ENVIRONMENT, startLocalStack, type LocalStack } from "./stack";
 
@@ -97,7 +98,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError) console.error(error.message);
+    if (error instanceof ConfigError || error instanceof DataFolderLockedError) console.error(error.message);
     else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") console.error(`${(error as Error).message}: the port is in use; pass --port <n> (0 picks a free one)`);
     else if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") console.error(`${(error as Error).message}\n${USAGE}`);
     else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
