@@ -3,7 +3,8 @@
  * Gateway does, in its order: stage and route matching (an unknown stage is 403 Forbidden, an unknown resource
  * or method 403 "Missing Authentication Token"), the 10 MB payload limit, the method's throttle (429), the
  * REQUEST authorizer (401/403/500), then the integration: Lambda proxy (502 on a function error or a malformed
- * response, 504 past the 29-second integration timeout) or MOCK (CORS preflight). Every answer of the gateway
+ * response, 504 past the 29-second integration timeout) or MOCK (CORS preflight). An invocation still queued for
+ * a worker when the gateway answers 504 is dropped (functions.ts), so a 504 never hides a write made later. Every answer of the gateway
  * itself is a gateway response of the API (gateway-responses.ts).
  *
  * One log line per request: method, path, status, latency and the functions it invoked.
@@ -24,12 +25,15 @@ export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** API Gateway's default (and, for regional APIs, usual) integration timeout. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
 
-export type Invoke = (functionName: string, event: unknown) => Promise<InvocationResult>;
+/** Invokes a function; `signal` fires when the gateway stops waiting (integration timeout). */
+export type Invoke = (functionName: string, event: unknown, signal?: AbortSignal) => Promise<InvocationResult>;
 
 export interface ApiGatewayOptions {
   readonly api: RestApiModel;
   readonly invoke: Invoke;
   readonly log: (line: string) => void;
+  /** How long the gateway waits for a Lambda proxy integration. @default INTEGRATION_TIMEOUT_MS */
+  readonly integrationTimeoutMs?: number;
   /** Clock of the throttles and the authorizer cache (tests). @default performance.now / Date.now */
   readonly clock?: { readonly monotonicMs?: () => number; readonly epochMs?: () => number };
 }
@@ -133,10 +137,14 @@ export class ApiGateway {
 
   private invokeWithTimeout(functionName: string, event: unknown): Promise<InvocationResult | "timeout"> {
     let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new AbortController();
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), INTEGRATION_TIMEOUT_MS);
+      timer = setTimeout(() => {
+        gaveUp.abort();
+        resolve("timeout");
+      }, this.options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS);
     });
-    return Promise.race([this.options.invoke(functionName, event), timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([this.options.invoke(functionName, event, gaveUp.signal), timeout]).finally(() => clearTimeout(timer));
   }
 
   /** The methods of the API, for the route table: method, path, authorizer function, integration. */

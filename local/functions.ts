@@ -3,14 +3,18 @@
  * `aws_s3_object` uploads), unpacked into a folder, in worker threads that play Lambda's execution
  * environments: each worker has exactly the function's environment variables plus what Lambda sets
  * (AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, credentials, ...), handles one invocation at a time and stays warm
- * between invocations. A function scales out to more workers when invocations overlap, up to its reserved
- * concurrency (or `maxConcurrency`), and queues beyond that.
+ * between invocations. A function scales out to more workers when invocations overlap, up to `maxConcurrency`
+ * (default DEFAULT_MAX_CONCURRENCY; a lower reserved concurrency caps it further), and queues beyond that: where
+ * Lambda would start another execution environment, the local stack makes the invocation wait for a free
+ * worker. The caller may pass an AbortSignal: an invocation still waiting when it fires (API Gateway already
+ * answered 504) is dropped and never runs; one that has started runs to its end, as on AWS.
  *
  * An invocation that runs past the function's timeout is answered "Task timed out after N seconds" and its
  * worker is terminated, like a sandbox Lambda discards; so is a worker that crashes. The heap of each worker is
  * limited to the function's memory size.
  */
 import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
 import { createInterface } from "node:readline";
@@ -93,9 +97,22 @@ export interface FunctionRuntimeOptions {
   readonly baseEnvironment: Readonly<Record<string, string>>;
   /** Where the functions' log lines go. */
   readonly log: (line: string) => void;
-  /** Most concurrent sandboxes of a function without reserved concurrency. @default 4 */
+  /** Most concurrent sandboxes of each function (a lower reserved concurrency wins). @default DEFAULT_MAX_CONCURRENCY */
   readonly maxConcurrency?: number;
 }
+
+/**
+ * Workers per function by default: two per CPU core, at least 4. The functions mostly wait on DynamoDB, so a
+ * second worker per core keeps the cores busy; each worker is a V8 isolate of some 20-40 MB. Lambda would run
+ * up to the account's concurrency (1,000 by default) instead.
+ */
+export const DEFAULT_MAX_CONCURRENCY = Math.max(4, 2 * availableParallelism());
+
+/** errorType of an invocation dropped before it started, because its caller had given up (AbortSignal). */
+export const ABANDONED_ERROR_TYPE = "Local.InvocationAbandoned";
+
+/** Thrown by acquire() when the caller's signal fires while the invocation waits for a worker. */
+class Abandoned extends Error {}
 
 let runtimeCode: string | undefined;
 
@@ -233,6 +250,10 @@ function splitHandler(handler: string): [file: string, exportName: string] {
 export class LocalFunction {
   /** Invocations received, counted before they run: what the e2e tests check to prove a call never got here. */
   invocations = 0;
+  /** Sandboxes started so far (cold starts), including replacements of timed-out or crashed ones. */
+  coldStarts = 0;
+  /** Invocations dropped while queued because the caller gave up before a worker was free. */
+  abandoned = 0;
   private readonly idle: Sandbox[] = [];
   private readonly all = new Set<Sandbox>();
   private readonly waiting: Array<() => void> = [];
@@ -246,7 +267,9 @@ export class LocalFunction {
     readonly definition: FunctionDefinition,
     private readonly options: FunctionRuntimeOptions,
   ) {
-    this.maxConcurrency = definition.reservedConcurrency ?? options.maxConcurrency ?? 4;
+    const cap = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    if (!Number.isInteger(cap) || cap < 1) throw new Error(`maxConcurrency must be a whole number of at least 1, received ${cap}`);
+    this.maxConcurrency = Math.min(definition.reservedConcurrency ?? cap, cap);
     this.taskRoot = join(options.codeDir, definition.name);
     unpack(definition.zipPath, this.taskRoot);
     this.environment = {
@@ -273,16 +296,25 @@ export class LocalFunction {
     this.release(await this.acquire());
   }
 
-  /** Invokes the function with `event`, waiting for a free sandbox when all are busy. */
-  async invoke(event: unknown): Promise<InvocationResult> {
+  /**
+   * Invokes the function with `event`, waiting for a free sandbox when all are busy. When `signal` fires while
+   * it waits, the invocation is dropped (never started) and answers an ABANDONED_ERROR_TYPE error.
+   */
+  async invoke(event: unknown, signal?: AbortSignal): Promise<InvocationResult> {
     this.invocations++;
     const started = performance.now();
     const duration = () => Math.round(performance.now() - started);
     const requestId = randomUUID();
     let sandbox: Sandbox;
     try {
-      sandbox = await this.acquire();
+      sandbox = await this.acquire(signal);
     } catch (error) {
+      if (error instanceof Abandoned) {
+        this.abandoned++;
+        const errorMessage = `RequestId: ${requestId} not started: the caller gave up after ${duration()} ms waiting for one of ${this.maxConcurrency} workers`;
+        this.options.log(errorMessage);
+        return { ok: false, error: { errorType: ABANDONED_ERROR_TYPE, errorMessage, trace: [] }, durationMs: duration() };
+      }
       const errorMessage = `RequestId: ${requestId} Error: ${(error as Error).message}`;
       return { ok: false, error: { errorType: "Runtime.ExitError", errorMessage, trace: [] }, durationMs: duration() };
     }
@@ -303,9 +335,13 @@ export class LocalFunction {
     for (const wake of this.waiting.splice(0)) wake();
   }
 
-  private async acquire(): Promise<Sandbox> {
+  private async acquire(signal?: AbortSignal): Promise<Sandbox> {
     for (;;) {
       if (this.stopped) throw new Error(`Function ${this.definition.name} is stopped`);
+      if (signal?.aborted) {
+        this.waiting.shift()?.(); // the wake-up this caller may have taken goes to the next one in the queue
+        throw new Abandoned();
+      }
       const idle = this.idle.pop();
       if (idle?.alive) return idle;
       if (idle) {
@@ -315,19 +351,42 @@ export class LocalFunction {
       if (this.all.size + this.starting < this.maxConcurrency) {
         this.starting++;
         try {
+          this.coldStarts++;
           const sandbox = await Sandbox.start(this.definition, this.taskRoot, this.environment, this.options.log);
           if (this.stopped) {
             await sandbox.terminate();
             continue;
           }
           this.all.add(sandbox);
+          if (signal?.aborted) {
+            // Started for a caller that gave up meanwhile: kept warm for the next one.
+            this.release(sandbox);
+            throw new Abandoned();
+          }
           return sandbox;
         } finally {
           this.starting--;
         }
       }
-      await new Promise<void>((wake) => this.waiting.push(wake));
+      await this.waitForWorker(signal);
     }
+  }
+
+  /** Resolves when a worker may be free; also when `signal` fires (acquire() then gives up). */
+  private waitForWorker(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolvePromise) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolvePromise();
+      };
+      const onAbort = () => {
+        const index = this.waiting.indexOf(wake);
+        if (index >= 0) this.waiting.splice(index, 1);
+        resolvePromise();
+      };
+      this.waiting.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   private release(sandbox: Sandbox): void {

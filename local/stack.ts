@@ -42,6 +42,10 @@ export interface LocalStackOptions {
   readonly buildPackages?: boolean;
   /** Receives one line per request and the functions' log lines. @default nothing is logged */
   readonly log?: (line: string) => void;
+  /** Most concurrent workers of each function; more invocations wait in a queue. @default DEFAULT_MAX_CONCURRENCY */
+  readonly maxConcurrency?: number;
+  /** How long the gateway waits for a function before it answers 504 (tests shorten it). @default 29 s */
+  readonly integrationTimeoutMs?: number;
 }
 
 /** One route of the API, for the route table. */
@@ -67,6 +71,8 @@ export interface LocalStack {
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Invocations received so far, by function name. */
   invocations(): Record<string, number>;
+  /** Per function: workers started (cold starts, replacements included) and queued invocations dropped. */
+  workerStats(): Record<string, { readonly coldStarts: number; readonly abandoned: number }>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +114,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         codeDir: dirs.functions,
         baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint, ...LOCAL_AWS_CREDENTIALS },
         log: (line) => log(`  [${definition.name}] ${line}`),
+        maxConcurrency: options.maxConcurrency,
       });
       functions.set(definition.name, fn);
     }
@@ -116,10 +123,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gateway = new ApiGateway({
       api,
       log,
-      invoke: (name, event) => {
+      integrationTimeoutMs: options.integrationTimeoutMs,
+      invoke: (name, event, signal) => {
         const fn = functions.get(name);
         if (!fn) throw new Error(`The API integrates function ${name}, which the app does not define`);
-        return fn.invoke(event);
+        return fn.invoke(event, signal);
       },
     });
     const routes = gateway.routes().map((method) => ({
@@ -160,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       routes,
       outputs,
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
+      workerStats: () => Object.fromEntries([...functions].map(([name, fn]) => [name, { coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
       stop,
     };
   } catch (error) {
