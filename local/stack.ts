@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import type { AppConfig } from "../config/schema";
 import { ApiGateway, serveApiGateway } from "./api-gateway";
 import { lockDataFolder } from "./data-lock";
+import { startDynamoDbFaults, type DynamoDbFaultInjector } from "./dynamodb-faults";
 import { LOCAL_AWS_CREDENTIALS, startDynamoDb, tableDefinitions } from "./dynamodb";
 import { functionDefinitions, LocalFunction } from "./functions";
 import { unsupportedLines } from "./mock-integration";
@@ -46,6 +47,8 @@ export interface LocalStackOptions {
   readonly maxConcurrency?: number;
   /** How long the gateway waits for a function before it answers 504 (tests shorten it). @default 29 s */
   readonly integrationTimeoutMs?: number;
+  /** Puts a fault proxy between the functions and DynamoDB (dynamodb-faults.ts), as `faults`. @default false */
+  readonly faultInjection?: boolean;
 }
 
 /** One route of the API, for the route table. */
@@ -69,6 +72,8 @@ export interface LocalStack {
   readonly routes: readonly LocalRoute[];
   /** The stacks' outputs, shaped like the file of `cdktf output --outputs-file`, plus `local-stack`. */
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The functions' way to DynamoDB, to refuse, hang, slow or fail it: only with `faultInjection`. */
+  readonly faults?: DynamoDbFaultInjector;
   /** Invocations received so far, by function name. */
   invocations(): Record<string, number>;
   /** Per function: workers started (cold starts, replacements included) and queued invocations dropped. */
@@ -104,6 +109,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const dynamoDb = await startDynamoDb(tableDefinitions(app), { path: dirs.dynamodb });
     stoppers.push(() => dynamoDb.close());
+    const faults = options.faultInjection ? await startDynamoDbFaults(dynamoDb.endpoint) : undefined;
+    if (faults) stoppers.push(() => faults.close());
 
     const functions = new Map<string, LocalFunction>();
     stoppers.push(async () => {
@@ -112,7 +119,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const definition of functionDefinitions(app)) {
       const fn = new LocalFunction(definition, {
         codeDir: dirs.functions,
-        baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint, ...LOCAL_AWS_CREDENTIALS },
+        baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: faults?.endpoint ?? dynamoDb.endpoint, ...LOCAL_AWS_CREDENTIALS },
         log: (line) => log(`  [${definition.name}] ${line}`),
         maxConcurrency: options.maxConcurrency,
       });
@@ -167,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables: { users: String(dataOutputs.users_table_name), sessions: String(dataOutputs.sessions_table_name) },
       routes,
       outputs,
+      ...(faults ? { faults } : {}),
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
       workerStats: () => Object.fromEntries([...functions].map(([name, fn]) => [name, { coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
       stop,
