@@ -396,6 +396,26 @@ describe("users handler", () => {
     });
   });
 
+  describe("DynamoDB unavailable", () => {
+    it.each([
+      ["throttles every write", (c: DynamoCall): InterceptedAnswer | void => (c.operation === "PutItem" ? { status: 400, type: "ProvisionedThroughputExceededException" } : undefined)],
+      ["fails with internal errors", (): InterceptedAnswer => ({ status: 500, type: "InternalServerError" })],
+    ])("answers a sign-up 503 SERVICE_UNAVAILABLE with Retry-After, not 500, when DynamoDB %s, and stores nothing", async (_, intercept) => {
+      const before = await scanTables(db);
+      const { handler, proxy } = await usersVia(intercept);
+
+      const response = await call(handler, { method: "POST", resource: "/users", json: { email: uniqueEmail(), password: PASSWORD, name: "Pat" } });
+      await proxy.close();
+
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: expect.any(String) } });
+      expect(response.body.error.message.length).toBeGreaterThan(0);
+      expect(response.headers["Retry-After"]).toBe("1");
+      expect(await scanTables(db)).toEqual(before);
+      expect(logs.some((line) => line.includes("dependency unavailable"))).toBe(true);
+    }, 20_000);
+  });
+
   describe("sign-up without transactions", () => {
     it("takes over an orphan claim (its user was never written) older than 5 minutes", async () => {
       const email = uniqueEmail();
@@ -522,7 +542,7 @@ describe("users handler", () => {
       await proxy.close();
 
       expect(response.status).toBe(401);
-      expect(response.body.error).toEqual({ code: "unauthorized", message: "The account of this session no longer exists; log in again" });
+      expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "The account of this session no longer exists; log in again" });
       expect(response.headers).toMatchObject({ "WWW-Authenticate": "Bearer" });
       expect(await userItem(user.id)).toBeUndefined();
     });
