@@ -163,7 +163,7 @@ describe("LocalFunction", () => {
     const gaveUp = new AbortController();
 
     const running = fn.invoke({ action: "sleep", ms: 300 });
-    const queued = fn.invoke({ action: "sleep", ms: 0 }, gaveUp.signal);
+    const queued = fn.invoke({ action: "sleep", ms: 0 }, { signal: gaveUp.signal });
     const next = fn.invoke({ action: "count" });
     await new Promise((resolve) => setTimeout(resolve, 50));
     gaveUp.abort();
@@ -173,7 +173,21 @@ describe("LocalFunction", () => {
     // The dropped invocation never reached the handler: the one queued behind it is the second the sandbox ran.
     expect(payload(await next)).toEqual({ invocations: 2 });
     expect(fn.abandoned).toBe(1);
-    expect(logs.some((line) => line.includes("not started: the caller gave up after"))).toBe(true);
+    expect(logs.some((line) => / not started after \d+ ms waiting for one of 1 workers: the caller gave up$/.test(line))).toBe(true);
+  });
+
+  test("drops an invocation that gets a worker too late to run its whole timeout before its caller gives up", async () => {
+    const fn = start({ timeoutSeconds: 1 }, 1);
+
+    const running = fn.invoke({ action: "sleep", ms: 300 });
+    // Its caller stops waiting in 1.1 s; the worker is free after 0.3 s, leaving 0.8 s: less than the 1 s timeout.
+    const late = fn.invoke({ action: "sleep", ms: 0 }, { mustEndBy: Date.now() + 1100 });
+    const inTime = fn.invoke({ action: "count" }, { mustEndBy: Date.now() + 5000 });
+
+    expect(await late).toMatchObject({ ok: false, error: { errorType: ABANDONED_ERROR_TYPE } });
+    expect(payload(await running)).toEqual({ invocations: 1, maxActive: 1 });
+    expect(payload(await inTime)).toEqual({ invocations: 2 });
+    expect(fn.abandoned).toBe(1);
   });
 
   test("caps the workers at maxConcurrency, by default two per CPU core and at least 4, and a lower reserved concurrency caps them further", async () => {

@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RequestAuthorizers } from "./authorizer";
-import type { InvocationResult } from "./functions";
+import { ABANDONED_ERROR_TYPE, type InvocationResult, type InvokeOptions } from "./functions";
 import { gatewayResponse, type ResponseType } from "./gateway-responses";
 import { mockResponse } from "./mock-integration";
 import { authorizerEvent, proxyEvent, proxyResponse, type GatewayRequest, type GatewayResponse } from "./proxy-integration";
@@ -25,8 +25,8 @@ export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** API Gateway's default (and, for regional APIs, usual) integration timeout. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
 
-/** Invokes a function; `signal` fires when the gateway stops waiting (integration timeout). */
-export type Invoke = (functionName: string, event: unknown, signal?: AbortSignal) => Promise<InvocationResult>;
+/** Invokes a function; for an integration, `options` say when the gateway stops waiting (integration timeout). */
+export type Invoke = (functionName: string, event: unknown, options?: InvokeOptions) => Promise<InvocationResult>;
 
 export interface ApiGatewayOptions {
   readonly api: RestApiModel;
@@ -135,16 +135,25 @@ export class ApiGateway {
     return { response, invoked };
   }
 
+  /**
+   * The function's result, or "timeout" once the integration timeout has passed. An invocation the local
+   * functions dropped (it could not start in time) is answered at the integration timeout, as the 504 API
+   * Gateway would give when a function answers too late.
+   */
   private invokeWithTimeout(functionName: string, event: unknown): Promise<InvocationResult | "timeout"> {
     let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
     const gaveUp = new AbortController();
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => {
         gaveUp.abort();
         resolve("timeout");
-      }, this.options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS);
+      }, timeoutMs);
     });
-    return Promise.race([this.options.invoke(functionName, event, gaveUp.signal), timeout]).finally(() => clearTimeout(timer));
+    const invocation = this.options
+      .invoke(functionName, event, { signal: gaveUp.signal, mustEndBy: Date.now() + timeoutMs })
+      .then<InvocationResult | "timeout">((result) => (!result.ok && result.error.errorType === ABANDONED_ERROR_TYPE ? timeout : result));
+    return Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** The methods of the API, for the route table: method, path, authorizer function, integration. */

@@ -6,8 +6,11 @@
  * between invocations. A function scales out to more workers when invocations overlap, up to `maxConcurrency`
  * (default DEFAULT_MAX_CONCURRENCY; a lower reserved concurrency caps it further), and queues beyond that: where
  * Lambda would start another execution environment, the local stack makes the invocation wait for a free
- * worker. The caller may pass an AbortSignal: an invocation still waiting when it fires (API Gateway already
- * answered 504) is dropped and never runs; one that has started runs to its end, as on AWS.
+ * worker. The gateway passes the moment it stops waiting (its integration timeout): an invocation that gets a
+ * worker too late to run its whole timeout before then is dropped and never runs, and so is one still queued
+ * when that moment comes. On AWS an invocation starts at once and its timeout ends it before the integration
+ * timeout, so a 504 never hides a write; dropping is how the local queue keeps that true. An invocation that
+ * has started runs to its end, as on AWS.
  *
  * An invocation that runs past the function's timeout is answered "Task timed out after N seconds" and its
  * worker is terminated, like a sandbox Lambda discards; so is a worker that crashes. The heap of each worker is
@@ -108,8 +111,16 @@ export interface FunctionRuntimeOptions {
  */
 export const DEFAULT_MAX_CONCURRENCY = Math.max(4, 2 * availableParallelism());
 
-/** errorType of an invocation dropped before it started, because its caller had given up (AbortSignal). */
+/** errorType of an invocation dropped before it started: its caller gave up, or would before it could end. */
 export const ABANDONED_ERROR_TYPE = "Local.InvocationAbandoned";
+
+/** How long the caller waits for an invocation. */
+export interface InvokeOptions {
+  /** Fires when the caller stops waiting; a queued invocation is then dropped. */
+  readonly signal?: AbortSignal;
+  /** Epoch ms the caller stops waiting: an invocation that could not run its whole timeout by then is dropped. */
+  readonly mustEndBy?: number;
+}
 
 /** Thrown by acquire() when the caller's signal fires while the invocation waits for a worker. */
 class Abandoned extends Error {}
@@ -297,28 +308,35 @@ export class LocalFunction {
   }
 
   /**
-   * Invokes the function with `event`, waiting for a free sandbox when all are busy. When `signal` fires while
-   * it waits, the invocation is dropped (never started) and answers an ABANDONED_ERROR_TYPE error.
+   * Invokes the function with `event`, waiting for a free sandbox when all are busy. An invocation whose caller
+   * stops waiting (`signal`), or that could not run its whole timeout before `mustEndBy`, is dropped (never
+   * started) and answers an ABANDONED_ERROR_TYPE error.
    */
-  async invoke(event: unknown, signal?: AbortSignal): Promise<InvocationResult> {
+  async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
     this.invocations++;
     const started = performance.now();
     const duration = () => Math.round(performance.now() - started);
     const requestId = randomUUID();
+    const timeoutMs = this.definition.timeoutSeconds * 1000;
+    const abandon = (reason: string): InvocationResult => {
+      this.abandoned++;
+      const errorMessage = `RequestId: ${requestId} not started after ${duration()} ms waiting for one of ${this.maxConcurrency} workers: ${reason}`;
+      this.options.log(errorMessage);
+      return { ok: false, error: { errorType: ABANDONED_ERROR_TYPE, errorMessage, trace: [] }, durationMs: duration() };
+    };
     let sandbox: Sandbox;
     try {
-      sandbox = await this.acquire(signal);
+      sandbox = await this.acquire(options.signal);
     } catch (error) {
-      if (error instanceof Abandoned) {
-        this.abandoned++;
-        const errorMessage = `RequestId: ${requestId} not started: the caller gave up after ${duration()} ms waiting for one of ${this.maxConcurrency} workers`;
-        this.options.log(errorMessage);
-        return { ok: false, error: { errorType: ABANDONED_ERROR_TYPE, errorMessage, trace: [] }, durationMs: duration() };
-      }
+      if (error instanceof Abandoned) return abandon("the caller gave up");
       const errorMessage = `RequestId: ${requestId} Error: ${(error as Error).message}`;
       return { ok: false, error: { errorType: "Runtime.ExitError", errorMessage, trace: [] }, durationMs: duration() };
     }
-    const reply = await sandbox.invoke(event, requestId, this.definition.timeoutSeconds * 1000);
+    if (options.mustEndBy !== undefined && options.mustEndBy - Date.now() < timeoutMs) {
+      this.release(sandbox);
+      return abandon(`the caller gives up in ${Math.max(0, options.mustEndBy - Date.now())} ms, before the ${this.definition.timeoutSeconds} s timeout`);
+    }
+    const reply = await sandbox.invoke(event, requestId, timeoutMs);
     this.release(sandbox);
     if (reply.type === "result") return { ok: true, payload: JSON.parse(reply.payload) as unknown, durationMs: duration() };
     if (reply.type === "error") {

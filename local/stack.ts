@@ -117,6 +117,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
     for (const definition of functionDefinitions(app)) {
+      if (options.integrationTimeoutMs !== undefined && definition.timeoutSeconds * 1000 > options.integrationTimeoutMs) {
+        throw new Error(
+          `integrationTimeoutMs ${options.integrationTimeoutMs} is shorter than the ${definition.timeoutSeconds} s timeout of function ${definition.name}: ` +
+            "the gateway would drop every invocation of it (see functions.ts); lower the function's timeout in configOverride",
+        );
+      }
       const fn = new LocalFunction(definition, {
         codeDir: dirs.functions,
         baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: faults?.endpoint ?? dynamoDb.endpoint, ...LOCAL_AWS_CREDENTIALS },
@@ -131,10 +137,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       api,
       log,
       integrationTimeoutMs: options.integrationTimeoutMs,
-      invoke: (name, event, signal) => {
+      invoke: (name, event, invokeOptions) => {
         const fn = functions.get(name);
         if (!fn) throw new Error(`The API integrates function ${name}, which the app does not define`);
-        return fn.invoke(event, signal);
+        return fn.invoke(event, invokeOptions);
       },
     });
     const routes = gateway.routes().map((method) => ({
