@@ -263,7 +263,7 @@ export class LocalFunction {
   invocations = 0;
   /** Sandboxes started so far (cold starts), including replacements of timed-out or crashed ones. */
   coldStarts = 0;
-  /** Invocations dropped while queued because the caller gave up before a worker was free. */
+  /** Invocations dropped before they started (the caller gave up, or would before they could end). */
   abandoned = 0;
   private readonly idle: Sandbox[] = [];
   private readonly all = new Set<Sandbox>();
@@ -300,6 +300,11 @@ export class LocalFunction {
       _HANDLER: definition.handler,
       LOCAL_LAMBDA_FUNCTION_ARN: definition.arn,
     };
+  }
+
+  /** Sandboxes alive now (busy or idle). */
+  get liveWorkers(): number {
+    return this.all.size;
   }
 
   /** Starts the first sandbox now, so init errors show at start-up rather than on the first request. */

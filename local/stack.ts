@@ -76,8 +76,8 @@ export interface LocalStack {
   readonly faults?: DynamoDbFaultInjector;
   /** Invocations received so far, by function name. */
   invocations(): Record<string, number>;
-  /** Per function: workers started (cold starts, replacements included) and queued invocations dropped. */
-  workerStats(): Record<string, { readonly coldStarts: number; readonly abandoned: number }>;
+  /** Per function: workers alive, workers started (cold starts, replacements included), invocations dropped unstarted. */
+  workerStats(): Record<string, { readonly live: number; readonly coldStarts: number; readonly abandoned: number }>;
   stop(): Promise<void>;
 }
 
@@ -182,7 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       outputs,
       ...(faults ? { faults } : {}),
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
-      workerStats: () => Object.fromEntries([...functions].map(([name, fn]) => [name, { coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
+      workerStats: () => Object.fromEntries([...functions].map(([name, fn]) => [name, { live: fn.liveWorkers, coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
       stop,
     };
   } catch (error) {
