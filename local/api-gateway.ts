@@ -2,7 +2,7 @@
  * The local API Gateway: an HTTP server (node:http) serving one REST API stage at `/<stage>/...` the way API
  * Gateway does, in its order: stage and route matching (an unknown stage is 403 Forbidden, an unknown resource
  * or method 403 "Missing Authentication Token"), the 10 MB payload limit, the method's throttle (429), the
- * REQUEST authorizer (401/403/500), then the integration: Lambda proxy (502 on a function error or a malformed
+ * REQUEST authorizer (401/403, or AUTHORIZER_CONFIGURATION_ERROR when it fails), then the integration: Lambda proxy (502 on a function error or a malformed
  * response, 504 past the 29-second integration timeout) or MOCK (CORS preflight). An invocation still queued for
  * a worker when the gateway answers 504 is dropped (functions.ts), so a 504 never hides a write made later. Every answer of the gateway
  * itself is a gateway response of the API (gateway-responses.ts).

@@ -10,7 +10,7 @@
  * - The claim is the lock: of two sign-ups for the same address only one conditional put succeeds, so no two
  *   users ever share an address. Writing the user first could not guarantee that.
  * - If (2) fails, the claim is deleted again (compensation, conditional on `userId` = ours, so a claim that
- *   someone else took over is left alone) and the request answers 500.
+ *   someone else took over is left alone) and the request answers 500 (503 when DynamoDB is unavailable).
  * - If the function dies between (1) and (2), or the compensation fails, an orphan claim remains: it points to a
  *   user that does not exist. Nothing reads it as an account (log-in treats a claim without its user as an
  *   unknown address). A later sign-up for the address finds the claim, reads the user it points to (strongly
