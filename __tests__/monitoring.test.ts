@@ -1,4 +1,5 @@
 import { loadConfig } from "../config/load";
+import { APP_TABLES, tableOperations } from "../stacks/function-access";
 import { statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
@@ -84,6 +85,13 @@ describe("monitoring", () => {
       }
     });
 
+    test.each(APP_TABLES)("table %s: system errors of every operation a function is declared to call", (table) => {
+      const errors = alarms(prod.json["data-stack"])[`prod-service-${table}-system-errors`];
+      const watched = errors.metric_query.slice(1).map((q: any) => q.metric.dimensions.Operation);
+      expect(watched).toEqual(tableOperations(table));
+      expect(errors.metric_query[0].expression).toBe(`SUM([${watched.map((_: string, i: number) => `FILL(m${i}, 0)`).join(", ")}])`);
+    });
+
     test.each(["health", "users", "sessions", "authorizer"])("function %s: errors, throttles and p99 duration against its timeout", (fn) => {
       const compute = alarms(prod.json["compute-stack"]);
       const config = loadConfig({ environment: "prod" });
@@ -148,6 +156,17 @@ describe("monitoring", () => {
       expect(headers).toEqual(["## API", "## Functions", "## Tables"]);
       const functions = body.widgets.find((w: any) => w.properties.title === "Invocations");
       expect(functions.properties.metrics.map((m: any[]) => m[4].label).sort()).toEqual(["authorizer", "health", "sessions", "users"]);
+    });
+
+    test("shows the latency of each table per declared operation (DynamoDB publishes it per TableName and Operation)", () => {
+      const [dashboard] = resources(prod.json["api-stack"], "aws_cloudwatch_dashboard");
+      const body = JSON.parse(dashboard.config.dashboard_body as string);
+      const latency = body.widgets.find((w: any) => w.properties.title === "Request latency (ms)");
+      const lines = latency.properties.metrics.map((m: any[]) => [m[1], m[2], m[4], m[5], m[6].label]);
+      const expected = APP_TABLES.flatMap((table) =>
+        tableOperations(table).map((op) => ["SuccessfulRequestLatency", "TableName", "Operation", op, `${table} ${op}`]),
+      );
+      expect(lines).toEqual(expected);
     });
 
     test("its URL is an output", () => {

@@ -3,9 +3,9 @@ import { TerraformOutput } from "cdktf";
 import type { FunctionName, LambdaConfig } from "../config/schema";
 import { DynamoDbGrant, FunctionSettings, NodeFunction } from "../constructs/node-function";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
-import { HEALTH_PROBE_KEYS, SESSIONS_TABLE } from "../lambda-packages/shared/table-keys";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { DataStack } from "./data-stack";
+import { FUNCTION_ACCESS, tableGrants, tableNameVariable, tablesOf } from "./function-access";
 
 export interface ComputeStackProps extends BaseStackProps {
   /** The data layer: tables, key, package bucket and account id arrive from it as cross-stack references. */
@@ -27,8 +27,10 @@ export function functionSettings(lambda: LambdaConfig, name: FunctionName): Func
 }
 
 /**
- * The compute layer: one NodeFunction per function, each with its own least-privilege role. Redeploying this
- * stack alone ships new handler code without touching the data or the API.
+ * The compute layer: one NodeFunction per function, each with its own least-privilege role derived from the
+ * function's entry in FUNCTION_ACCESS (stacks/function-access.ts): its DynamoDB statements, the KMS use that
+ * goes with them, and the table names in its environment. Redeploying this stack alone ships new handler code
+ * without touching the data or the API.
  */
 export class ComputeStack extends BaseStack {
   public readonly functions: Readonly<Record<FunctionName, NodeFunction>>;
@@ -37,17 +39,21 @@ export class ComputeStack extends BaseStack {
     super(scope, id, props);
     const { config, data } = props;
     const { monitoring } = config;
-    const users = data.usersTable.table;
-    const sessions = data.sessionsTable.table;
-
-    const tableNames = { USERS_TABLE_NAME: users.name, SESSIONS_TABLE_NAME: sessions.name };
     const commonEnvironment = {
       SERVICE_VERSION: props.serviceVersion,
       ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
     };
 
-    const define = (name: FunctionName, description: string, dynamoDbGrants: DynamoDbGrant[], environment: Record<string, string>) =>
-      new NodeFunction(this, name, {
+    const define = (name: FunctionName, description: string, environment: Record<string, string> = {}) => {
+      const access = FUNCTION_ACCESS[name];
+      const dynamoDbGrants: DynamoDbGrant[] = tableGrants(access).map((grant) => ({
+        sid: grant.sid,
+        operations: grant.operations,
+        resourceArn: grant.index ? data.tables[grant.table].indexArn(grant.index) : data.tables[grant.table].table.arn,
+        leadingKeys: grant.leadingKeys,
+      }));
+      const tableNames = Object.fromEntries(tablesOf(access).map((table) => [tableNameVariable(table), data.tables[table].table.name]));
+      return new NodeFunction(this, name, {
         functionName: this.prefixed(name),
         description,
         artifact: props.artifacts(name),
@@ -56,7 +62,7 @@ export class ComputeStack extends BaseStack {
         kmsKeyArn: data.appKey.key.arn,
         accountId: data.accountId,
         region: config.region,
-        environment: { ...commonEnvironment, ...environment },
+        environment: { ...commonEnvironment, ...tableNames, ...environment },
         dynamoDbGrants,
         alarms: {
           topicArn: data.alarmTopic.topic.arn,
@@ -68,69 +74,14 @@ export class ComputeStack extends BaseStack {
           concurrencyOfReserved: monitoring.functionConcurrencyOfReserved,
         },
       });
+    };
 
-    const health = define(
-      "health",
-      "GET /health: checks that both tables are reachable",
-      [
-        { sid: "ProbeUsersTable", actions: ["dynamodb:GetItem"], resources: [users.arn], leadingKeys: [HEALTH_PROBE_KEYS.users] },
-        {
-          sid: "ProbeSessionsTable",
-          actions: ["dynamodb:GetItem"],
-          resources: [sessions.arn],
-          leadingKeys: [HEALTH_PROBE_KEYS.sessions],
-        },
-      ],
-      tableNames,
-    );
-
-    const authorizer = define(
-      "authorizer",
-      "REQUEST authorizer of the bearer routes: looks up the session of the token's hash",
-      [{ sid: "ReadSessions", actions: ["dynamodb:GetItem"], resources: [sessions.arn] }],
-      { SESSIONS_TABLE_NAME: sessions.name },
-    );
-
-    const sessionsFunction = define(
-      "sessions",
-      "POST /sessions (log-in), GET and DELETE /sessions/current",
-      [
-        {
-          sid: "ReadCredentials",
-          actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
-          resources: [users.arn],
-        },
-        {
-          sid: "ManageSessions",
-          actions: ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-          resources: [sessions.arn],
-        },
-      ],
-      { ...tableNames, SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds) },
-    );
-
-    const usersFunction = define(
-      "users",
-      "POST /users (sign-up), GET/PATCH/DELETE /users/me, GET /users/{id}",
-      [
-        {
-          sid: "ManageUsers",
-          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-          resources: [users.arn],
-        },
-        {
-          sid: "FindSessionsOfUser",
-          actions: ["dynamodb:Query"],
-          resources: [data.sessionsTable.indexArn(SESSIONS_TABLE.byUserIdIndex)],
-        },
-        {
-          sid: "CheckAndEndSessionsOfUser",
-          actions: ["dynamodb:GetItem", "dynamodb:BatchWriteItem"],
-          resources: [sessions.arn],
-        },
-      ],
-      tableNames,
-    );
+    const health = define("health", "GET /health: checks that both tables are reachable");
+    const authorizer = define("authorizer", "REQUEST authorizer of the bearer routes: looks up the session of the token's hash");
+    const sessionsFunction = define("sessions", "POST /sessions (log-in), GET and DELETE /sessions/current", {
+      SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds),
+    });
+    const usersFunction = define("users", "POST /users (sign-up), GET/PATCH/DELETE /users/me, GET /users/{id}");
 
     this.functions = { health, authorizer, sessions: sessionsFunction, users: usersFunction };
 
