@@ -4,7 +4,7 @@
  * `npm run test:deployed`, which must refuse to run without a deployment rather than pass.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -40,7 +40,7 @@ describe("the command-line entry points", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("npm start serves the API, logs one line per request and stops cleanly on SIGINT", async () => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--data-dir", join(dir, "data")], {
+    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -68,6 +68,7 @@ describe("the command-line entry points", () => {
       const [, baseUrl] = await waitFor(/API\s+(http:\/\/127\.0\.0\.1:\d+\/dev)\n/);
       await waitFor(/Ctrl-C stops\./);
       expect(output).toMatch(/GET\s+\/users\/me\s+authorizer dev-service-authorizer\s+dev-service-users/);
+      expect(output).toContain("Workers   up to 3 per function (--max-concurrency); more concurrent requests wait in a queue");
 
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
       await waitFor(/GET \/dev\/health 200 \d+ ms dev-service-health/);
@@ -78,6 +79,19 @@ describe("the command-line entry points", () => {
     } finally {
       if (exitCode === undefined) child.kill("SIGKILL");
     }
+  }, 60_000);
+
+  it.each(["0", "many"])("npm start --max-concurrency %s exits 2 before it starts anything, and says what it takes", (value) => {
+    const run = spawnSync(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--data-dir", join(dir, "never-used"), "--max-concurrency", value], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`--max-concurrency must be a whole number from 1 to 1000, received "${value}"`);
+    expect(run.stderr).toContain("Usage: npm start -- ");
+    expect(existsSync(join(dir, "never-used"))).toBe(false);
   }, 60_000);
 
   test("npm run verify -- --local checks a fresh local stack step by step and exits 0", () => {

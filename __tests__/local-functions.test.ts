@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
-import { LocalFunction, type FunctionDefinition, type InvocationResult } from "../local/functions";
+import { ABANDONED_ERROR_TYPE, DEFAULT_MAX_CONCURRENCY, LocalFunction, type FunctionDefinition, type InvocationResult } from "../local/functions";
 
 const HANDLER = `
 let invocations = 0;
@@ -156,6 +156,50 @@ describe("LocalFunction", () => {
       { invocations: 1, maxActive: 1 },
       { invocations: 2, maxActive: 1 },
     ]);
+  });
+
+  test("drops a queued invocation whose caller gives up before a worker is free; the running one finishes", async () => {
+    const fn = start({}, 1);
+    const gaveUp = new AbortController();
+
+    const running = fn.invoke({ action: "sleep", ms: 300 });
+    const queued = fn.invoke({ action: "sleep", ms: 0 }, { signal: gaveUp.signal });
+    const next = fn.invoke({ action: "count" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gaveUp.abort();
+
+    expect(await queued).toMatchObject({ ok: false, error: { errorType: ABANDONED_ERROR_TYPE } });
+    expect(payload(await running)).toEqual({ invocations: 1, maxActive: 1 });
+    // The dropped invocation never reached the handler: the one queued behind it is the second the sandbox ran.
+    expect(payload(await next)).toEqual({ invocations: 2 });
+    expect(fn.abandoned).toBe(1);
+    expect(logs.some((line) => / not started after \d+ ms waiting for one of 1 workers: the caller gave up$/.test(line))).toBe(true);
+  });
+
+  test("drops an invocation that gets a worker too late to run its whole timeout before its caller gives up", async () => {
+    const fn = start({ timeoutSeconds: 1 }, 1);
+
+    const running = fn.invoke({ action: "sleep", ms: 300 });
+    // Its caller stops waiting in 1.1 s; the worker is free after 0.3 s, leaving 0.8 s: less than the 1 s timeout.
+    const late = fn.invoke({ action: "sleep", ms: 0 }, { mustEndBy: Date.now() + 1100 });
+    const inTime = fn.invoke({ action: "count" }, { mustEndBy: Date.now() + 5000 });
+
+    expect(await late).toMatchObject({ ok: false, error: { errorType: ABANDONED_ERROR_TYPE } });
+    expect(payload(await running)).toEqual({ invocations: 1, maxActive: 1 });
+    expect(payload(await inTime)).toEqual({ invocations: 2 });
+    expect(fn.abandoned).toBe(1);
+  });
+
+  test("caps the workers at maxConcurrency, by default two per CPU core and at least 4, and a lower reserved concurrency caps them further", async () => {
+    expect(DEFAULT_MAX_CONCURRENCY).toBe(Math.max(4, 2 * require("node:os").availableParallelism()));
+    const fn = start({ reservedConcurrency: 2 }, 3);
+
+    const results = await Promise.all([1, 2, 3].map(() => fn.invoke({ action: "sleep", ms: 100 })));
+
+    // Three overlapping invocations, two workers: one of them ran two of the invocations.
+    expect(results.map((r) => payload(r).invocations).sort()).toEqual([1, 1, 2]);
+    expect(fn.coldStarts).toBe(2);
+    expect(() => start({}, 0)).toThrow("maxConcurrency must be a whole number of at least 1, received 0");
   });
 
   test("scales out to another sandbox, each with its own cold start, when invocations overlap", async () => {

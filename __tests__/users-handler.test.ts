@@ -396,6 +396,26 @@ describe("users handler", () => {
     });
   });
 
+  describe("DynamoDB unavailable", () => {
+    it.each([
+      ["throttles every write", (c: DynamoCall): InterceptedAnswer | void => (c.operation === "PutItem" ? { status: 400, type: "ProvisionedThroughputExceededException" } : undefined)],
+      ["fails with internal errors", (): InterceptedAnswer => ({ status: 500, type: "InternalServerError" })],
+    ])("answers a sign-up 503 SERVICE_UNAVAILABLE with Retry-After, not 500, when DynamoDB %s, and stores nothing", async (_, intercept) => {
+      const before = await scanTables(db);
+      const { handler, proxy } = await usersVia(intercept);
+
+      const response = await call(handler, { method: "POST", resource: "/users", json: { email: uniqueEmail(), password: PASSWORD, name: "Pat" } });
+      await proxy.close();
+
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: expect.any(String) } });
+      expect(response.body.error.message.length).toBeGreaterThan(0);
+      expect(response.headers["Retry-After"]).toBe("1");
+      expect(await scanTables(db)).toEqual(before);
+      expect(logs.some((line) => line.includes("dependency unavailable"))).toBe(true);
+    }, 20_000);
+  });
+
   describe("sign-up without transactions", () => {
     it("takes over an orphan claim (its user was never written) older than 5 minutes", async () => {
       const email = uniqueEmail();
@@ -507,6 +527,24 @@ describe("users handler", () => {
       });
       const stored = await userItem(user.id);
       expect(stored).toMatchObject({ name: { S: "Winner" }, version: { N: "2" } });
+    });
+
+    it("answers 401, not 409, when the account is deleted between the read and the write", async () => {
+      const { handler, proxy } = await usersVia(async (c) => {
+        if (c.operation === "UpdateItem") {
+          // The racing DELETE /users/me: the user item goes first.
+          await db.request("DeleteItem", { TableName: db.usersTable, Key: { pk: { S: `user#${user.id}` } } });
+        }
+      });
+      const context = await contextFor(token, "PATCH");
+
+      const response = await call(handler, { method: "PATCH", resource: "/users/me", json: { name: "Too late" }, authorizer: context });
+      await proxy.close();
+
+      expect(response.status).toBe(401);
+      expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "The account of this session no longer exists; log in again" });
+      expect(response.headers).toMatchObject({ "WWW-Authenticate": "Bearer" });
+      expect(await userItem(user.id)).toBeUndefined();
     });
 
     it("ends every other session of the user, in batches of 25, and no session of anyone else", async () => {

@@ -2,13 +2,15 @@
  * The local API Gateway: an HTTP server (node:http) serving one REST API stage at `/<stage>/...` the way API
  * Gateway does, in its order: stage and route matching (an unknown stage is 403 Forbidden, an unknown resource
  * or method 403 "Missing Authentication Token"), the 10 MB payload limit, the method's throttle (429), the
- * REQUEST authorizer (401/403/500), then the integration: Lambda proxy (502 on a function error or a malformed
- * response, 504 past the 29-second integration timeout) or MOCK (CORS preflight). Every answer of the gateway
- * itself is a gateway response of the API (gateway-responses.ts). Before it invokes a function (integration or
- * authorizer), it asks `mayInvoke` whether the function's resource policy lets API Gateway invoke it from the
- * request's (or the authorizer's) execute-api ARN; if not, it answers as API Gateway does: a 500 "Internal
- * server error" (API_CONFIGURATION_ERROR; for the authorizer, AUTHORIZER_CONFIGURATION_ERROR) with the
- * execution-log line "Execution failed due to configuration error: Invalid permissions on Lambda function".
+ * REQUEST authorizer (401/403, or AUTHORIZER_CONFIGURATION_ERROR when it fails), then the integration: Lambda
+ * proxy (502 on a function error or a malformed response, 504 past the 29-second integration timeout) or MOCK
+ * (CORS preflight). An invocation still queued for a worker when the gateway answers 504 is dropped
+ * (functions.ts), so a 504 never hides a write made later. Every answer of the gateway itself is a gateway
+ * response of the API (gateway-responses.ts). Before it invokes a function (integration or authorizer), it asks
+ * `mayInvoke` whether the function's resource policy lets API Gateway invoke it from the request's (or the
+ * authorizer's) execute-api ARN; if not, it answers as API Gateway does: a 500 "Internal server error"
+ * (API_CONFIGURATION_ERROR; for the authorizer, AUTHORIZER_CONFIGURATION_ERROR) with the execution-log line
+ * "Execution failed due to configuration error: Invalid permissions on Lambda function".
  *
  * One log line per request: method, path, status, latency and the functions it invoked.
  */
@@ -16,7 +18,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RequestAuthorizers } from "./authorizer";
-import type { InvocationResult } from "./functions";
+import { ABANDONED_ERROR_TYPE, type InvocationResult, type InvokeOptions } from "./functions";
 import { gatewayResponse, type ResponseType } from "./gateway-responses";
 import { mockResponse } from "./mock-integration";
 import { authorizerEvent, proxyEvent, proxyResponse, type GatewayRequest, type GatewayResponse } from "./proxy-integration";
@@ -28,7 +30,8 @@ export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** API Gateway's default (and, for regional APIs, usual) integration timeout. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
 
-export type Invoke = (functionName: string, event: unknown) => Promise<InvocationResult>;
+/** Invokes a function; for an integration, `options` say when the gateway stops waiting (integration timeout). */
+export type Invoke = (functionName: string, event: unknown, options?: InvokeOptions) => Promise<InvocationResult>;
 
 export interface ApiGatewayOptions {
   readonly api: RestApiModel;
@@ -40,6 +43,8 @@ export interface ApiGatewayOptions {
    * @default every invocation is allowed
    */
   readonly mayInvoke?: (functionName: string, sourceArn: string) => boolean;
+  /** How long the gateway waits for a Lambda proxy integration. @default INTEGRATION_TIMEOUT_MS */
+  readonly integrationTimeoutMs?: number;
   /** Clock of the throttles and the authorizer cache (tests). @default performance.now / Date.now */
   readonly clock?: { readonly monotonicMs?: () => number; readonly epochMs?: () => number };
 }
@@ -164,12 +169,25 @@ export class ApiGateway {
     return { response, invoked };
   }
 
+  /**
+   * The function's result, or "timeout" once the integration timeout has passed. An invocation the local
+   * functions dropped (it could not start in time) is answered at the integration timeout, as the 504 API
+   * Gateway would give when a function answers too late.
+   */
   private invokeWithTimeout(functionName: string, event: unknown): Promise<InvocationResult | "timeout"> {
     let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+    const gaveUp = new AbortController();
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), INTEGRATION_TIMEOUT_MS);
+      timer = setTimeout(() => {
+        gaveUp.abort();
+        resolve("timeout");
+      }, timeoutMs);
     });
-    return Promise.race([this.options.invoke(functionName, event), timeout]).finally(() => clearTimeout(timer));
+    const invocation = this.options
+      .invoke(functionName, event, { signal: gaveUp.signal, mustEndBy: Date.now() + timeoutMs })
+      .then<InvocationResult | "timeout">((result) => (!result.ok && result.error.errorType === ABANDONED_ERROR_TYPE ? timeout : result));
+    return Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** The methods of the API, for the route table: method, path, authorizer function, integration. */

@@ -5,8 +5,8 @@
  * - A request whose identity source headers are missing or empty is answered 401 without invoking the
  *   authorizer.
  * - The authorizer's error "Unauthorized" is a 401; any other error, or a result without principalId and
- *   policyDocument (or with a context value that is not a string, number or boolean), is a 500
- *   AUTHORIZER_CONFIGURATION_ERROR.
+ *   policyDocument (or with a context value that is not a string, number or boolean), is an
+ *   AUTHORIZER_CONFIGURATION_ERROR: 500 from API Gateway itself, 503 with this API's gateway response.
  * - The policy allows the request when an Allow statement for `execute-api:Invoke` matches the method ARN
  *   (`*` and `?` wildcards) and no Deny statement does; an explicit Deny, or no match, is a 403.
  * - With a TTL above 0, the returned policy and context are cached per identity source value and evaluated

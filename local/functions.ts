@@ -3,14 +3,21 @@
  * `aws_s3_object` uploads), unpacked into a folder, in worker threads that play Lambda's execution
  * environments: each worker has exactly the function's environment variables plus what Lambda sets
  * (AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, credentials, ...), handles one invocation at a time and stays warm
- * between invocations. A function scales out to more workers when invocations overlap, up to its reserved
- * concurrency (or `maxConcurrency`), and queues beyond that.
+ * between invocations. A function scales out to more workers when invocations overlap, up to `maxConcurrency`
+ * (default DEFAULT_MAX_CONCURRENCY; a lower reserved concurrency caps it further), and queues beyond that: where
+ * Lambda would start another execution environment, the local stack makes the invocation wait for a free
+ * worker. The gateway passes the moment it stops waiting (its integration timeout): an invocation that gets a
+ * worker too late to run its whole timeout before then is dropped and never runs, and so is one still queued
+ * when that moment comes. On AWS an invocation starts at once and its timeout ends it before the integration
+ * timeout, so a 504 never hides a write; dropping is how the local queue keeps that true. An invocation that
+ * has started runs to its end, as on AWS.
  *
  * An invocation that runs past the function's timeout is answered "Task timed out after N seconds" and its
  * worker is terminated, like a sandbox Lambda discards; so is a worker that crashes. The heap of each worker is
  * limited to the function's memory size.
  */
 import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
 import { createInterface } from "node:readline";
@@ -93,9 +100,30 @@ export interface FunctionRuntimeOptions {
   readonly baseEnvironment: Readonly<Record<string, string>>;
   /** Where the functions' log lines go. */
   readonly log: (line: string) => void;
-  /** Most concurrent sandboxes of a function without reserved concurrency. @default 4 */
+  /** Most concurrent sandboxes of each function (a lower reserved concurrency wins). @default DEFAULT_MAX_CONCURRENCY */
   readonly maxConcurrency?: number;
 }
+
+/**
+ * Workers per function by default: two per CPU core, at least 4. The functions mostly wait on DynamoDB, so a
+ * second worker per core keeps the cores busy; each worker is a V8 isolate of some 20-40 MB. Lambda would run
+ * up to the account's concurrency (1,000 by default) instead.
+ */
+export const DEFAULT_MAX_CONCURRENCY = Math.max(4, 2 * availableParallelism());
+
+/** errorType of an invocation dropped before it started: its caller gave up, or would before it could end. */
+export const ABANDONED_ERROR_TYPE = "Local.InvocationAbandoned";
+
+/** How long the caller waits for an invocation. */
+export interface InvokeOptions {
+  /** Fires when the caller stops waiting; a queued invocation is then dropped. */
+  readonly signal?: AbortSignal;
+  /** Epoch ms the caller stops waiting: an invocation that could not run its whole timeout by then is dropped. */
+  readonly mustEndBy?: number;
+}
+
+/** Thrown by acquire() when the caller's signal fires while the invocation waits for a worker. */
+class Abandoned extends Error {}
 
 let runtimeCode: string | undefined;
 
@@ -233,6 +261,10 @@ function splitHandler(handler: string): [file: string, exportName: string] {
 export class LocalFunction {
   /** Invocations received, counted before they run: what the e2e tests check to prove a call never got here. */
   invocations = 0;
+  /** Sandboxes started so far (cold starts), including replacements of timed-out or crashed ones. */
+  coldStarts = 0;
+  /** Invocations dropped before they started (the caller gave up, or would before they could end). */
+  abandoned = 0;
   private readonly idle: Sandbox[] = [];
   private readonly all = new Set<Sandbox>();
   private readonly waiting: Array<() => void> = [];
@@ -246,7 +278,9 @@ export class LocalFunction {
     readonly definition: FunctionDefinition,
     private readonly options: FunctionRuntimeOptions,
   ) {
-    this.maxConcurrency = definition.reservedConcurrency ?? options.maxConcurrency ?? 4;
+    const cap = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    if (!Number.isInteger(cap) || cap < 1) throw new Error(`maxConcurrency must be a whole number of at least 1, received ${cap}`);
+    this.maxConcurrency = Math.min(definition.reservedConcurrency ?? cap, cap);
     this.taskRoot = join(options.codeDir, definition.name);
     unpack(definition.zipPath, this.taskRoot);
     this.environment = {
@@ -268,25 +302,46 @@ export class LocalFunction {
     };
   }
 
+  /** Sandboxes alive now (busy or idle). */
+  get liveWorkers(): number {
+    return this.all.size;
+  }
+
   /** Starts the first sandbox now, so init errors show at start-up rather than on the first request. */
   async warm(): Promise<void> {
     this.release(await this.acquire());
   }
 
-  /** Invokes the function with `event`, waiting for a free sandbox when all are busy. */
-  async invoke(event: unknown): Promise<InvocationResult> {
+  /**
+   * Invokes the function with `event`, waiting for a free sandbox when all are busy. An invocation whose caller
+   * stops waiting (`signal`), or that could not run its whole timeout before `mustEndBy`, is dropped (never
+   * started) and answers an ABANDONED_ERROR_TYPE error.
+   */
+  async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
     this.invocations++;
     const started = performance.now();
     const duration = () => Math.round(performance.now() - started);
     const requestId = randomUUID();
+    const timeoutMs = this.definition.timeoutSeconds * 1000;
+    const abandon = (reason: string): InvocationResult => {
+      this.abandoned++;
+      const errorMessage = `RequestId: ${requestId} not started after ${duration()} ms waiting for one of ${this.maxConcurrency} workers: ${reason}`;
+      this.options.log(errorMessage);
+      return { ok: false, error: { errorType: ABANDONED_ERROR_TYPE, errorMessage, trace: [] }, durationMs: duration() };
+    };
     let sandbox: Sandbox;
     try {
-      sandbox = await this.acquire();
+      sandbox = await this.acquire(options.signal);
     } catch (error) {
+      if (error instanceof Abandoned) return abandon("the caller gave up");
       const errorMessage = `RequestId: ${requestId} Error: ${(error as Error).message}`;
       return { ok: false, error: { errorType: "Runtime.ExitError", errorMessage, trace: [] }, durationMs: duration() };
     }
-    const reply = await sandbox.invoke(event, requestId, this.definition.timeoutSeconds * 1000);
+    if (options.mustEndBy !== undefined && options.mustEndBy - Date.now() < timeoutMs) {
+      this.release(sandbox);
+      return abandon(`the caller gives up in ${Math.max(0, options.mustEndBy - Date.now())} ms, before the ${this.definition.timeoutSeconds} s timeout`);
+    }
+    const reply = await sandbox.invoke(event, requestId, timeoutMs);
     this.release(sandbox);
     if (reply.type === "result") return { ok: true, payload: JSON.parse(reply.payload) as unknown, durationMs: duration() };
     if (reply.type === "error") {
@@ -303,9 +358,13 @@ export class LocalFunction {
     for (const wake of this.waiting.splice(0)) wake();
   }
 
-  private async acquire(): Promise<Sandbox> {
+  private async acquire(signal?: AbortSignal): Promise<Sandbox> {
     for (;;) {
       if (this.stopped) throw new Error(`Function ${this.definition.name} is stopped`);
+      if (signal?.aborted) {
+        this.waiting.shift()?.(); // the wake-up this caller may have taken goes to the next one in the queue
+        throw new Abandoned();
+      }
       const idle = this.idle.pop();
       if (idle?.alive) return idle;
       if (idle) {
@@ -315,19 +374,42 @@ export class LocalFunction {
       if (this.all.size + this.starting < this.maxConcurrency) {
         this.starting++;
         try {
+          this.coldStarts++;
           const sandbox = await Sandbox.start(this.definition, this.taskRoot, this.environment, this.options.log);
           if (this.stopped) {
             await sandbox.terminate();
             continue;
           }
           this.all.add(sandbox);
+          if (signal?.aborted) {
+            // Started for a caller that gave up meanwhile: kept warm for the next one.
+            this.release(sandbox);
+            throw new Abandoned();
+          }
           return sandbox;
         } finally {
           this.starting--;
         }
       }
-      await new Promise<void>((wake) => this.waiting.push(wake));
+      await this.waitForWorker(signal);
     }
+  }
+
+  /** Resolves when a worker may be free; also when `signal` fires (acquire() then gives up). */
+  private waitForWorker(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolvePromise) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolvePromise();
+      };
+      const onAbort = () => {
+        const index = this.waiting.indexOf(wake);
+        if (index >= 0) this.waiting.splice(index, 1);
+        resolvePromise();
+      };
+      this.waiting.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   private release(sandbox: Sandbox): void {

@@ -28,13 +28,57 @@ export const RESPONSE_TYPES = {
 export type ResponseType = keyof typeof RESPONSE_TYPES;
 
 /**
+ * Every gateway response type of API Gateway with its default status; null for the DEFAULT_4XX/DEFAULT_5XX
+ * fallbacks, which keep the status of the type they stand in for. From the "Gateway response types for API
+ * Gateway" page of the API Gateway developer guide.
+ */
+export const AWS_RESPONSE_TYPE_STATUS: Readonly<Record<string, number | null>> = {
+  ACCESS_DENIED: 403,
+  API_CONFIGURATION_ERROR: 500,
+  AUTHORIZER_CONFIGURATION_ERROR: 500,
+  AUTHORIZER_FAILURE: 500,
+  BAD_REQUEST_PARAMETERS: 400,
+  BAD_REQUEST_BODY: 400,
+  DEFAULT_4XX: null,
+  DEFAULT_5XX: null,
+  EXPIRED_TOKEN: 403,
+  INTEGRATION_FAILURE: 504,
+  INTEGRATION_TIMEOUT: 504,
+  INVALID_API_KEY: 403,
+  INVALID_SIGNATURE: 403,
+  MISSING_AUTHENTICATION_TOKEN: 403,
+  QUOTA_EXCEEDED: 429,
+  REQUEST_TOO_LARGE: 413,
+  RESOURCE_NOT_FOUND: 404,
+  THROTTLED: 429,
+  UNAUTHORIZED: 401,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  WAF_FILTERED: 403,
+};
+
+/** What API Gateway itself would send for a response type: its status, `$context.error.message`, x-amzn-ErrorType. */
+export interface ResponseDefaults {
+  readonly status: number;
+  readonly message: string | null;
+  readonly errorType?: string;
+}
+
+/**
  * The gateway's response of this type. `message` overrides the default message (ACCESS_DENIED has two).
  * INTEGRATION_ERROR is reported as DEFAULT_5XX, the customization that applies to it on AWS.
  */
 export function gatewayResponse(api: RestApiModel, type: ResponseType, request: GatewayRequest, message?: string | null): GatewayResponse {
   const defaults = RESPONSE_TYPES[type];
   const reportedType = type === "INTEGRATION_ERROR" ? "DEFAULT_5XX" : type;
-  const text = message === undefined ? defaults.message : message;
+  return renderGatewayResponse(api, reportedType, { ...defaults, message: message === undefined ? defaults.message : message }, request);
+}
+
+/**
+ * The response of `responseType` as the API customizes it (its own gateway response, else DEFAULT_4XX or
+ * DEFAULT_5XX by the default status), rendered for `request`; API Gateway's `{"message": ...}` without one.
+ */
+export function renderGatewayResponse(api: RestApiModel, reportedType: string, defaults: ResponseDefaults, request: GatewayRequest): GatewayResponse {
+  const text = defaults.message;
   const custom = api.gatewayResponses.get(reportedType) ?? api.gatewayResponses.get(defaults.status >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX");
 
   const variables: Record<string, string> = {
@@ -50,7 +94,7 @@ export function gatewayResponse(api: RestApiModel, type: ResponseType, request: 
 
   const headers: Array<readonly [string, string]> = [
     ["Content-Type", "application/json"],
-    ["x-amzn-ErrorType", defaults.errorType],
+    ...(defaults.errorType ? [["x-amzn-ErrorType", defaults.errorType] as const] : []),
   ];
   for (const [name, value] of Object.entries(custom?.headers ?? {})) {
     const echoed = /^method\.request\.header\.(.+)$/.exec(value);

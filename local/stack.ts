@@ -7,12 +7,16 @@
  * - IAM (local/iam/): each function gets its own role session credentials, and the DynamoDB endpoint is a proxy
  *   that evaluates every request against the function's synthesized role policies; API Gateway invokes a
  *   function only when an `aws_lambda_permission` allows it.
- * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and local credentials.
+ * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and local credentials. The data folder
+ * `<dataDir>/<environment>` is locked first (data-lock.ts): a second stack on it is refused before it changes
+ * anything.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AppConfig } from "../config/schema";
 import { ApiGateway, serveApiGateway } from "./api-gateway";
+import { lockDataFolder } from "./data-lock";
+import { startDynamoDbFaults, type DynamoDbFaultInjector } from "./dynamodb-faults";
 import { startDynamoDb, tableDefinitions } from "./dynamodb";
 import { functionDefinitions, LocalFunction } from "./functions";
 import { startDynamoDbProxy } from "./iam/dynamodb-proxy";
@@ -45,6 +49,12 @@ export interface LocalStackOptions {
   readonly buildPackages?: boolean;
   /** Receives one line per request and the functions' log lines. @default nothing is logged */
   readonly log?: (line: string) => void;
+  /** Most concurrent workers of each function; more invocations wait in a queue. @default DEFAULT_MAX_CONCURRENCY */
+  readonly maxConcurrency?: number;
+  /** How long the gateway waits for a function before it answers 504 (tests shorten it). @default 29 s */
+  readonly integrationTimeoutMs?: number;
+  /** Puts a fault proxy between the functions and DynamoDB (dynamodb-faults.ts), as `faults`. @default false */
+  readonly faultInjection?: boolean;
 }
 
 /** One route of the API, for the route table. */
@@ -68,12 +78,16 @@ export interface LocalStack {
   readonly routes: readonly LocalRoute[];
   /** The stacks' outputs, shaped like the file of `cdktf output --outputs-file`, plus `local-stack`. */
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The functions' way to DynamoDB, to refuse, hang, slow or fail it: only with `faultInjection`. */
+  readonly faults?: DynamoDbFaultInjector;
   /** Invocations received so far, by function name. */
   invocations(): Record<string, number>;
   /** The IAM of the run: denials, grants and the grants used so far, and the policies in force. */
   readonly iam: LocalIam;
   /** The synthesized app the stack runs (the mutation test derives edited copies of it). */
   readonly app: SynthesizedApp;
+  /** Per function: workers alive, workers started (cold starts, replacements included), invocations dropped unstarted. */
+  workerStats(): Record<string, { readonly live: number; readonly coldStarts: number; readonly abandoned: number }>;
   stop(): Promise<void>;
 }
 
@@ -82,29 +96,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const environment = options.environment ?? DEFAULT_LOCAL_ENVIRONMENT;
   const log = options.log ?? (() => undefined);
   const dirs = localDataDirs(resolve(options.dataDir ?? DEFAULT_DATA_DIR), environment);
-  if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
+  // Before anything in the folder is touched (data-lock.ts); throws DataFolderLockedError when it is in use.
+  const lock = lockDataFolder(dirs.root);
+  if (lock.tookOverFrom) log(`Took over the stale lock of ${dirs.root} left by process ${lock.tookOverFrom.pid}, which is gone`);
 
-  await synthApp({
-    environment,
-    configOverride: options.configOverride,
-    outdir: dirs.synth,
-    stateDir: dirs.state,
-    buildPackages: options.buildPackages,
-  });
-  let invokeUrl: string | undefined;
-  const app = new SynthesizedApp(dirs.synth, { invokeUrl: () => invokeUrl ?? "" });
-  const api = restApiModel(app);
-
-  const stoppers: Array<() => Promise<void>> = [];
+  const stoppers: Array<() => Promise<void>> = [async () => lock.release()];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne();
   };
   try {
-    const iam = new LocalIam(app, { log });
+    if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
+    await synthApp({
+      environment,
+      configOverride: options.configOverride,
+      outdir: dirs.synth,
+      stateDir: dirs.state,
+      buildPackages: options.buildPackages,
+    });
+    let invokeUrl: string | undefined;
+    const app = new SynthesizedApp(dirs.synth, { invokeUrl: () => invokeUrl ?? "" });
+    const api = restApiModel(app);
+
     const dynamoDb = await startDynamoDb(tableDefinitions(app), { path: dirs.dynamodb });
     stoppers.push(() => dynamoDb.close());
-    const endpoint = await startDynamoDbProxy(dynamoDb.endpoint, iam);
-    stoppers.push(() => endpoint.close());
+    // The functions' endpoint: (in fault tests) the fault layer, standing for the network and DynamoDB's front
+    // door, then the IAM check, then the engine.
+    const iam = new LocalIam(app, { log });
+    const iamProxy = await startDynamoDbProxy(dynamoDb.endpoint, iam);
+    stoppers.push(() => iamProxy.close());
+    const faults = options.faultInjection ? await startDynamoDbFaults(iamProxy.endpoint) : undefined;
+    if (faults) stoppers.push(() => faults.close());
+    const endpoint = faults ?? iamProxy;
     const logsDelivered = new Map<string, boolean>();
 
     const functions = new Map<string, LocalFunction>();
@@ -112,6 +134,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
     for (const definition of functionDefinitions(app)) {
+      if (options.integrationTimeoutMs !== undefined && definition.timeoutSeconds * 1000 > options.integrationTimeoutMs) {
+        throw new Error(
+          `integrationTimeoutMs ${options.integrationTimeoutMs} is shorter than the ${definition.timeoutSeconds} s timeout of function ${definition.name}: ` +
+            "the gateway would drop every invocation of it (see functions.ts); lower the function's timeout in configOverride",
+        );
+      }
       const fn = new LocalFunction(definition, {
         codeDir: dirs.functions,
         baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: endpoint.endpoint, ...iam.credentialsOf(definition.name) },
@@ -119,6 +147,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log: (line) => {
           if (logsDelivered.get(definition.name) ?? true) log(`  [${definition.name}] ${line}`);
         },
+        maxConcurrency: options.maxConcurrency,
       });
       functions.set(definition.name, fn);
     }
@@ -127,11 +156,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gateway = new ApiGateway({
       api,
       log,
-      invoke: (name, event) => {
+      integrationTimeoutMs: options.integrationTimeoutMs,
+      invoke: (name, event, invokeOptions) => {
         const fn = functions.get(name);
         if (!fn) throw new Error(`The API integrates function ${name}, which the app does not define`);
         logsDelivered.set(name, lambdaServiceCalls(iam, name).logsDelivered);
-        return fn.invoke(event);
+        return fn.invoke(event, invokeOptions);
       },
       mayInvoke: (name, sourceArn) => iam.mayInvoke(name, sourceArn),
     });
@@ -172,9 +202,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables: { users: String(dataOutputs.users_table_name), sessions: String(dataOutputs.sessions_table_name) },
       routes,
       outputs,
+      ...(faults ? { faults } : {}),
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
       iam,
       app,
+      workerStats: () => Object.fromEntries([...functions].map(([name, fn]) => [name, { live: fn.liveWorkers, coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
       stop,
     };
   } catch (error) {

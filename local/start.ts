@@ -1,7 +1,7 @@
 /**
  * `npm start`: runs the app locally, without AWS, from its synthesized stacks (see stack.ts).
  *
- *   npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh]
+ *   npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--max-concurrency <n>]
  *
  * The environment is --env, else APP_ENV, else `dev`: dev is the config made for development (its CORS origin is
  * a local front-end on http://localhost:3000, its authorizer cache is off so a log-out takes effect at once, its
@@ -11,10 +11,12 @@
 import { isAbsolute, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/load";
+import { DataFolderLockedError } from "./data-lock";
+import { DEFAULT_MAX_CONCURRENCY } from "./functions";
 import { localDataDirs } from "./synth-app";
 import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_ENVIRONMENT, startLocalStack, type LocalStack } from "./stack";
 
-const USAGE = "Usage: npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh]";
+const USAGE = "Usage: npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--max-concurrency <n>]";
 export const DEFAULT_PORT = 4000;
 
 function table(rows: readonly string[][]): string[] {
@@ -22,7 +24,7 @@ function table(rows: readonly string[][]): string[] {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
 }
 
-function banner(stack: LocalStack, dataDir: string): string[] {
+function banner(stack: LocalStack, dataDir: string, maxConcurrency: number): string[] {
   const dirs = localDataDirs(dataDir, stack.environment);
   const shown = (path: string) => {
     const rel = relative(process.cwd(), path);
@@ -37,6 +39,7 @@ function banner(stack: LocalStack, dataDir: string): string[] {
     `  API       ${stack.baseUrl}`,
     `  DynamoDB  ${stack.dynamoDbEndpoint}  (tables ${stack.tables.users}, ${stack.tables.sessions}; data in ${shown(dirs.dynamodb)})`,
     `  Outputs   ${shown(dirs.outputs)}`,
+    `  Workers   up to ${maxConcurrency} per function (--max-concurrency); more concurrent requests wait in a queue`,
     "",
     ...routes.map((line) => `  ${line}`),
     "",
@@ -54,6 +57,7 @@ async function main(): Promise<number> {
       host: { type: "string" },
       "data-dir": { type: "string" },
       fresh: { type: "boolean", default: false },
+      "max-concurrency": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -67,6 +71,11 @@ async function main(): Promise<number> {
     console.error(`--port must be a port number (0-65535), received "${values.port}"\n${USAGE}`);
     return 2;
   }
+  const maxConcurrency = values["max-concurrency"] === undefined ? DEFAULT_MAX_CONCURRENCY : Number(values["max-concurrency"]);
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000) {
+    console.error(`--max-concurrency must be a whole number from 1 to 1000, received "${values["max-concurrency"]}"\n${USAGE}`);
+    return 2;
+  }
   const environment = values.env ?? process.env.APP_ENV ?? DEFAULT_LOCAL_ENVIRONMENT;
   const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
 
@@ -77,9 +86,10 @@ async function main(): Promise<number> {
     host: values.host,
     dataDir,
     fresh: values.fresh,
+    maxConcurrency,
     log: (line) => console.log(line),
   });
-  console.log(banner(stack, dataDir).join("\n"));
+  console.log(banner(stack, dataDir, maxConcurrency).join("\n"));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
@@ -97,7 +107,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError) console.error(error.message);
+    if (error instanceof ConfigError || error instanceof DataFolderLockedError) console.error(error.message);
     else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") console.error(`${(error as Error).message}: the port is in use; pass --port <n> (0 picks a free one)`);
     else if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") console.error(`${(error as Error).message}\n${USAGE}`);
     else console.error(error instanceof Error ? (error.stack ?? error.message) : error);

@@ -11,8 +11,10 @@
  * context carries userId, sessionId (the token hash), createdAt (epoch ms) and expiresAt (epoch seconds).
  *
  * A missing, malformed, unknown or expired token throws Error("Unauthorized"): the exact message API Gateway
- * turns into a 401. Any other failure (DynamoDB unreachable) is rethrown as is, and API Gateway answers 500:
- * an outage must not look like a log-out to clients. The token and its hash are never logged.
+ * turns into a 401. Any other failure (DynamoDB unreachable, throttled or timed out: a ServiceUnavailableError
+ * from shared/dynamodb.ts) is rethrown, which API Gateway reports as AUTHORIZER_CONFIGURATION_ERROR; the API's
+ * gateway response for it answers 503 SERVICE_UNAVAILABLE with Retry-After: an outage must not look like a
+ * log-out to clients. The token and its hash are never logged.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { authorizerContext } from "../shared/caller";

@@ -188,9 +188,11 @@ export interface RouteOptions {
 }
 
 /**
- * Wraps a handler so that every outcome is a JSON response: a thrown HttpError becomes its 4xx body; anything
- * else is logged (with the stack, in the logs only) and answered 500 `INTERNAL_ERROR` with the Lambda request
- * id, which is the `requestId` of the function's log lines. CORS headers are added to every response.
+ * Wraps a handler so that every outcome is a JSON response: a thrown HttpError becomes its error body (a 503
+ * ServiceUnavailableError, which shared/dynamodb.ts throws for a DynamoDB outage, throttle or timeout, is
+ * logged with its cause); anything else is logged (with the stack, in the logs only) and answered 500
+ * `INTERNAL_ERROR` with the Lambda request id, which is the `requestId` of the function's log lines. CORS
+ * headers are added to every response.
  */
 export function route(handlerFn: ProxyHandler, options: RouteOptions = {}): ProxyHandler {
   const allowedOrigins = options.allowedOrigins ?? ALLOWED_ORIGINS;
@@ -200,6 +202,15 @@ export function route(handlerFn: ProxyHandler, options: RouteOptions = {}): Prox
       response = await handlerFn(event, context);
     } catch (error) {
       if (error instanceof HttpError) {
+        if (error instanceof ServiceUnavailableError) {
+          log.warn("dependency unavailable", {
+            error: error.cause ?? error,
+            requestId: context?.awsRequestId,
+            apiRequestId: event?.requestContext?.requestId,
+            resource: event?.resource,
+            method: event?.httpMethod,
+          });
+        }
         response = errorResponse(error);
       } else {
         const requestId = context?.awsRequestId ?? "unknown";

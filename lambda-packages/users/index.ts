@@ -10,7 +10,7 @@
  * - The claim is the lock: of two sign-ups for the same address only one conditional put succeeds, so no two
  *   users ever share an address. Writing the user first could not guarantee that.
  * - If (2) fails, the claim is deleted again (compensation, conditional on `userId` = ours, so a claim that
- *   someone else took over is left alone) and the request answers 500.
+ *   someone else took over is left alone) and the request answers 500 (503 when DynamoDB is unavailable).
  * - If the function dies between (1) and (2), or the compensation fails, an orphan claim remains: it points to a
  *   user that does not exist. Nothing reads it as an account (log-in treats a claim without its user as an
  *   unknown address). A later sign-up for the address finds the claim, reads the user it points to (strongly
@@ -23,7 +23,9 @@
  * Profile change (PATCH /users/me): optimistic locking. The user is read, `If-Match` (when sent) is compared
  * with its version (409 when it differs), and the change is one UpdateItem conditional on
  * `attribute_exists(pk) AND version = :expected` that also sets `version = version + 1` and `updatedAt`; a change
- * made by another request in between fails the condition: 409, nothing written. A new password needs
+ * made by another request in between fails the condition: 409, nothing written. When the condition fails because
+ * the account was deleted in between (a PATCH racing DELETE /users/me), a strongly consistent re-read finds no
+ * user and the answer is 401, as it would be a moment later, instead of a 409 that invites a retry. A new password needs
  * `currentPassword` (verified before anything is written); after the update, every OTHER session of the user is
  * deleted (Query byUserId, BatchWriteItem in chunks of 25 with retries); the caller's session is kept.
  * If that clean-up fails the password is changed but the answer is 500 (logged): the other sessions then
@@ -278,6 +280,8 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
     updated = toUserItem(Attributes ?? {});
   } catch (error) {
     if (isConditionalCheckFailed(error)) {
+      // The condition fails for two reasons; a PATCH racing the account's DELETE must not invite a retry.
+      if (!(await getUser(db, USERS_TABLE_NAME, user.id))) throw new UnauthorizedError(ACCOUNT_GONE);
       throw new ConflictError("The profile was changed by another request: reload it and retry");
     }
     throw error;

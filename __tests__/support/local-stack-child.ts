@@ -1,0 +1,21 @@
+/**
+ * The local stack in a process of its own, for tests that kill it: `node ts-node local-stack-child.ts <dataDir>`
+ * starts the dev stack on a free port and prints one JSON line {baseUrl, dynamoDbEndpoint, tables} once it
+ * serves.
+ */
+import { startLocalStack } from "../../local/stack";
+
+const [dataDir] = process.argv.slice(2);
+if (!dataDir) {
+  console.error("usage: local-stack-child.ts <dataDir>");
+  process.exit(2);
+}
+startLocalStack({ environment: "dev", dataDir, buildPackages: false }).then(
+  (stack) => {
+    process.stdout.write(`${JSON.stringify({ baseUrl: stack.baseUrl, dynamoDbEndpoint: stack.dynamoDbEndpoint, tables: stack.tables })}\n`);
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
