@@ -6,6 +6,7 @@ import type { LambdaArtifact } from "../lambda-packages/artifacts";
 import { HEALTH_PROBE_KEYS, SESSIONS_TABLE } from "../lambda-packages/shared/table-keys";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { DataStack } from "./data-stack";
+import { routeKey, routesOf } from "./routes";
 
 export interface ComputeStackProps extends BaseStackProps {
   /** The data layer: tables, key, package bucket and account id arrive from it as cross-stack references. */
@@ -24,6 +25,12 @@ export function functionSettings(lambda: LambdaConfig, name: FunctionName): Func
     ...defaults,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   } as FunctionSettings;
+}
+
+/** A function's description: what it does and, for an API function, the routes it serves (from ROUTES). */
+export function functionDescription(name: FunctionName, purpose: string): string {
+  const routes = routesOf(name).map(routeKey);
+  return routes.length === 0 ? purpose : `${purpose}: ${routes.join(", ")}`;
 }
 
 /**
@@ -49,7 +56,7 @@ export class ComputeStack extends BaseStack {
     const define = (name: FunctionName, description: string, dynamoDbGrants: DynamoDbGrant[], environment: Record<string, string>) =>
       new NodeFunction(this, name, {
         functionName: this.prefixed(name),
-        description,
+        description: functionDescription(name, description),
         artifact: props.artifacts(name),
         packageBucket: data.packageBucket.bucket.bucket,
         settings: functionSettings(config.lambda, name),
@@ -71,7 +78,7 @@ export class ComputeStack extends BaseStack {
 
     const health = define(
       "health",
-      "GET /health: checks that both tables are reachable",
+      "Health check of both tables",
       [
         { sid: "ProbeUsersTable", actions: ["dynamodb:GetItem"], resources: [users.arn], leadingKeys: [HEALTH_PROBE_KEYS.users] },
         {
@@ -93,7 +100,7 @@ export class ComputeStack extends BaseStack {
 
     const sessionsFunction = define(
       "sessions",
-      "POST /sessions (log-in), GET and DELETE /sessions/current",
+      "Log-in, the current session, log-out",
       [
         {
           sid: "ReadCredentials",
@@ -111,7 +118,7 @@ export class ComputeStack extends BaseStack {
 
     const usersFunction = define(
       "users",
-      "POST /users (sign-up), GET/PATCH/DELETE /users/me, GET /users/{id}",
+      "Sign-up, profile, password change, account deletion",
       [
         {
           sid: "ManageUsers",

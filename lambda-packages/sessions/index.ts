@@ -24,7 +24,7 @@ import { integerEnv, requireEnv } from "../shared/env";
 import { json, noContent, parseJsonBody, route, UnauthorizedError } from "../shared/http";
 import { log } from "../shared/log";
 import { hashToken, isActive, newToken, sessionKey, toSessionItem, type SessionItem } from "../shared/sessions";
-import { router } from "../shared/router";
+import { router, type Routes } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
 import { getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
 import { USERS_TABLE } from "../shared/table-keys";
@@ -165,9 +165,10 @@ async function logOut(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   return noContent();
 }
 
-export const handler = route(
-  router({
-    "/sessions": { POST: logIn },
-    "/sessions/current": { GET: currentSession, DELETE: logOut },
-  }),
-);
+/** What this function serves; __tests__/routes.test.ts holds it to the sessions routes of stacks/routes.ts. */
+export const ROUTE_HANDLERS: Routes = {
+  "/sessions": { POST: logIn },
+  "/sessions/current": { GET: currentSession, DELETE: logOut },
+};
+
+export const handler = route(router(ROUTE_HANDLERS));
