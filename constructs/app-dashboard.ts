@@ -10,6 +10,11 @@ export interface AppDashboardProps {
   readonly functions: Readonly<Record<string, string>>;
   /** Table names (references), labelled by their short names. */
   readonly tables: Readonly<Record<string, string>>;
+  /** Business metrics (EMF, no dimensions) in this namespace, drawn as one graph per `graph`. @default no row */
+  readonly businessMetrics?: {
+    readonly namespace: string;
+    readonly metrics: Readonly<Record<string, { readonly graph: string }>>;
+  };
 }
 
 type MetricLine = (string | Record<string, string>)[];
@@ -17,7 +22,7 @@ type MetricLine = (string | Record<string, string>)[];
 /**
  * One CloudWatch dashboard for the app, one row per layer: the API stage (requests, errors, latency), the
  * functions (invocations, errors, p99 duration, throttles and concurrency) and the tables (capacity used,
- * throttling, system errors, latency).
+ * throttling, system errors, latency), then the business metrics when given (sign-ups, log-ins, ...).
  */
 export class AppDashboard extends Construct {
   public readonly dashboard: CloudwatchDashboard;
@@ -73,6 +78,15 @@ export class AppDashboard extends Construct {
         ],
       ],
     ];
+
+    if (props.businessMetrics) {
+      const { namespace, metrics } = props.businessMetrics;
+      const graphs = new Map<string, MetricLine[]>();
+      for (const [name, { graph }] of Object.entries(metrics)) {
+        graphs.set(graph, [...(graphs.get(graph) ?? []), [namespace, name, { stat: "Sum", label: name }]]);
+      }
+      rows.push(["Business", [...graphs]]);
+    }
 
     const widgets: object[] = [];
     let y = 0;

@@ -12,6 +12,7 @@ import type { AppConfig } from "../config/schema";
 import { ApiGateway, serveApiGateway } from "./api-gateway";
 import { LOCAL_AWS_CREDENTIALS, startDynamoDb, tableDefinitions } from "./dynamodb";
 import { functionDefinitions, LocalFunction } from "./functions";
+import { LocalMetrics, type MetricTotals } from "./metrics";
 import { unsupportedLines } from "./mock-integration";
 import { restApiModel } from "./rest-api";
 import { localDataDirs, synthApp } from "./synth-app";
@@ -19,6 +20,8 @@ import { SynthesizedApp } from "./synthesized";
 
 /** Where local data lives by default: `.local-data/` in the repository (git-ignored). */
 export const DEFAULT_DATA_DIR = resolve(__dirname, "..", ".local-data");
+/** Local-only endpoint, outside the stage path (no API route can be there): the metrics seen so far. */
+export const LOCAL_METRICS_PATH = "/_local/metrics";
 /** The environment the local stack runs by default (see local/start.ts for why). */
 export const DEFAULT_LOCAL_ENVIRONMENT = "dev";
 
@@ -64,6 +67,10 @@ export interface LocalStack {
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Invocations received so far, by function name. */
   invocations(): Record<string, number>;
+  /** The EMF metrics the functions wrote so far (also at `GET <origin>/_local/metrics`). */
+  metrics(): MetricTotals;
+  /** The same, one line per metric, for printing. */
+  metricLines(): string[];
   stop(): Promise<void>;
 }
 
@@ -85,6 +92,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const app = new SynthesizedApp(dirs.synth, { invokeUrl: () => invokeUrl ?? "" });
   const api = restApiModel(app);
 
+  const metrics = new LocalMetrics();
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne();
@@ -101,7 +109,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const fn = new LocalFunction(definition, {
         codeDir: dirs.functions,
         baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint, ...LOCAL_AWS_CREDENTIALS },
-        log: (line) => log(`  [${definition.name}] ${line}`),
+        log: (line) => {
+          metrics.record(line);
+          log(`  [${definition.name}] ${line}`);
+        },
       });
       functions.set(definition.name, fn);
     }
@@ -136,7 +147,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
 
-    const server = await serveApiGateway(gateway, api, { port: options.port ?? 0, host: options.host, log });
+    const server = await serveApiGateway(gateway, api, {
+      port: options.port ?? 0,
+      host: options.host,
+      log,
+      localEndpoints: { [LOCAL_METRICS_PATH]: () => metrics.snapshot() },
+    });
     stoppers.push(() => server.close());
     invokeUrl = server.invokeUrl;
 
@@ -154,6 +170,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       routes,
       outputs,
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
+      metrics: () => metrics.snapshot(),
+      metricLines: () => metrics.lines(),
       stop,
     };
   } catch (error) {

@@ -12,7 +12,7 @@ import { isAbsolute, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/load";
 import { localDataDirs } from "./synth-app";
-import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_ENVIRONMENT, startLocalStack, type LocalStack } from "./stack";
+import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_ENVIRONMENT, LOCAL_METRICS_PATH, startLocalStack, type LocalStack } from "./stack";
 
 const USAGE = "Usage: npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh]";
 export const DEFAULT_PORT = 4000;
@@ -41,6 +41,7 @@ function banner(stack: LocalStack, dataDir: string): string[] {
     ...routes.map((line) => `  ${line}`),
     "",
     `Try: curl ${stack.baseUrl}/health`,
+    `Metrics the functions wrote (EMF): curl ${new URL(stack.baseUrl).origin}${LOCAL_METRICS_PATH}`,
     "Ctrl-C stops.",
     "",
   ];
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       console.log(`\n${signal}: stopping the local stack...`);
+      console.log(["Metrics the functions wrote (EMF):", ...stack.metricLines()].join("\n"));
       process.once(signal as NodeJS.Signals, () => process.exit(130));
       void stack.stop().then(resolve);
     };

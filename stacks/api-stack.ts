@@ -3,6 +3,7 @@ import { TerraformOutput } from "cdktf";
 import { ApiGatewayLoggingRole } from "../constructs/api-gateway-logging-role";
 import { AppDashboard } from "../constructs/app-dashboard";
 import { LambdaRestApi } from "../constructs/lambda-rest-api";
+import { BUSINESS_METRICS } from "../lambda-packages/shared/metrics";
 import { RegionalWaf } from "../constructs/regional-waf";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { ComputeStack } from "./compute-stack";
@@ -76,6 +77,7 @@ export class ApiStack extends BaseStack {
         users: props.data.usersTable.table.name,
         sessions: props.data.sessionsTable.table.name,
       },
+      businessMetrics: { namespace: compute.metricsNamespace, metrics: BUSINESS_METRICS },
     });
 
     if (api.waf.enabled) {

@@ -1,8 +1,10 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
-import type { FunctionName, LambdaConfig } from "../config/schema";
+import type { AppConfig, FunctionName, LambdaConfig } from "../config/schema";
+import { addAlarm } from "../constructs/alarms";
 import { DynamoDbGrant, FunctionSettings, NodeFunction } from "../constructs/node-function";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
+import { METRICS_NAMESPACE_ENV, type BusinessMetric } from "../lambda-packages/shared/metrics";
 import { HEALTH_PROBE_KEYS, SESSIONS_TABLE } from "../lambda-packages/shared/table-keys";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { DataStack } from "./data-stack";
@@ -27,6 +29,11 @@ export function functionSettings(lambda: LambdaConfig, name: FunctionName): Func
   } as FunctionSettings;
 }
 
+/** CloudWatch namespace of the business metrics: one per deployment, the name prefix without its "-". */
+export function metricsNamespace(config: Pick<AppConfig, "namePrefix">): string {
+  return config.namePrefix.replace(/-$/, "");
+}
+
 /** A function's description: what it does and, for an API function, the routes it serves (from ROUTES). */
 export function functionDescription(name: FunctionName, purpose: string): string {
   const routes = routesOf(name).map(routeKey);
@@ -39,6 +46,8 @@ export function functionDescription(name: FunctionName, purpose: string): string
  */
 export class ComputeStack extends BaseStack {
   public readonly functions: Readonly<Record<FunctionName, NodeFunction>>;
+  /** Namespace of the business metrics the functions write as EMF (see lambda-packages/shared/metrics.ts). */
+  public readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
@@ -48,8 +57,10 @@ export class ComputeStack extends BaseStack {
     const sessions = data.sessionsTable.table;
 
     const tableNames = { USERS_TABLE_NAME: users.name, SESSIONS_TABLE_NAME: sessions.name };
+    this.metricsNamespace = metricsNamespace(config);
     const commonEnvironment = {
       SERVICE_VERSION: props.serviceVersion,
+      [METRICS_NAMESPACE_ENV]: this.metricsNamespace,
       ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
     };
 
@@ -140,6 +151,7 @@ export class ComputeStack extends BaseStack {
     );
 
     this.functions = { health, authorizer, sessions: sessionsFunction, users: usersFunction };
+    this.addFailedLogInAlarm(config, data.alarmTopic.topic.arn);
 
     for (const [name, fn] of Object.entries(this.functions)) {
       new TerraformOutput(this, `${name}_function_name`, {
@@ -151,5 +163,28 @@ export class ComputeStack extends BaseStack {
         description: `Log group of the ${name} function`,
       });
     }
+  }
+
+  /**
+   * Credential stuffing shows as many failed log-ins, most of all log-ins: the alarm fires on the failed share
+   * of the period's log-ins once the failures reach `failedLogIns.minFailures` (below that the share reads 0).
+   */
+  private addFailedLogInAlarm(config: AppConfig, topicArn: string): void {
+    const { monitoring } = config;
+    const { minFailures, rate } = monitoring.failedLogIns;
+    const metric = (metricName: BusinessMetric) => ({ namespace: this.metricsNamespace, metricName, dimensions: {}, stat: "Sum" });
+    addAlarm(
+      this,
+      "failed-log-ins",
+      { topicArn, periodSeconds: monitoring.periodSeconds, evaluationPeriods: monitoring.evaluationPeriods },
+      {
+        name: this.prefixed("failed-log-ins"),
+        description: `At least ${minFailures} failed log-ins per period, ${Math.round(rate * 100)} % or more of all log-ins: credential stuffing?`,
+        expression: `IF(failed >= ${minFailures}, failed / (failed + FILL(succeeded, 0)), 0)`,
+        label: "failed share of log-ins",
+        threshold: rate,
+        metrics: { failed: metric("LogInsFailed"), succeeded: metric("LogInsSucceeded") },
+      },
+    );
   }
 }

@@ -58,6 +58,11 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
     const email = uniqueEmail("journey");
     let userId: string;
     let token: string;
+    let metricsBefore: Record<string, number> | undefined;
+
+    beforeAll(async () => {
+      metricsBefore = await target.metrics?.();
+    });
 
     test("signs up and is stored with an scrypt hash of the password and a claim on the email", async () => {
       const response = await api("POST", "/users", { json: { email, password: PASSWORD, name: "Ada Lovelace" } });
@@ -182,6 +187,25 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       expect(await claimItem(email)).toBeUndefined();
       expect(await sessionsOf(userId)).toEqual([]);
       expect((await api("GET", "/users/me", { token: lastToken })).status).toBe(401);
+    });
+
+    // Local target only: on AWS CloudWatch extracts the metrics, which the suite cannot read.
+    const localOnly = (process.env.E2E_TARGET ?? "local") === "local" ? test : undefined;
+    localOnly?.("the functions counted its business events as EMF metrics (GET /_local/metrics)", async () => {
+      const after = await target.metrics!();
+      const delta = Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - (metricsBefore?.[name] ?? 0)]));
+
+      expect(delta).toEqual({
+        SignUps: 1,
+        LogInsSucceeded: 4,
+        // wrong password, unknown email, the old password after the change
+        LogInsFailed: 3,
+        PasswordChanges: 1,
+        LogOuts: 1,
+        AccountDeletions: 1,
+        // the other session after the password change, the token after log-out, the token after deletion
+        AuthorizerDenials: 3,
+      });
     });
   });
 

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../config/load";
 import type { AppConfig } from "../../config/schema";
-import { startLocalStack } from "../../local/stack";
+import { LOCAL_METRICS_PATH, startLocalStack } from "../../local/stack";
 import { apiClient, type ApiClient } from "../../scripts/target/api-client";
 import { createDynamoDbReader, type DynamoDbReader } from "../../scripts/target/dynamodb-reader";
 import { readOutputsFile } from "../../scripts/target/outputs";
@@ -31,6 +31,8 @@ export interface E2eTarget {
   readonly healthThrottle: Throttle;
   /** Local only: how often the function behind a route (or its authorizer) has been invoked so far. */
   readonly invocations?: (method: string, path: string) => { readonly function: number; readonly authorizer: number };
+  /** Local only: the business metrics the functions wrote so far (metric -> sum), read from GET /_local/metrics. */
+  readonly metrics?: () => Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,12 @@ async function localTarget(): Promise<E2eTarget> {
       const counts = stack.invocations();
       const authorizer = route.auth.startsWith("authorizer ") ? route.auth.slice("authorizer ".length) : undefined;
       return { function: counts[route.target] ?? 0, authorizer: authorizer ? (counts[authorizer] ?? 0) : 0 };
+    },
+    metrics: async () => {
+      const response = await fetch(new URL(LOCAL_METRICS_PATH, stack.baseUrl));
+      if (response.status !== 200) throw new Error(`GET ${LOCAL_METRICS_PATH} answered ${response.status}`);
+      const byNamespace = (await response.json()) as Record<string, Record<string, number>>;
+      return Object.assign({}, ...Object.values(byNamespace)) as Record<string, number>;
     },
     close: async () => {
       await stack.stop();

@@ -23,6 +23,7 @@ import { dynamoDb, isConditionalCheckFailed, type BatchGetItemInput, type Dynamo
 import { integerEnv, requireEnv } from "../shared/env";
 import { json, noContent, parseJsonBody, route, UnauthorizedError } from "../shared/http";
 import { log } from "../shared/log";
+import { count } from "../shared/metrics";
 import { hashToken, isActive, newToken, sessionKey, toSessionItem, type SessionItem } from "../shared/sessions";
 import { router, type Routes } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
@@ -79,11 +80,13 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   if (!user) {
     await verifyAgainstNothing(input.password);
     log.info("log-in refused", { reason: "no such account", email: input.email });
+    count("LogInsFailed");
     throw new UnauthorizedError(INVALID_CREDENTIALS);
   }
   const { ok, needsRehash } = await verifyPassword(input.password, user.passwordHash);
   if (!ok) {
     log.info("log-in refused", { reason: "wrong password", userId: user.id });
+    count("LogInsFailed");
     throw new UnauthorizedError(INVALID_CREDENTIALS);
   }
   if (needsRehash) await rehash(db, user, input.password);
@@ -103,6 +106,7 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     ExpressionAttributeNames: { "#tokenHash": "tokenHash" },
   });
   log.info("session started", { userId: user.id, expiresAt: session.expiresAt });
+  count("LogInsSucceeded");
   return json(201, { token, expiresAt: iso(session.expiresAt * 1000), user: toProfile(user) });
 }
 
@@ -162,6 +166,7 @@ async function logOut(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     throw error;
   }
   log.info("session ended", { userId: caller.userId, reason: "log-out" });
+  count("LogOuts");
   return noContent();
 }
 

@@ -57,6 +57,7 @@ import {
   ValidationError,
 } from "../shared/http";
 import { log } from "../shared/log";
+import { count } from "../shared/metrics";
 import { hashPassword, verifyPassword } from "../shared/passwords";
 import { router, type Routes } from "../shared/router";
 import { endSessionsOfUser, getActiveSession } from "../shared/sessions";
@@ -185,6 +186,7 @@ async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     throw error;
   }
   log.info("user signed up", { userId: id, email: input.email });
+  count("SignUps");
   return json(201, { id, email: user.email, name: user.name, createdAt: now }, { Location: `/users/${id}` });
 }
 
@@ -286,6 +288,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   if (passwordHash !== undefined) {
     const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id, caller.sessionId);
     log.info("password changed", { userId: user.id, endedSessions: ended, version: updated.version });
+    count("PasswordChanges");
   } else {
     log.info("profile changed", { userId: user.id, version: updated.version });
   }
@@ -331,6 +334,7 @@ async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
 
   const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id);
   log.info("account deleted", { userId: user.id, endedSessions: ended });
+  count("AccountDeletions");
   return noContent();
 }
 
