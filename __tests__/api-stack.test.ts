@@ -1,5 +1,6 @@
 import { ACCESS_LOG_FORMAT } from "../constructs/lambda-rest-api";
 import { ROUTES } from "../stacks/routes";
+import { ERROR_CODES, GATEWAY_RESPONSES, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
 import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
@@ -263,14 +264,42 @@ describe("ApiStack", () => {
     });
   });
 
-  test.each(["DEFAULT_4XX", "DEFAULT_5XX"])("%s gateway errors are JSON in the app's error format", (type) => {
+  const gatewayResponseTypes = Object.keys(GATEWAY_RESPONSES) as GatewayResponseType[];
+  test.each(gatewayResponseTypes)("%s gateway errors are JSON with a code of the vocabulary and a static message", (type) => {
     const response = resources(api, "aws_api_gateway_gateway_response").find((r) => r.config.response_type === type);
     const template = (response?.config.response_templates as Record<string, string>)["application/json"];
-    expect(template).toBe('{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}');
-    expect(response?.config.response_parameters).toEqual({
+    const body = JSON.parse(template);
+    const { code, message } = GATEWAY_RESPONSES[type];
+    expect(body).toEqual({ error: { code, message } });
+    expect(Object.keys(ERROR_CODES)).toContain(body.error.code);
+    expect(typeof body.error.message).toBe("string");
+    expect(body.error.message.length).toBeGreaterThan(0);
+    const status: number | undefined = (GATEWAY_RESPONSES[type] as { status?: number }).status;
+    expect(response?.config.status_code).toBe(status === undefined ? undefined : String(status));
+    expect(response?.config.response_parameters).toMatchObject({
       "gatewayresponse.header.Cache-Control": "'no-store'",
       "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
     });
+  });
+
+  test("every gateway response answers with the status of its code, except the catch-alls that keep API Gateway's", () => {
+    for (const type of gatewayResponseTypes) {
+      if (type === "DEFAULT_4XX" || type === "DEFAULT_5XX") continue;
+      const definition: { code: keyof typeof ERROR_CODES; status?: number } = GATEWAY_RESPONSES[type];
+      if (definition.status !== undefined) expect([type, definition.status]).toEqual([type, ERROR_CODES[definition.code].status]);
+    }
+  });
+
+  test("the authorizer's outage is a retryable 503 with Retry-After, and a 401 asks for a bearer token", () => {
+    const responses = resources(api, "aws_api_gateway_gateway_response");
+    const byType = (type: string) => responses.find((r) => r.config.response_type === type)!.config;
+    for (const type of ["AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE"]) {
+      expect(byType(type).status_code).toBe("503");
+      expect(byType(type).response_parameters).toMatchObject({ "gatewayresponse.header.Retry-After": "'1'" });
+    }
+    expect(byType("THROTTLED").response_parameters).toMatchObject({ "gatewayresponse.header.Retry-After": "'1'" });
+    expect(byType("UNAUTHORIZED").response_parameters).toMatchObject({ "gatewayresponse.header.WWW-Authenticate": "'Bearer'" });
+    expect(byType("MISSING_AUTHENTICATION_TOKEN").status_code).toBe("404");
   });
 
   describe("WAF", () => {

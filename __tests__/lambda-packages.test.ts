@@ -27,8 +27,10 @@ import {
   route,
   UnauthorizedError,
   UnsupportedMediaTypeError,
+  ServiceUnavailableError,
   ValidationError,
 } from "../lambda-packages/shared/http";
+import { ERROR_CODES, type ErrorCode } from "../lambda-packages/shared/error-codes";
 import { log, maskEmail, redact } from "../lambda-packages/shared/log";
 import { handlerEnv, loadHandler, startDynalite, TEST_AWS_ENV, type LocalDynamo } from "./support/dynalite";
 
@@ -299,51 +301,51 @@ describe("shared/http", () => {
 
   describe("parseJsonBody", () => {
     it.each([
-      ["a missing body", 400, "validation_error", "Request body is missing: send a JSON object", jsonEvent(null)],
-      ["an empty body", 400, "validation_error", "Request body is missing: send a JSON object", jsonEvent("")],
-      ["malformed JSON", 400, "validation_error", "Request body is not valid JSON", jsonEvent('{"email": ')],
-      ["an array", 400, "validation_error", "Request body must be a JSON object, received an array", jsonEvent("[1, 2]")],
-      ["null", 400, "validation_error", "Request body must be a JSON object, received null", jsonEvent("null")],
-      ["a string", 400, "validation_error", "Request body must be a JSON object, received a string", jsonEvent('"hi"')],
+      ["a missing body", 400, "VALIDATION_ERROR", "Request body is missing: send a JSON object", jsonEvent(null)],
+      ["an empty body", 400, "VALIDATION_ERROR", "Request body is missing: send a JSON object", jsonEvent("")],
+      ["malformed JSON", 400, "VALIDATION_ERROR", "Request body is not valid JSON", jsonEvent('{"email": ')],
+      ["an array", 400, "VALIDATION_ERROR", "Request body must be a JSON object, received an array", jsonEvent("[1, 2]")],
+      ["null", 400, "VALIDATION_ERROR", "Request body must be a JSON object, received null", jsonEvent("null")],
+      ["a string", 400, "VALIDATION_ERROR", "Request body must be a JSON object, received a string", jsonEvent('"hi"')],
       [
         "a wrong content type",
         415,
-        "unsupported_media_type",
+        "UNSUPPORTED_MEDIA_TYPE",
         "Content-Type must be application/json, received text/plain",
         jsonEvent("{}", { "Content-Type": "text/plain" }),
       ],
       [
         "a missing content type",
         415,
-        "unsupported_media_type",
+        "UNSUPPORTED_MEDIA_TYPE",
         "Content-Type header is missing: send application/json",
         jsonEvent("{}", {}),
       ],
       [
         "a charset other than utf-8",
         415,
-        "unsupported_media_type",
+        "UNSUPPORTED_MEDIA_TYPE",
         "Content-Type charset must be utf-8, received iso-8859-1",
         jsonEvent("{}", { "Content-Type": "application/json; charset=iso-8859-1" }),
       ],
       [
         "a body over the limit",
         413,
-        "payload_too_large",
+        "PAYLOAD_TOO_LARGE",
         "Request body is 20008 bytes; the limit is 16384 bytes",
         jsonEvent(JSON.stringify({ a: "x".repeat(20000) })),
       ],
       [
         "a base64 body over the limit once decoded",
         413,
-        "payload_too_large",
+        "PAYLOAD_TOO_LARGE",
         "Request body is 18008 bytes; the limit is 16384 bytes",
         { ...jsonEvent(Buffer.from(JSON.stringify({ a: "é".repeat(9000) })).toString("base64")), isBase64Encoded: true },
       ],
       [
         "a base64 body that is not UTF-8",
         400,
-        "validation_error",
+        "VALIDATION_ERROR",
         "Request body is not valid UTF-8",
         { ...jsonEvent(Buffer.from([0x7b, 0xff, 0x7d]).toString("base64")), isBase64Encoded: true },
       ],
@@ -371,19 +373,29 @@ describe("shared/http", () => {
 
   describe("route", () => {
     it.each([
-      [new ValidationError("email is required", [{ path: "email", message: "Required" }]), 400, "validation_error"],
-      [new UnauthorizedError(), 401, "unauthorized"],
-      [new ForbiddenError(), 403, "forbidden"],
-      [new NotFoundError(), 404, "not_found"],
-      [new ConflictError("email already registered"), 409, "conflict"],
-      [new PayloadTooLargeError("too big"), 413, "payload_too_large"],
-      [new UnsupportedMediaTypeError("not json"), 415, "unsupported_media_type"],
-    ])("maps %p to %i with the error body", async (error, status, code) => {
+      [new ValidationError("email is required", [{ path: "email", message: "Required" }]), 400, "VALIDATION_ERROR"],
+      [new UnauthorizedError(), 401, "UNAUTHORIZED"],
+      [new ForbiddenError(), 403, "FORBIDDEN"],
+      [new NotFoundError(), 404, "NOT_FOUND"],
+      [new ConflictError("email already registered"), 409, "CONFLICT"],
+      [new PayloadTooLargeError("too big"), 413, "PAYLOAD_TOO_LARGE"],
+      [new UnsupportedMediaTypeError("not json"), 415, "UNSUPPORTED_MEDIA_TYPE"],
+      [new ServiceUnavailableError(), 503, "SERVICE_UNAVAILABLE"],
+    ] as Array<[HttpError, number, ErrorCode]>)("maps %p to %i with the error body", async (error, status, code) => {
       const response = await call(route(async () => { throw error; }), { headers: {} });
 
       expect(response.statusCode).toBe(status);
+      expect(ERROR_CODES[code].status).toBe(status);
       expect(JSON.parse(response.body)).toEqual(errorBody(code, error.message, error.details));
       expect(response.headers).toMatchObject({ "Content-Type": "application/json", "Cache-Control": "no-store" });
+    });
+
+    it("tells the client when to retry a retryable error, and only then", async () => {
+      const unavailable = await call(route(async () => { throw new ServiceUnavailableError(); }), { headers: {} });
+      const conflict = await call(route(async () => { throw new ConflictError("taken"); }), { headers: {} });
+
+      expect(unavailable.headers).toMatchObject({ "Retry-After": "1" });
+      expect(conflict.headers?.["Retry-After"]).toBeUndefined();
     });
 
     it("asks for a bearer token on 401", async () => {
@@ -402,7 +414,7 @@ describe("shared/http", () => {
 
       expect(response.statusCode).toBe(500);
       expect(JSON.parse(response.body)).toEqual({
-        error: { code: "internal_error", message: "Internal server error", details: { requestId: "req-123" } },
+        error: { code: "INTERNAL_ERROR", message: "Internal server error", details: { requestId: "req-123" } },
       });
       expect(response.body).not.toContain("TypeError");
       expect(response.body).not.toMatch(/\bat .+\(/);

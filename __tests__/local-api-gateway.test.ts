@@ -14,6 +14,7 @@ import type { GatewayRequest } from "../local/proxy-integration";
 import { restApiModel, type MethodModel, type RestApiModel } from "../local/rest-api";
 import { synthApp } from "../local/synth-app";
 import { SynthesizedApp } from "../local/synthesized";
+import { GATEWAY_RESPONSES, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
 
 type Handler = (event: any) => InvocationResult;
 
@@ -37,6 +38,8 @@ function request(method: string, target: string, options: { headers?: Array<[str
   };
 }
 
+/** The error body the API's gateway response of this type carries. */
+const gatewayError = (type: GatewayResponseType) => ({ error: { code: GATEWAY_RESPONSES[type].code, message: GATEWAY_RESPONSES[type].message } });
 const bodyOf = (result: GatewayResult) => JSON.parse(result.response.body.toString("utf8"));
 const headerOf = (result: GatewayResult, name: string) =>
   result.response.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
@@ -100,13 +103,13 @@ describe("the local API Gateway", () => {
       ["an unknown path", "GET", "/nope"],
       ["a known path with a method it does not have", "PUT", "/users/me"],
       ["the stage root, which has no method", "GET", "/"],
-    ])("answers %s with 403 Missing Authentication Token in the API's JSON error format", async (_, method, path) => {
+    ])("answers %s with 404 ROUTE_NOT_FOUND (API Gateway's Missing Authentication Token, customized)", async (_, method, path) => {
       const { gateway, calls } = gatewayOn(dev, {});
 
       const result = await gateway.handle(request(method, path));
 
-      expect(result.response.statusCode).toBe(403);
-      expect(bodyOf(result)).toEqual({ error: { code: "MISSING_AUTHENTICATION_TOKEN", message: "Missing Authentication Token" } });
+      expect(result.response.statusCode).toBe(404);
+      expect(bodyOf(result)).toEqual({ error: { code: "ROUTE_NOT_FOUND", message: "No route matches this method and path" } });
       expect(headerOf(result, "Cache-Control")).toEqual(["no-store"]);
       expect(headerOf(result, "x-amzn-ErrorType")).toEqual(["MissingAuthenticationTokenException"]);
       expect(calls).toEqual([]);
@@ -136,7 +139,7 @@ describe("the local API Gateway", () => {
       const result = await gateway.handle(request("POST", "/users", { body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) }));
 
       expect(result.response.statusCode).toBe(413);
-      expect(bodyOf(result).error.code).toBe("REQUEST_TOO_LARGE");
+      expect(bodyOf(result).error.code).toBe("PAYLOAD_TOO_LARGE");
       expect(calls).toEqual([]);
     });
   });
@@ -246,7 +249,7 @@ describe("the local API Gateway", () => {
       const result = await gateway.handle(request("GET", "/health"));
 
       expect(result.response.statusCode).toBe(502);
-      expect(bodyOf(result)).toEqual({ error: { code: "DEFAULT_5XX", message: "Internal server error" } });
+      expect(bodyOf(result)).toEqual(gatewayError("DEFAULT_5XX"));
     });
   });
 
@@ -259,18 +262,18 @@ describe("the local API Gateway", () => {
 
       for (const result of [missing, empty]) {
         expect(result.response.statusCode).toBe(401);
-        expect(bodyOf(result)).toEqual({ error: { code: "UNAUTHORIZED", message: "Unauthorized" } });
+        expect(bodyOf(result)).toEqual(gatewayError("UNAUTHORIZED"));
       }
       expect(calls).toEqual([]);
     });
 
     it.each([
-      ["throws Unauthorized", failed("Error", "Unauthorized"), 401, { code: "UNAUTHORIZED", message: "Unauthorized" }],
-      ["returns an explicit Deny", policy("Deny", "*"), 403, { code: "ACCESS_DENIED", message: "User is not authorized to access this resource with an explicit deny" }],
-      ["allows only another method", policy("Allow", "arn:aws:execute-api:*:*:*/dev/POST/*"), 403, { code: "ACCESS_DENIED", message: "User is not authorized to access this resource" }],
-      ["fails with another error", failed("Error", "DynamoDB is down"), 500, { code: "AUTHORIZER_CONFIGURATION_ERROR", message: null }],
-      ["returns no policy", ok({ principalId: "user-1" }), 500, { code: "AUTHORIZER_CONFIGURATION_ERROR", message: null }],
-      ["returns a context value that is an object", policy("Allow", "*", { nested: { a: 1 } }), 500, { code: "AUTHORIZER_CONFIGURATION_ERROR", message: null }],
+      ["throws Unauthorized", failed("Error", "Unauthorized"), 401, gatewayError("UNAUTHORIZED").error],
+      ["returns an explicit Deny", policy("Deny", "*"), 403, gatewayError("ACCESS_DENIED").error],
+      ["allows only another method", policy("Allow", "arn:aws:execute-api:*:*:*/dev/POST/*"), 403, gatewayError("ACCESS_DENIED").error],
+      ["fails with another error", failed("Error", "DynamoDB is down"), 503, gatewayError("AUTHORIZER_CONFIGURATION_ERROR").error],
+      ["returns no policy", ok({ principalId: "user-1" }), 503, gatewayError("AUTHORIZER_CONFIGURATION_ERROR").error],
+      ["returns a context value that is an object", policy("Allow", "*", { nested: { a: 1 } }), 503, gatewayError("AUTHORIZER_CONFIGURATION_ERROR").error],
     ])("refuses the request when the authorizer %s, without invoking the function", async (_, outcome, status, error) => {
       const { gateway, calls } = gatewayOn(dev, { [authorizer]: () => outcome });
 
@@ -338,7 +341,7 @@ describe("the local API Gateway", () => {
       expect(statuses.filter((s) => s === 200)).toHaveLength(40);
       const throttled = await post();
       expect(throttled.response.statusCode).toBe(429);
-      expect(bodyOf(throttled)).toEqual({ error: { code: "THROTTLED", message: "Too Many Requests" } });
+      expect(bodyOf(throttled)).toEqual(gatewayError("THROTTLED"));
       expect(throttled.invoked).toEqual([]);
 
       clock.now += 1000 / 20;
@@ -379,7 +382,8 @@ describe("the local API Gateway", () => {
 
       const result = await gateway.handle(request("OPTIONS", "/users/me", { headers: [["Origin", "http://localhost:3000"]] }));
 
-      expect(result.response.statusCode).toBe(403);
+      expect(result.response.statusCode).toBe(404);
+      expect(bodyOf(result).error.code).toBe("ROUTE_NOT_FOUND");
     });
   });
 });

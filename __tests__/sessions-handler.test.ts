@@ -159,7 +159,7 @@ describe("sessions handler", () => {
 
         expect(response.status).toBe(401);
         expect(response.headers["WWW-Authenticate"]).toBe("Bearer");
-        expect(response.body).toEqual({ error: { code: "unauthorized", message: "Email or password is incorrect" } });
+        expect(response.body).toEqual({ error: { code: "UNAUTHORIZED", message: "Email or password is incorrect" } });
         expect(scrypt).toHaveBeenCalledTimes(1);
         expect(scrypt.mock.calls[0][3]).toMatchObject({ N: 32768, r: 8, p: 1 });
         expect(await scanTables(db)).toEqual(before);
@@ -226,7 +226,7 @@ describe("sessions handler", () => {
       const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: context });
 
       expect(response.status).toBe(401);
-      expect(response.body.error).toEqual({ code: "unauthorized", message: "The session has ended; log in again" });
+      expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "The session has ended; log in again" });
     });
 
     it("answers 401 when the session expired after the authorizer let the request through", async () => {
@@ -300,7 +300,7 @@ describe("sessions handler", () => {
       const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: authorizerContext });
 
       expect(response.status).toBe(401);
-      expect(response.body.error.code).toBe("unauthorized");
+      expect(response.body.error.code).toBe("UNAUTHORIZED");
     });
   });
 
@@ -344,10 +344,10 @@ describe("sessions handler", () => {
 
   describe("routing", () => {
     it.each([
-      ["GET", "/sessions", 405, "method_not_allowed", { Allow: "POST" }],
-      ["PUT", "/sessions/current", 405, "method_not_allowed", { Allow: "GET, DELETE" }],
-      ["GET", "/users/me", 404, "not_found", {}],
-      ["GET", "/nowhere/{proxy+}", 404, "not_found", {}],
+      ["GET", "/sessions", 405, "METHOD_NOT_ALLOWED", { Allow: "POST" }],
+      ["PUT", "/sessions/current", 405, "METHOD_NOT_ALLOWED", { Allow: "GET, DELETE" }],
+      ["GET", "/users/me", 404, "ROUTE_NOT_FOUND", {}],
+      ["GET", "/nowhere/{proxy+}", 404, "ROUTE_NOT_FOUND", {}],
     ])("answers %s %s with %i", async (method, resource, status, code, headers) => {
       const response = await call(sessions, { method, resource });
 

@@ -176,7 +176,7 @@ describe("users handler", () => {
       const response = await send({ method: "POST", resource: "/users", json: { email: duplicate(), password: NEW_PASSWORD, name: "Eve" } });
 
       expect(response.status).toBe(409);
-      expect(response.body).toEqual({ error: { code: "conflict", message: "An account with this email address already exists" } });
+      expect(response.body).toEqual({ error: { code: "CONFLICT", message: "An account with this email address already exists" } });
       expect(await scanTables(db)).toEqual(before);
     });
 
@@ -193,7 +193,7 @@ describe("users handler", () => {
       expect(wrong.status).toBe(401);
       expect(unknown.status).toBe(401);
       expect(wrong.body).toEqual(unknown.body);
-      expect(wrong.body).toEqual({ error: { code: "unauthorized", message: "Email or password is incorrect" } });
+      expect(wrong.body).toEqual({ error: { code: "UNAUTHORIZED", message: "Email or password is incorrect" } });
     });
 
     it("reads its profile: GET /users/me is 200 with version 1 and the version as ETag", async () => {
@@ -221,7 +221,7 @@ describe("users handler", () => {
       expect(own.status).toBe(200);
       expect(own.body.id).toBe(id);
       expect(foreign.status).toBe(403);
-      expect(foreign.body).toEqual({ error: { code: "forbidden", message: "You can only read your own profile" } });
+      expect(foreign.body).toEqual({ error: { code: "FORBIDDEN", message: "You can only read your own profile" } });
       expect(missing.status).toBe(403);
     });
 
@@ -256,7 +256,7 @@ describe("users handler", () => {
 
       expect(response.status).toBe(409);
       expect(response.body.error).toEqual({
-        code: "conflict",
+        code: "CONFLICT",
         message: "The profile is at version 2, not 1: reload it and retry",
         details: { currentVersion: 2 },
       });
@@ -282,9 +282,9 @@ describe("users handler", () => {
       });
 
       expect(without.status).toBe(400);
-      expect(without.body.error).toMatchObject({ code: "validation_error", message: "Invalid request body: currentPassword is required to change the password" });
+      expect(without.body.error).toMatchObject({ code: "VALIDATION_ERROR", message: "Invalid request body: currentPassword is required to change the password" });
       expect(wrong.status).toBe(401);
-      expect(wrong.body.error).toEqual({ code: "unauthorized", message: "currentPassword is incorrect" });
+      expect(wrong.body.error).toEqual({ code: "UNAUTHORIZED", message: "currentPassword is incorrect" });
       expect(await scanTables(db)).toEqual(before);
     });
 
@@ -353,7 +353,7 @@ describe("users handler", () => {
       const response = await call(users, { method, resource, json, pathParameters: resource === "/users/{id}" ? { id } : null, authorizer: staleContext });
 
       expect(response.status).toBe(401);
-      expect(response.body.error).toEqual({ code: "unauthorized", message: "The account of this session no longer exists; log in again" });
+      expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "The account of this session no longer exists; log in again" });
       expect(await scanTables(db)).toEqual(before);
     });
 
@@ -370,7 +370,7 @@ describe("users handler", () => {
       const response = await call(users, { method, resource: "/users/me", json, authorizer: cached });
 
       expect(response.status).toBe(401);
-      expect(response.body.error).toEqual({ code: "unauthorized", message: "This session has ended (logged out or revoked); log in again" });
+      expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "This session has ended (logged out or revoked); log in again" });
       expect(await scanTables(db)).toEqual(before);
     });
 
@@ -439,7 +439,7 @@ describe("users handler", () => {
       await proxy.close();
 
       expect(response.status).toBe(500);
-      expect(response.body.error).toMatchObject({ code: "internal_error", message: "Internal server error" });
+      expect(response.body.error).toMatchObject({ code: "INTERNAL_ERROR", message: "Internal server error" });
       expect(proxy.calls.map((c) => c.operation)).toEqual(["PutItem", "PutItem", "DeleteItem"]);
       expect(proxy.calls[2].body).toMatchObject({
         Key: { pk: { S: `email#${email}` } },
@@ -500,7 +500,7 @@ describe("users handler", () => {
       await proxy.close();
 
       expect(response.status).toBe(409);
-      expect(response.body.error).toEqual({ code: "conflict", message: "The profile was changed by another request: reload it and retry" });
+      expect(response.body.error).toEqual({ code: "CONFLICT", message: "The profile was changed by another request: reload it and retry" });
       expect(proxy.calls.find((c) => c.operation === "UpdateItem")?.body).toMatchObject({
         ConditionExpression: "attribute_exists(#pk) AND #version = :expected",
         ExpressionAttributeValues: { ":expected": { N: "1" } },
@@ -630,11 +630,11 @@ describe("users handler", () => {
 
   describe("routing", () => {
     it.each([
-      ["GET", "/users", 405, "method_not_allowed", { Allow: "POST" }],
-      ["PUT", "/users/me", 405, "method_not_allowed", { Allow: "GET, PATCH, DELETE" }],
-      ["DELETE", "/users/{id}", 405, "method_not_allowed", { Allow: "GET" }],
-      ["GET", "/sessions/current", 404, "not_found", {}],
-      ["GET", "/", 404, "not_found", {}],
+      ["GET", "/users", 405, "METHOD_NOT_ALLOWED", { Allow: "POST" }],
+      ["PUT", "/users/me", 405, "METHOD_NOT_ALLOWED", { Allow: "GET, PATCH, DELETE" }],
+      ["DELETE", "/users/{id}", 405, "METHOD_NOT_ALLOWED", { Allow: "GET" }],
+      ["GET", "/sessions/current", 404, "ROUTE_NOT_FOUND", {}],
+      ["GET", "/", 404, "ROUTE_NOT_FOUND", {}],
     ])("answers %s %s with %i", async (method, resource, status, code, headers) => {
       const response = await call(users, { method, resource });
 

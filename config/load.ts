@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
-import type { z } from "zod";
+import { z } from "zod";
 import { AppConfig, AppConfigSchema } from "./schema";
 
 /** Environment variable that picks the config file: `config/<APP_ENV>.json`. */
@@ -142,38 +142,37 @@ function expectation(issue: z.core.$ZodIssue): string {
 
 /** The keys the schema allows at `parentPath`, for the message about an unknown key. */
 function allowedKeys(raw: unknown, parentPath: readonly PropertyKey[]): string {
-  let schema: unknown = AppConfigSchema;
-  for (let i = 0; i <= parentPath.length && schema; i++) {
-    const def = zodDef(schema, valueAt(raw, parentPath.slice(0, i)));
+  let schema: z.ZodType | undefined = AppConfigSchema;
+  for (let i = 0; schema && i <= parentPath.length; i++) {
+    const node = unwrap(schema, valueAt(raw, parentPath.slice(0, i)));
     if (i === parentPath.length) {
-      if (def?.type === "object") return Object.keys(def.shape as object).join(", ");
-      const keyDef = def?.type === "record" ? zodDef(def.keyType, undefined) : undefined;
-      return keyDef?.type === "enum" ? Object.keys(keyDef.entries as object).join(", ") : "see config/schema.ts";
+      if (node instanceof z.ZodObject) return Object.keys(node.shape).join(", ");
+      if (node instanceof z.ZodRecord && node.keyType instanceof z.ZodEnum) return node.keyType.options.join(", ");
+      return "see config/schema.ts";
     }
     const key = String(parentPath[i]);
-    schema = def?.type === "object" ? (def.shape as Record<string, unknown>)[key] : def?.type === "record" ? def.valueType : undefined;
+    schema = node instanceof z.ZodObject ? node.shape[key] : node instanceof z.ZodRecord ? (node.valueType as z.ZodType) : undefined;
   }
   return "see config/schema.ts";
 }
 
-type ZodDef = Record<string, unknown> & { type: string };
-
-/** The definition behind `schema`, looking through pipes/optionals and picking the union variant `value` matches. */
-function zodDef(schema: unknown, value: unknown): ZodDef | undefined {
-  let def = (schema as { _zod?: { def: ZodDef } })?._zod?.def;
-  while (def && ["pipe", "optional", "nullable"].includes(def.type)) {
-    def = ((def.type === "pipe" ? def.in : def.innerType) as { _zod: { def: ZodDef } })._zod.def;
+/**
+ * The schema that describes `value`, looking through optional, nullable, default and pipe wrappers and picking
+ * the variant of a discriminated union that `value`'s tag selects (zod's public schema classes only).
+ */
+function unwrap(schema: z.ZodType, value: unknown): z.ZodType {
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) {
+    return unwrap(schema.unwrap() as z.ZodType, value);
   }
-  if (def?.type === "union" && typeof def.discriminator === "string") {
-    const tag = (value as Record<string, unknown> | undefined)?.[def.discriminator];
-    const options = def.options as { _zod: { def: ZodDef } }[];
-    const match = options.find((o) => {
-      const field = (o._zod.def.shape as Record<string, { _zod: { def: ZodDef } }>)[def!.discriminator as string];
-      return (field?._zod.def.values as unknown[] | undefined)?.includes(tag);
-    });
-    return zodDef(match ?? options[0], value);
+  if (schema instanceof z.ZodPipe) return unwrap(schema.in as z.ZodType, value);
+  if (schema instanceof z.ZodDiscriminatedUnion) {
+    const discriminator = schema.def.discriminator;
+    const tag = (value as Record<string, unknown> | undefined)?.[discriminator];
+    const options = schema.options as z.ZodType[];
+    const match = options.find((option) => option instanceof z.ZodObject && option.shape[discriminator]?.safeParse(tag).success);
+    return unwrap(match ?? options[0], value);
   }
-  return def;
+  return schema;
 }
 
 function valueAt(raw: unknown, segments: readonly PropertyKey[]): unknown {

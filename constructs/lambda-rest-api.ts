@@ -14,6 +14,7 @@ import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api"
 import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { ERROR_CODES, GATEWAY_RESPONSES, RETRY_AFTER_SECONDS, type GatewayResponseDefinition, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
 import { addAlarm, AlarmSettings } from "./alarms";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -95,8 +96,24 @@ export const ACCESS_LOG_FORMAT = {
   xrayTraceId: "$context.xrayTraceId",
 } as const;
 
-/** Body of the gateway's own errors, in the app's error format `{"error": {"code", "message"}}`. */
-const GATEWAY_ERROR_TEMPLATE = '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}';
+/**
+ * Body of the gateway's own error of one response type, in the app's error format `{"error": {"code", "message"}}`
+ * with the code and a static message from GATEWAY_RESPONSES (static, because `$context.error.message` is empty
+ * for some types, e.g. AUTHORIZER_CONFIGURATION_ERROR).
+ */
+export function gatewayErrorTemplate(type: GatewayResponseType): string {
+  const { code, message } = GATEWAY_RESPONSES[type];
+  return JSON.stringify({ error: { code, message } });
+}
+
+/** Headers of one gateway response type beyond the security and CORS headers. */
+function gatewayErrorHeaders(type: GatewayResponseType): Record<string, string> {
+  const { code } = GATEWAY_RESPONSES[type];
+  return {
+    ...(ERROR_CODES[code].retryable ? { "gatewayresponse.header.Retry-After": `'${RETRY_AFTER_SECONDS}'` } : {}),
+    ...(code === "UNAUTHORIZED" ? { "gatewayresponse.header.WWW-Authenticate": "'Bearer'" } : {}),
+  };
+}
 
 const SECURITY_HEADERS = {
   "gatewayresponse.header.Cache-Control": "'no-store'",
@@ -198,15 +215,16 @@ export class LambdaRestApi extends Construct {
 
     const preflights = props.corsOrigins?.length ? this.addPreflights(props.routes, props.corsOrigins, resourceFor) : [];
 
-    const gatewayResponses = (["DEFAULT_4XX", "DEFAULT_5XX"] as const).map(
-      (responseType) =>
-        new ApiGatewayGatewayResponse(this, `response-${responseType.toLowerCase()}`, {
-          restApiId: this.api.id,
-          responseType,
-          responseTemplates: { "application/json": GATEWAY_ERROR_TEMPLATE },
-          responseParameters: { ...SECURITY_HEADERS, ...gatewayCorsHeaders(props.corsOrigins ?? []) },
-        }),
-    );
+    const gatewayResponses = (Object.keys(GATEWAY_RESPONSES) as GatewayResponseType[]).map((responseType) => {
+      const definition: GatewayResponseDefinition = GATEWAY_RESPONSES[responseType];
+      return new ApiGatewayGatewayResponse(this, `response-${responseType.toLowerCase()}`, {
+        restApiId: this.api.id,
+        responseType,
+        statusCode: definition.status === undefined ? undefined : String(definition.status),
+        responseTemplates: { "application/json": gatewayErrorTemplate(responseType) },
+        responseParameters: { ...SECURITY_HEADERS, ...gatewayErrorHeaders(responseType), ...gatewayCorsHeaders(props.corsOrigins ?? []) },
+      });
+    });
 
     // A deployment is a snapshot: any change to a route, integration, authorizer or gateway response must
     // produce a new one. The digest covers what is known at synth; the Terraform hash covers the references.
@@ -215,7 +233,7 @@ export class LambdaRestApi extends Construct {
         JSON.stringify({
           routes: props.routes.map((r) => [r.method, r.path, r.auth]),
           cors: props.corsOrigins ?? [],
-          GATEWAY_ERROR_TEMPLATE,
+          GATEWAY_RESPONSES,
           SECURITY_HEADERS,
         }),
       )

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ApiRequestOptions, ApiResponse } from "../../scripts/target/api-client";
 import { startTarget, type E2eTarget } from "./target";
+import { GATEWAY_RESPONSES } from "../../lambda-packages/shared/error-codes";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a new password, longer still";
@@ -91,7 +92,7 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       const response = await api("POST", "/users", { json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, name: "Impostor" } });
 
       expect(response.status).toBe(409);
-      expect(response.body.error.code).toBe("conflict");
+      expect(response.body.error.code).toBe("CONFLICT");
       expect(await claimItem(email)).toMatchObject({ userId });
     });
 
@@ -222,8 +223,8 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       const response = await api("GET", "/users/me", { headers: authorization ? { Authorization: authorization } : {} });
 
       expect(response.status).toBe(401);
-      // The gateway's own response: its type in upper case, where the functions answer "unauthorized".
-      expect(response.body).toEqual({ error: { code: "UNAUTHORIZED", message: "Unauthorized" } });
+      // The gateway's own response, in the same vocabulary as the functions' errors.
+      expect(response.body).toEqual({ error: { code: "UNAUTHORIZED", message: GATEWAY_RESPONSES.UNAUTHORIZED.message } });
       expect(response.headers.get("x-amzn-errortype")).toBe("UnauthorizedException");
       if (before) {
         const after = target.invocations!("GET", "/users/me");
@@ -318,7 +319,7 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       const burst = await Promise.all(Array.from({ length: burstLimit * 2 + 10 }, () => api("GET", "/health")));
 
       expect(new Set(burst.map((r) => r.status))).toEqual(new Set([200, 429]));
-      expect(burst.find((r) => r.status === 429)!.body).toEqual({ error: { code: "THROTTLED", message: "Too Many Requests" } });
+      expect(burst.find((r) => r.status === 429)!.body).toEqual({ error: { code: "TOO_MANY_REQUESTS", message: GATEWAY_RESPONSES.THROTTLED.message } });
 
       await sleep(Math.max(1000, Math.ceil(1000 / rateLimit) + 500));
       expect((await api("GET", "/health")).status).toBe(200);

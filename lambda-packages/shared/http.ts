@@ -3,9 +3,11 @@
  * domain errors and the one place that maps them to responses (route), a strict JSON body parser, and CORS
  * for the origins listed in ALLOWED_ORIGINS.
  *
- * Error body format, for every 4xx and 5xx: {"error": {"code": "...", "message": "...", "details"?: ...}}.
+ * Error body format, for every 4xx and 5xx: {"error": {"code": "...", "message": "...", "details"?: ...}}, with
+ * the codes of error-codes.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { ERROR_CODES, RETRY_AFTER_SECONDS, type ErrorCode } from "./error-codes";
 import { log } from "./log";
 
 export type Headers = Record<string, string>;
@@ -36,82 +38,98 @@ export function noContent(extraHeaders: Headers = {}): APIGatewayProxyResult {
 }
 
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly details?: unknown };
 }
 
-export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+/** Headers every error of this code carries: `Retry-After` when a client may retry. */
+export function errorHeaders(code: ErrorCode): Headers {
+  return ERROR_CODES[code].retryable ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {};
+}
+
 /**
- * Base of the errors a handler throws to answer with a 4xx: route() turns them into the error body.
- * `message` and `details` go to the client, so they must not contain secrets.
+ * Base of the errors a handler throws to answer with an error: route() turns them into the error body, with
+ * the status of the code in ERROR_CODES. `message` and `details` go to the client, so they must not contain
+ * secrets.
  */
 export class HttpError extends Error {
+  readonly statusCode: number;
+
   constructor(
-    readonly statusCode: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
     readonly headers: Headers = {},
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
+    this.statusCode = ERROR_CODES[code].status;
   }
 }
 
 /** 400: the request is malformed or fails validation; details may list the problems per field. */
 export class ValidationError extends HttpError {
   constructor(message: string, details?: unknown) {
-    super(400, "validation_error", message, details);
+    super("VALIDATION_ERROR", message, details);
   }
 }
 
 /** 401: missing or invalid credentials; carries `WWW-Authenticate: Bearer` as RFC 9110 requires. */
 export class UnauthorizedError extends HttpError {
   constructor(message = "Authentication required") {
-    super(401, "unauthorized", message, undefined, { "WWW-Authenticate": "Bearer" });
+    super("UNAUTHORIZED", message, undefined, { "WWW-Authenticate": "Bearer" });
   }
 }
 
 /** 403: authenticated, but not allowed to do this. */
 export class ForbiddenError extends HttpError {
   constructor(message = "Forbidden") {
-    super(403, "forbidden", message);
+    super("FORBIDDEN", message);
   }
 }
 
 /** 404: the resource does not exist (or the caller may not know it exists). */
 export class NotFoundError extends HttpError {
-  constructor(message = "Not found") {
-    super(404, "not_found", message);
+  constructor(message = "Not found", code: "NOT_FOUND" | "ROUTE_NOT_FOUND" = "NOT_FOUND") {
+    super(code, message);
   }
 }
 
 /** 409: the request conflicts with the current state (e.g. the e-mail address is taken). */
 export class ConflictError extends HttpError {
   constructor(message: string, details?: unknown) {
-    super(409, "conflict", message, details);
+    super("CONFLICT", message, details);
   }
 }
 
 /** 413: the body is larger than the endpoint accepts. */
 export class PayloadTooLargeError extends HttpError {
   constructor(message: string) {
-    super(413, "payload_too_large", message);
+    super("PAYLOAD_TOO_LARGE", message);
   }
 }
 
 /** 415: the body is not in a media type the endpoint accepts. */
 export class UnsupportedMediaTypeError extends HttpError {
   constructor(message: string) {
-    super(415, "unsupported_media_type", message);
+    super("UNSUPPORTED_MEDIA_TYPE", message);
+  }
+}
+
+/** 503: a dependency (DynamoDB) is unavailable or throttled; the client may retry after `Retry-After`. */
+export class ServiceUnavailableError extends HttpError {
+  constructor(message = "The service is temporarily unavailable: retry later", options?: { cause?: unknown }) {
+    super("SERVICE_UNAVAILABLE", message, undefined, {}, options);
   }
 }
 
 /** The response for a domain error. */
 export function errorResponse(error: HttpError): APIGatewayProxyResult {
-  return json(error.statusCode, errorBody(error.code, error.message, error.details), error.headers);
+  return json(error.statusCode, errorBody(error.code, error.message, error.details), { ...errorHeaders(error.code), ...error.headers });
 }
 
 /** Origins allowed to call the API from a browser, from ALLOWED_ORIGINS (comma-separated; empty: none). */
@@ -171,7 +189,7 @@ export interface RouteOptions {
 
 /**
  * Wraps a handler so that every outcome is a JSON response: a thrown HttpError becomes its 4xx body; anything
- * else is logged (with the stack, in the logs only) and answered 500 `internal_error` with the Lambda request
+ * else is logged (with the stack, in the logs only) and answered 500 `INTERNAL_ERROR` with the Lambda request
  * id, which is the `requestId` of the function's log lines. CORS headers are added to every response.
  */
 export function route(handlerFn: ProxyHandler, options: RouteOptions = {}): ProxyHandler {
@@ -192,7 +210,7 @@ export function route(handlerFn: ProxyHandler, options: RouteOptions = {}): Prox
           resource: event?.resource,
           method: event?.httpMethod,
         });
-        response = json(500, errorBody("internal_error", "Internal server error", { requestId }));
+        response = json(ERROR_CODES.INTERNAL_ERROR.status, errorBody("INTERNAL_ERROR", "Internal server error", { requestId }));
       }
     }
     const cors = corsHeaders(event, allowedOrigins);

@@ -12,7 +12,7 @@ export type Routes = Readonly<Record<string, Readonly<Partial<Record<string, Pro
 /** 405: the resource exists but not with this method; `Allow` lists the methods it has. */
 export class MethodNotAllowedError extends HttpError {
   constructor(method: string, resource: string, allowed: readonly string[]) {
-    super(405, "method_not_allowed", `${method} is not allowed on ${resource}; allowed: ${allowed.join(", ")}`, undefined, {
+    super("METHOD_NOT_ALLOWED", `${method} is not allowed on ${resource}; allowed: ${allowed.join(", ")}`, undefined, {
       Allow: allowed.join(", "),
     });
   }
@@ -22,7 +22,7 @@ export class MethodNotAllowedError extends HttpError {
 export function findRoute(routes: Routes, event: Pick<APIGatewayProxyEvent, "resource" | "httpMethod">): ProxyHandler {
   const resource = typeof event.resource === "string" ? event.resource : "";
   const methods = Object.prototype.hasOwnProperty.call(routes, resource) ? routes[resource] : undefined;
-  if (!methods) throw new NotFoundError(resource ? `No such resource: ${resource}` : "No such resource");
+  if (!methods) throw new NotFoundError(resource ? `No such resource: ${resource}` : "No such resource", "ROUTE_NOT_FOUND");
   const method = typeof event.httpMethod === "string" ? event.httpMethod.toUpperCase() : "";
   const handler = Object.prototype.hasOwnProperty.call(methods, method) ? methods[method] : undefined;
   if (!handler) throw new MethodNotAllowedError(method || "(no method)", resource, Object.keys(methods));
