@@ -30,6 +30,12 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
     await target?.close();
   });
 
+  // Last (jest runs a file's tests in order): every response of the suite was checked against docs/openapi.json.
+  afterAll(() => {
+    expect(target?.contract.problems).toEqual([]);
+    expect(target?.contract.checked).toBeGreaterThan(50);
+  });
+
   const api = <T = any>(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse<T>> => target.api<T>(method, path, options);
   const userItem = (id: string) => target.db.getItem(target.tables.users, { pk: `user#${id}` });
   const claimItem = (email: string) => target.db.getItem(target.tables.users, { pk: `email#${email.trim().toLowerCase()}` });
@@ -309,6 +315,15 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
 
       expect(response.status).toBe(status);
       expect(await userItem(member.id)).toEqual(before);
+    });
+  });
+
+  describe("the contract (docs/openapi.json)", () => {
+    test("an unknown route is answered as the document's RouteNotFound response", async () => {
+      const response = await api("GET", "/no-such-route");
+
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe("ROUTE_NOT_FOUND");
     });
   });
 

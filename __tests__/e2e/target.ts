@@ -5,7 +5,8 @@
  * - "deployed" (`npm run test:deployed -- <outputs.json>`): the deployment in E2E_OUTPUTS, its throttling
  *   read from the config it was deployed with (E2E_ENVIRONMENT).
  * Either way the suite speaks HTTP to the API and reads the tables; only the local target can also count
- * function invocations.
+ * function invocations. Either way every response is checked against docs/openapi.json (the contract test): an
+ * undocumented status or field fails the request that received it, naming the route.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import { LOCAL_METRICS_PATH, startLocalStack } from "../../local/stack";
 import { apiClient, type ApiClient } from "../../scripts/target/api-client";
 import { createDynamoDbReader, type DynamoDbReader } from "../../scripts/target/dynamodb-reader";
 import { readOutputsFile } from "../../scripts/target/outputs";
+import { ContractChecker } from "../support/contract";
 
 export interface Throttle {
   readonly rateLimit: number;
@@ -24,7 +26,10 @@ export interface Throttle {
 
 export interface E2eTarget {
   readonly name: "local" | "deployed";
+  /** The API, every response checked against docs/openapi.json. */
   readonly api: ApiClient;
+  /** What the contract check saw: responses checked, and the problems found (each also failed its request). */
+  readonly contract: { readonly checked: number; readonly problems: readonly string[] };
   readonly db: DynamoDbReader;
   readonly tables: { readonly users: string; readonly sessions: string };
   /** The limits of GET /health, the route the throttling test bursts. */
@@ -38,6 +43,23 @@ export interface E2eTarget {
 
 /** The throttle the local target gives GET /health: small, so a burst of a dozen requests goes over it. */
 export const LOCAL_HEALTH_THROTTLE: Throttle = { rateLimit: 2, burstLimit: 4 };
+
+/** `api` whose every response must be one docs/openapi.json allows; otherwise the call throws, naming the route. */
+function contractChecked(api: ApiClient): { api: ApiClient; contract: { checked: number; problems: string[] } } {
+  const checker = new ContractChecker();
+  const contract = { checked: 0, problems: [] as string[] };
+  const checked: ApiClient = async (method, path, options) => {
+    const response = await api(method, path, options);
+    const problems = checker.problems({ method, path, status: response.status, contentType: response.headers.get("content-type"), text: response.text });
+    contract.checked++;
+    if (problems.length > 0) {
+      contract.problems.push(...problems);
+      throw new Error(`contract: ${problems.join("\n")}`);
+    }
+    return response;
+  };
+  return { api: checked, contract };
+}
 
 function healthThrottleOf(config: AppConfig): Throttle {
   return config.api.routeThrottling["GET /health"] ?? config.api.throttling;
@@ -61,7 +83,7 @@ async function localTarget(): Promise<E2eTarget> {
   };
   return {
     name: "local",
-    api: apiClient(stack.baseUrl),
+    ...contractChecked(apiClient(stack.baseUrl)),
     db: await createDynamoDbReader({ region: stack.region, dynamoDbEndpoint: stack.dynamoDbEndpoint }),
     tables: stack.tables,
     healthThrottle: LOCAL_HEALTH_THROTTLE,
@@ -92,7 +114,7 @@ async function deployedTarget(): Promise<E2eTarget> {
   const deployment = readOutputsFile(outputsFile);
   return {
     name: "deployed",
-    api: apiClient(deployment.apiUrl),
+    ...contractChecked(apiClient(deployment.apiUrl)),
     db: await createDynamoDbReader(deployment),
     tables: { users: deployment.usersTable, sessions: deployment.sessionsTable },
     healthThrottle: healthThrottleOf(loadConfig({ environment: process.env.E2E_ENVIRONMENT ?? "prod" })),

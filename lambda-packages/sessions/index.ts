@@ -17,7 +17,6 @@
  * ended session still answers 401 here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import * as z from "zod/mini";
 import { requireCaller, type Caller } from "../shared/caller";
 import { dynamoDb, isConditionalCheckFailed, type BatchGetItemInput, type DynamoDbClient, type Item } from "../shared/dynamodb";
 import { integerEnv, requireEnv } from "../shared/env";
@@ -29,10 +28,9 @@ import { router, type Routes } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
 import { getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
 import { USERS_TABLE } from "../shared/table-keys";
-import { currentPasswordField, emailField, normalizeEmail, parseWith } from "../shared/validation";
+import { LogInSchema } from "../shared/request-schemas";
+import { normalizeEmail, parseWith } from "../shared/validation";
 
-const LogInSchema = z.strictObject({ email: emailField, password: currentPasswordField });
-export type LogIn = z.infer<typeof LogInSchema>;
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");

@@ -41,7 +41,6 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
-import * as z from "zod/mini";
 import { requireCaller, type Caller } from "../shared/caller";
 import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
 import { requireEnv } from "../shared/env";
@@ -63,17 +62,9 @@ import { router, type Routes } from "../shared/router";
 import { endSessionsOfUser, getActiveSession } from "../shared/sessions";
 import { USERS_TABLE } from "../shared/table-keys";
 import { emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
-import { currentPasswordField, emailField, fieldError, nameField, newPasswordField, parseWith } from "../shared/validation";
+import { ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
+import { fieldError, parseWith } from "../shared/validation";
 
-const SignUpSchema = z.strictObject({ email: emailField, password: newPasswordField, name: nameField });
-export type SignUp = z.infer<typeof SignUpSchema>;
-
-const ProfileChangeSchema = z.strictObject({
-  name: z.optional(nameField),
-  password: z.optional(newPasswordField),
-  currentPassword: z.optional(currentPasswordField),
-});
-export type ProfileChange = z.infer<typeof ProfileChangeSchema>;
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
