@@ -244,12 +244,13 @@ describe("ApiStack", () => {
       );
     });
 
-    test("with one allowed origin, the gateway's own errors carry it too, so the browser can read them", () => {
+    test("with allowed origins, the gateway's own (static) errors are readable from any origin: `*`, exposing Retry-After", () => {
       for (const response of resources(dev.json["api-stack"], "aws_api_gateway_gateway_response")) {
         expect(response.config.response_parameters).toMatchObject({
-          "gatewayresponse.header.Access-Control-Allow-Origin": "'http://localhost:3000'",
-          "gatewayresponse.header.Vary": "'Origin'",
+          "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+          "gatewayresponse.header.Access-Control-Expose-Headers": "'Retry-After,WWW-Authenticate'",
         });
+        expect(response.config.response_parameters).not.toHaveProperty(["gatewayresponse.header.Access-Control-Allow-Credentials"]);
       }
       for (const response of resources(api, "aws_api_gateway_gateway_response")) {
         expect(response.config.response_parameters).not.toHaveProperty(["gatewayresponse.header.Access-Control-Allow-Origin"]);

@@ -63,6 +63,8 @@ export interface LocalStack {
   readonly region: string;
   readonly tables: { readonly users: string; readonly sessions: string };
   readonly routes: readonly LocalRoute[];
+  /** The origins the API allows from a browser (`api.corsOrigins` of the config it was synthesized from). */
+  readonly corsOrigins: readonly string[];
   /** The stacks' outputs, shaped like the file of `cdktf output --outputs-file`, plus `local-stack`. */
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Invocations received so far, by function name. */
@@ -81,7 +83,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const dirs = localDataDirs(resolve(options.dataDir ?? DEFAULT_DATA_DIR), environment);
   if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
 
-  await synthApp({
+  const config = await synthApp({
     environment,
     configOverride: options.configOverride,
     outdir: dirs.synth,
@@ -168,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: api.region,
       tables: { users: String(dataOutputs.users_table_name), sessions: String(dataOutputs.sessions_table_name) },
       routes,
+      corsOrigins: config.api.corsOrigins,
       outputs,
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
       metrics: () => metrics.snapshot(),

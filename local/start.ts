@@ -1,20 +1,22 @@
 /**
  * `npm start`: runs the app locally, without AWS, from its synthesized stacks (see stack.ts).
  *
- *   npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh]
+ *   npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--web-port <n>] [--no-web]
  *
  * The environment is --env, else APP_ENV, else `dev`: dev is the config made for development (its CORS origin is
  * a local front-end on http://localhost:3000, its authorizer cache is off so a log-out takes effect at once, its
  * logs are at DEBUG), and honouring APP_ENV keeps one switch for the whole repository, so `APP_ENV=prod npm
- * start` runs what prod would deploy. The default port is 4000, since 3000 is that front-end's origin.
+ * start` runs what prod would deploy. The default port is 4000, since 3000 is that front-end's origin: the web
+ * client (web/) is served there, on http://localhost:3000 (--web-port to move it, --no-web to leave it out).
  */
 import { isAbsolute, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/load";
 import { localDataDirs } from "./synth-app";
+import { DEFAULT_WEB_PORT, serveWebClient, type WebServer } from "./web-server";
 import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_ENVIRONMENT, LOCAL_METRICS_PATH, startLocalStack, type LocalStack } from "./stack";
 
-const USAGE = "Usage: npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh]";
+const USAGE = "Usage: npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--web-port <n>] [--no-web]";
 export const DEFAULT_PORT = 4000;
 
 function table(rows: readonly string[][]): string[] {
@@ -22,7 +24,16 @@ function table(rows: readonly string[][]): string[] {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
 }
 
-function banner(stack: LocalStack, dataDir: string): string[] {
+function webLines(stack: LocalStack, web: WebServer | undefined): string[] {
+  if (!web) return [];
+  const lines = [`  Web       ${web.origin}  (the web client, web/, calling ${stack.baseUrl})`];
+  if (!stack.corsOrigins.includes(web.origin)) {
+    lines.push(`  warning: api.corsOrigins of "${stack.environment}" does not allow ${web.origin}: the browser will refuse the page's requests`);
+  }
+  return lines;
+}
+
+function banner(stack: LocalStack, dataDir: string, web: WebServer | undefined): string[] {
   const dirs = localDataDirs(dataDir, stack.environment);
   const shown = (path: string) => {
     const rel = relative(process.cwd(), path);
@@ -37,6 +48,7 @@ function banner(stack: LocalStack, dataDir: string): string[] {
     `  API       ${stack.baseUrl}`,
     `  DynamoDB  ${stack.dynamoDbEndpoint}  (tables ${stack.tables.users}, ${stack.tables.sessions}; data in ${shown(dirs.dynamodb)})`,
     `  Outputs   ${shown(dirs.outputs)}`,
+    ...webLines(stack, web),
     "",
     ...routes.map((line) => `  ${line}`),
     "",
@@ -55,6 +67,8 @@ async function main(): Promise<number> {
       host: { type: "string" },
       "data-dir": { type: "string" },
       fresh: { type: "boolean", default: false },
+      "web-port": { type: "string" },
+      "no-web": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -66,6 +80,11 @@ async function main(): Promise<number> {
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a port number (0-65535), received "${values.port}"\n${USAGE}`);
+    return 2;
+  }
+  const webPort = values["web-port"] === undefined ? DEFAULT_WEB_PORT : Number(values["web-port"]);
+  if (!Number.isInteger(webPort) || webPort < 0 || webPort > 65535) {
+    console.error(`--web-port must be a port number (0-65535), received "${values["web-port"]}"\n${USAGE}`);
     return 2;
   }
   const environment = values.env ?? process.env.APP_ENV ?? DEFAULT_LOCAL_ENVIRONMENT;
@@ -80,14 +99,27 @@ async function main(): Promise<number> {
     fresh: values.fresh,
     log: (line) => console.log(line),
   });
-  console.log(banner(stack, dataDir).join("\n"));
+  let web: WebServer | undefined;
+  if (!values["no-web"]) {
+    try {
+      web = await serveWebClient({ port: webPort, apiUrl: () => stack.baseUrl });
+    } catch (error) {
+      await stack.stop();
+      if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+        console.error(`Port ${webPort} of the web client is in use: pass --web-port <n> (and allow http://localhost:<n> in api.corsOrigins) or --no-web`);
+        return 1;
+      }
+      throw error;
+    }
+  }
+  console.log(banner(stack, dataDir, web).join("\n"));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       console.log(`\n${signal}: stopping the local stack...`);
       console.log(["Metrics the functions wrote (EMF):", ...stack.metricLines()].join("\n"));
       process.once(signal as NodeJS.Signals, () => process.exit(130));
-      void stack.stop().then(resolve);
+      void Promise.all([web?.close(), stack.stop()]).then(() => resolve());
     };
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
