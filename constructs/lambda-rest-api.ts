@@ -233,6 +233,7 @@ export class LambdaRestApi extends Construct {
         JSON.stringify({
           routes: props.routes.map((r) => [r.method, r.path, r.auth]),
           cors: props.corsOrigins ?? [],
+          gatewayCors: gatewayCorsHeaders(props.corsOrigins ?? []),
           GATEWAY_RESPONSES,
           SECURITY_HEADERS,
         }),
