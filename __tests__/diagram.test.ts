@@ -94,6 +94,7 @@ describe("architecture diagram", () => {
     expect(edge("compute_stack_authorizer", "data_stack_sessions")).toEqual(['compute_stack_authorizer -->|"GetItem"| data_stack_sessions']);
     expect(edge("compute_stack_authorizer", "data_stack_users")).toEqual([]);
     expect(edge("compute_stack_users", "data_stack_sessions")[0]).toContain("Query (index byUserId)");
+    expect(edge("compute_stack_health", "data_stack_users")).toEqual(['compute_stack_health -->|"GetItem (keys health#35;probe)"| data_stack_users']);
     expect(edge("compute_stack_users", "data_stack_users")[0]).toContain("PutItem");
     for (const name of FUNCTION_NAMES) expect({ name, tables: edgeLines().filter((l) => l.startsWith(`compute_stack_${name} `)).length > 0 }).toEqual({ name, tables: true });
   });

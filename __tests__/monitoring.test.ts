@@ -1,5 +1,6 @@
 import { loadConfig } from "../config/load";
 import { BUSINESS_METRIC_NAMES } from "../lambda-packages/shared/metrics";
+import { APP_TABLES, tableOperations } from "../stacks/function-access";
 import { statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
@@ -83,6 +84,13 @@ describe("monitoring", () => {
         expect(alarm.alarm_actions).toEqual([`\${aws_sns_topic.${topic.id}.arn}`]);
         expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
       }
+    });
+
+    test.each(APP_TABLES)("table %s: system errors of every operation a function is declared to call", (table) => {
+      const errors = alarms(prod.json["data-stack"])[`prod-service-${table}-system-errors`];
+      const watched = errors.metric_query.slice(1).map((q: any) => q.metric.dimensions.Operation);
+      expect(watched).toEqual(tableOperations(table));
+      expect(errors.metric_query[0].expression).toBe(`SUM([${watched.map((_: string, i: number) => `FILL(m${i}, 0)`).join(", ")}])`);
     });
 
     test.each(["health", "users", "sessions", "authorizer"])("function %s: errors, throttles and p99 duration against its timeout", (fn) => {
@@ -169,6 +177,17 @@ describe("monitoring", () => {
       expect(functions.properties.metrics.map((m: any[]) => m[4].label).sort()).toEqual(["authorizer", "health", "sessions", "users"]);
     });
 
+    test("shows the latency of each table per declared operation (DynamoDB publishes it per TableName and Operation)", () => {
+      const [dashboard] = resources(prod.json["api-stack"], "aws_cloudwatch_dashboard");
+      const body = JSON.parse(dashboard.config.dashboard_body as string);
+      const latency = body.widgets.find((w: any) => w.properties.title === "Request latency (ms)");
+      const lines = latency.properties.metrics.map((m: any[]) => [m[1], m[2], m[4], m[5], m[6].label]);
+      const expected = APP_TABLES.flatMap((table) =>
+        tableOperations(table).map((op) => ["SuccessfulRequestLatency", "TableName", "Operation", op, `${table} ${op}`]),
+      );
+      expect(lines).toEqual(expected);
+    });
+
     test("the business row draws every business metric from the functions' namespace", () => {
       const [dashboard] = resources(prod.json["api-stack"], "aws_cloudwatch_dashboard");
       const body = JSON.parse(dashboard.config.dashboard_body as string);
@@ -177,6 +196,20 @@ describe("monitoring", () => {
       const drawn = business.flatMap((w: any) => w.properties.metrics.map((m: any[]) => m[1]));
       expect(drawn.sort()).toEqual([...BUSINESS_METRIC_NAMES].sort());
       expect(business.every((w: any) => w.properties.metrics.every((m: any[]) => m.length === 3 && m[2].stat === "Sum"))).toBe(true);
+    });
+
+    test("every alarm and widget metric in the app's namespace is a business metric the functions write, with no dimensions, as their EMF lines do", () => {
+      const namespace = "prod-service";
+      const [dashboard] = resources(prod.json["api-stack"], "aws_cloudwatch_dashboard");
+      const widgetLines = JSON.parse(dashboard.config.dashboard_body as string).widgets.flatMap((w: any) => w.properties.metrics ?? []);
+      const fromWidgets = widgetLines.filter((m: any[]) => m[0] === namespace).map((m: any[]) => ({ name: m[1], dimensions: m.slice(2, -1) }));
+      const fromAlarms = Object.values(alarms(prod.json["compute-stack"])).flatMap((a: any) =>
+        (a.metric_query ?? []).filter((q: any) => q.metric?.namespace === namespace).map((q: any) => ({ name: q.metric.metric_name, dimensions: Object.keys(q.metric.dimensions ?? {}) })),
+      );
+
+      expect(fromWidgets.length + fromAlarms.length).toBeGreaterThan(0);
+      const wrong = [...fromWidgets, ...fromAlarms].filter((use) => !(BUSINESS_METRIC_NAMES as string[]).includes(use.name) || use.dimensions.length > 0);
+      expect(wrong).toEqual([]);
     });
 
     test("its URL is an output", () => {

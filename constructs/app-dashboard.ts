@@ -1,5 +1,13 @@
 import { Construct } from "constructs";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import type { DynamoDbOperation } from "./dynamodb-operations";
+
+/** A table on the dashboard: its name (a reference) and the operations the app calls on it. */
+export interface DashboardTable {
+  readonly name: string;
+  /** DynamoDB publishes SuccessfulRequestLatency per TableName and Operation: one line per operation. */
+  readonly operations: readonly DynamoDbOperation[];
+}
 
 export interface AppDashboardProps {
   /** Dashboard name, prefix included. */
@@ -8,8 +16,8 @@ export interface AppDashboardProps {
   readonly api: { readonly apiName: string; readonly stageName: string };
   /** Function names (references), labelled by their short names. */
   readonly functions: Readonly<Record<string, string>>;
-  /** Table names (references), labelled by their short names. */
-  readonly tables: Readonly<Record<string, string>>;
+  /** Tables, labelled by their short names. */
+  readonly tables: Readonly<Record<string, DashboardTable>>;
   /** Business metrics (EMF, no dimensions) in this namespace, drawn as one graph per `graph`. @default no row */
   readonly businessMetrics?: {
     readonly namespace: string;
@@ -22,7 +30,7 @@ type MetricLine = (string | Record<string, string>)[];
 /**
  * One CloudWatch dashboard for the app, one row per layer: the API stage (requests, errors, latency), the
  * functions (invocations, errors, p99 duration, throttles and concurrency) and the tables (capacity used,
- * throttling, system errors, latency), then the business metrics when given (sign-ups, log-ins, ...).
+ * throttling, latency per operation), then the business metrics when given (sign-ups, log-ins, ...).
  */
 export class AppDashboard extends Construct {
   public readonly dashboard: CloudwatchDashboard;
@@ -43,13 +51,25 @@ export class AppDashboard extends Construct {
     const perFunction = (metric: string, stat: string): MetricLine[] =>
       Object.entries(props.functions).map(([label, name]) => ["AWS/Lambda", metric, "FunctionName", name, { stat, label }]);
     const perTable = (metric: string, stat: string, suffix = ""): MetricLine[] =>
-      Object.entries(props.tables).map(([label, name]) => [
+      Object.entries(props.tables).map(([label, table]) => [
         "AWS/DynamoDB",
         metric,
         "TableName",
-        name,
+        table.name,
         { stat, label: `${label}${suffix}` },
       ]);
+    const perTableOperation = (metric: string, stat: string): MetricLine[] =>
+      Object.entries(props.tables).flatMap(([label, table]) =>
+        table.operations.map((operation): MetricLine => [
+          "AWS/DynamoDB",
+          metric,
+          "TableName",
+          table.name,
+          "Operation",
+          operation,
+          { stat, label: `${label} ${operation}` },
+        ]),
+      );
 
     const rows: [string, [string, MetricLine[]][]][] = [
       [
@@ -74,7 +94,7 @@ export class AppDashboard extends Construct {
         [
           ["Capacity used", [...perTable("ConsumedReadCapacityUnits", "Sum", " reads"), ...perTable("ConsumedWriteCapacityUnits", "Sum", " writes")]],
           ["Throttled events", [...perTable("ReadThrottleEvents", "Sum", " reads"), ...perTable("WriteThrottleEvents", "Sum", " writes")]],
-          ["Request latency (ms)", perTable("SuccessfulRequestLatency", "Average")],
+          ["Request latency (ms)", perTableOperation("SuccessfulRequestLatency", "Average")],
         ],
       ],
     ];

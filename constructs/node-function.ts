@@ -11,14 +11,16 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
 import { addAlarm, AlarmSettings } from "./alarms";
+import { DynamoDbOperation, dynamoDbAction, kmsActionsThroughDynamoDb } from "./dynamodb-operations";
 
-/** One DynamoDB permission of a function: exactly these actions on exactly these table or index ARNs. */
+/** One DynamoDB permission of a function: exactly these operations on exactly one table or index ARN. */
 export interface DynamoDbGrant {
-  /** Statement id, e.g. "ReadUsers". */
+  /** Statement id, e.g. "UsersTable". */
   readonly sid: string;
-  readonly actions: readonly `dynamodb:${string}`[];
-  readonly resources: readonly string[];
-  /** Restricts the grant to items whose partition key is one of these (`dynamodb:LeadingKeys`). */
+  readonly operations: readonly DynamoDbOperation[];
+  /** ARN of the table, or of one of its indexes (`<table arn>/index/<name>`). */
+  readonly resourceArn: string;
+  /** Restricts the grant to items whose partition key is one of these (`dynamodb:LeadingKeys`). @default any item */
   readonly leadingKeys?: readonly string[];
 }
 
@@ -69,7 +71,7 @@ const MEMORY_RANGE = [128, 10240] as const;
 
 /**
  * A Node.js Lambda function with everything it owns: a role only Lambda of this account can assume, an inline
- * policy with exactly the DynamoDB actions and ARNs it uses (plus KMS through DynamoDB, its own log streams
+ * policy with exactly the DynamoDB operations and ARNs it is given (plus KMS through DynamoDB, its own log streams
  * and X-Ray), its log group (created first, with retention and encryption, so the role needs no
  * `logs:CreateLogGroup`), its package in S3 under a content-addressed key, and the function itself with
  * `lambda-handler.handler`, active tracing and JSON logs.
@@ -116,16 +118,17 @@ export class NodeFunction extends Construct {
     const grants = props.dynamoDbGrants ?? [];
     const statements: DataAwsIamPolicyDocumentStatement[] = grants.map((grant) => ({
       sid: grant.sid,
-      actions: [...grant.actions],
-      resources: [...grant.resources],
+      actions: grant.operations.map(dynamoDbAction),
+      resources: [grant.resourceArn],
       condition: grant.leadingKeys
         ? [{ test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: [...grant.leadingKeys] }]
         : undefined,
     }));
-    if (grants.length > 0) {
+    const kmsActions = kmsActionsThroughDynamoDb(grants.flatMap((grant) => grant.operations));
+    if (kmsActions.length > 0) {
       statements.push({
         sid: "UseAppKeyThroughDynamoDb",
-        actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        actions: [...kmsActions],
         resources: [props.kmsKeyArn],
         condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`dynamodb.${props.region}.amazonaws.com`] }],
       });

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { addAlarm, AlarmSettings } from "./alarms";
+import type { DynamoDbOperation } from "./dynamodb-operations";
 
 /** A string (S) or number (N) key attribute. */
 export interface KeyAttribute {
@@ -36,8 +37,8 @@ export interface TableAlarmProps extends AlarmSettings {
   readonly throttledRequests: number;
   /** System errors per period, summed over `operations`. */
   readonly systemErrors: number;
-  /** Operations whose SystemErrors are watched (DynamoDB reports them per operation). */
-  readonly operations: readonly string[];
+  /** Operations whose SystemErrors are watched (DynamoDB reports them per operation); at least one. */
+  readonly operations: readonly DynamoDbOperation[];
 }
 
 /**
@@ -99,6 +100,9 @@ export class SecureTable extends Construct {
       label: "Throttled events",
       metrics: { r: metric("ReadThrottleEvents"), w: metric("WriteThrottleEvents") },
     });
+    if (alarms.operations.length === 0) {
+      throw new Error(`alarms.operations of ${tableName} must name at least one operation, received none`);
+    }
     const operations = Object.fromEntries(
       alarms.operations.map((operation, i) => [`m${i}`, metric("SystemErrors", { Operation: operation })]),
     );

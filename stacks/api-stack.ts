@@ -8,6 +8,7 @@ import { RegionalWaf } from "../constructs/regional-waf";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { ComputeStack } from "./compute-stack";
 import type { DataStack } from "./data-stack";
+import { APP_TABLES, tableOperations } from "./function-access";
 import { ROUTES } from "./routes";
 import type { FunctionName } from "../config/schema";
 
@@ -73,10 +74,9 @@ export class ApiStack extends BaseStack {
       region: config.region,
       api: { apiName: this.restApi.api.name, stageName: api.stageName },
       functions: Object.fromEntries(Object.entries(compute.functions).map(([name, fn]) => [name, fn.function.functionName])),
-      tables: {
-        users: props.data.usersTable.table.name,
-        sessions: props.data.sessionsTable.table.name,
-      },
+      tables: Object.fromEntries(
+        APP_TABLES.map((table) => [table, { name: props.data.tables[table].table.name, operations: tableOperations(table) }]),
+      ),
       businessMetrics: { namespace: compute.metricsNamespace, metrics: BUSINESS_METRICS },
     });
 

@@ -5,9 +5,9 @@ import { addAlarm } from "../constructs/alarms";
 import { DynamoDbGrant, FunctionSettings, NodeFunction } from "../constructs/node-function";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
 import { METRICS_NAMESPACE_ENV, type BusinessMetric } from "../lambda-packages/shared/metrics";
-import { HEALTH_PROBE_KEYS, SESSIONS_TABLE } from "../lambda-packages/shared/table-keys";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { DataStack } from "./data-stack";
+import { FUNCTION_ACCESS, tableGrants, tableNameVariable, tablesOf } from "./function-access";
 import { routeKey, routesOf } from "./routes";
 
 export interface ComputeStackProps extends BaseStackProps {
@@ -41,8 +41,10 @@ export function functionDescription(name: FunctionName, purpose: string): string
 }
 
 /**
- * The compute layer: one NodeFunction per function, each with its own least-privilege role. Redeploying this
- * stack alone ships new handler code without touching the data or the API.
+ * The compute layer: one NodeFunction per function, each with its own least-privilege role derived from the
+ * function's entry in FUNCTION_ACCESS (stacks/function-access.ts): its DynamoDB statements, the KMS use that
+ * goes with them, and the table names in its environment. Redeploying this stack alone ships new handler code
+ * without touching the data or the API.
  */
 export class ComputeStack extends BaseStack {
   public readonly functions: Readonly<Record<FunctionName, NodeFunction>>;
@@ -53,10 +55,6 @@ export class ComputeStack extends BaseStack {
     super(scope, id, props);
     const { config, data } = props;
     const { monitoring } = config;
-    const users = data.usersTable.table;
-    const sessions = data.sessionsTable.table;
-
-    const tableNames = { USERS_TABLE_NAME: users.name, SESSIONS_TABLE_NAME: sessions.name };
     this.metricsNamespace = metricsNamespace(config);
     const commonEnvironment = {
       SERVICE_VERSION: props.serviceVersion,
@@ -64,8 +62,16 @@ export class ComputeStack extends BaseStack {
       ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
     };
 
-    const define = (name: FunctionName, description: string, dynamoDbGrants: DynamoDbGrant[], environment: Record<string, string>) =>
-      new NodeFunction(this, name, {
+    const define = (name: FunctionName, description: string, environment: Record<string, string> = {}) => {
+      const access = FUNCTION_ACCESS[name];
+      const dynamoDbGrants: DynamoDbGrant[] = tableGrants(access).map((grant) => ({
+        sid: grant.sid,
+        operations: grant.operations,
+        resourceArn: grant.index ? data.tables[grant.table].indexArn(grant.index) : data.tables[grant.table].table.arn,
+        leadingKeys: grant.leadingKeys,
+      }));
+      const tableNames = Object.fromEntries(tablesOf(access).map((table) => [tableNameVariable(table), data.tables[table].table.name]));
+      return new NodeFunction(this, name, {
         functionName: this.prefixed(name),
         description: functionDescription(name, description),
         artifact: props.artifacts(name),
@@ -74,7 +80,7 @@ export class ComputeStack extends BaseStack {
         kmsKeyArn: data.appKey.key.arn,
         accountId: data.accountId,
         region: config.region,
-        environment: { ...commonEnvironment, ...environment },
+        environment: { ...commonEnvironment, ...tableNames, ...environment },
         dynamoDbGrants,
         alarms: {
           topicArn: data.alarmTopic.topic.arn,
@@ -86,69 +92,14 @@ export class ComputeStack extends BaseStack {
           concurrencyOfReserved: monitoring.functionConcurrencyOfReserved,
         },
       });
+    };
 
-    const health = define(
-      "health",
-      "Health check of both tables",
-      [
-        { sid: "ProbeUsersTable", actions: ["dynamodb:GetItem"], resources: [users.arn], leadingKeys: [HEALTH_PROBE_KEYS.users] },
-        {
-          sid: "ProbeSessionsTable",
-          actions: ["dynamodb:GetItem"],
-          resources: [sessions.arn],
-          leadingKeys: [HEALTH_PROBE_KEYS.sessions],
-        },
-      ],
-      tableNames,
-    );
-
-    const authorizer = define(
-      "authorizer",
-      "REQUEST authorizer of the bearer routes: looks up the session of the token's hash",
-      [{ sid: "ReadSessions", actions: ["dynamodb:GetItem"], resources: [sessions.arn] }],
-      { SESSIONS_TABLE_NAME: sessions.name },
-    );
-
-    const sessionsFunction = define(
-      "sessions",
-      "Log-in, the current session, log-out",
-      [
-        {
-          sid: "ReadCredentials",
-          actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
-          resources: [users.arn],
-        },
-        {
-          sid: "ManageSessions",
-          actions: ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-          resources: [sessions.arn],
-        },
-      ],
-      { ...tableNames, SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds) },
-    );
-
-    const usersFunction = define(
-      "users",
-      "Sign-up, profile, password change, account deletion",
-      [
-        {
-          sid: "ManageUsers",
-          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-          resources: [users.arn],
-        },
-        {
-          sid: "FindSessionsOfUser",
-          actions: ["dynamodb:Query"],
-          resources: [data.sessionsTable.indexArn(SESSIONS_TABLE.byUserIdIndex)],
-        },
-        {
-          sid: "CheckAndEndSessionsOfUser",
-          actions: ["dynamodb:GetItem", "dynamodb:BatchWriteItem"],
-          resources: [sessions.arn],
-        },
-      ],
-      tableNames,
-    );
+    const health = define("health", "Health check of both tables");
+    const authorizer = define("authorizer", "REQUEST authorizer of the bearer routes: looks up the session of the token's hash");
+    const sessionsFunction = define("sessions", "Log-in, the current session, log-out", {
+      SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds),
+    });
+    const usersFunction = define("users", "Sign-up, profile, password change, account deletion");
 
     this.functions = { health, authorizer, sessions: sessionsFunction, users: usersFunction };
     this.addFailedLogInAlarm(config, data.alarmTopic.topic.arn);

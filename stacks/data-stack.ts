@@ -6,8 +6,10 @@ import type { AlarmSettings } from "../constructs/alarms";
 import { AppKey } from "../constructs/app-key";
 import { PackageBucket } from "../constructs/package-bucket";
 import { SecureTable } from "../constructs/secure-table";
+import type { DynamoDbOperation } from "../constructs/dynamodb-operations";
 import { SESSIONS_TABLE, USERS_TABLE } from "../lambda-packages/shared/table-keys";
 import { BaseStack, BaseStackProps } from "./base-stack";
+import { AppTable, tableOperations } from "./function-access";
 
 export type DataStackProps = BaseStackProps;
 
@@ -21,6 +23,8 @@ export class DataStack extends BaseStack {
   public readonly appKey: AppKey;
   public readonly usersTable: SecureTable;
   public readonly sessionsTable: SecureTable;
+  /** Both tables by their short name, as FUNCTION_ACCESS names them. */
+  public readonly tables: Readonly<Record<AppTable, SecureTable>>;
   public readonly packageBucket: PackageBucket;
   public readonly alarmTopic: AlarmTopic;
 
@@ -51,7 +55,8 @@ export class DataStack extends BaseStack {
       periodSeconds: config.monitoring.periodSeconds,
       evaluationPeriods: config.monitoring.evaluationPeriods,
     };
-    const tableAlarms = (operations: string[]) => ({
+    // SystemErrors is published per operation: watch every operation some function is declared to call.
+    const tableAlarms = (operations: readonly DynamoDbOperation[]) => ({
       ...alarms,
       throttledRequests: config.monitoring.tableThrottledRequests,
       systemErrors: config.monitoring.tableSystemErrors,
@@ -64,7 +69,7 @@ export class DataStack extends BaseStack {
       ttlAttribute: USERS_TABLE.ttlAttribute,
       kmsKeyArn,
       ...config.dynamodb,
-      alarms: tableAlarms(["GetItem", "PutItem", "UpdateItem", "DeleteItem"]),
+      alarms: tableAlarms(tableOperations("users")),
     });
 
     this.sessionsTable = new SecureTable(this, "sessions", {
@@ -80,8 +85,10 @@ export class DataStack extends BaseStack {
       ttlAttribute: SESSIONS_TABLE.ttlAttribute,
       kmsKeyArn,
       ...config.dynamodb,
-      alarms: tableAlarms(["GetItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"]),
+      alarms: tableAlarms(tableOperations("sessions")),
     });
+
+    this.tables = { users: this.usersTable, sessions: this.sessionsTable };
 
     this.packageBucket = new PackageBucket(this, "packages", {
       bucketName: `${this.prefixed("lambda-pkgs")}-${this.accountId}-${config.region}`,

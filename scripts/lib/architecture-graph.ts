@@ -377,15 +377,17 @@ function requestPath(app: TerraformApp, nodes: readonly GraphNode[], find: (b: B
           const node = find(target.block);
           if (!node || node.id === fn.id || !DATA_KINDS.has(node.kind)) continue;
           const index = /^\/index\/([^/]+)/.exec(target.suffix)?.[1] ?? "";
+          const qualifiers = [index ? `index ${index}` : "", statement.leadingKeys.length > 0 ? `keys ${statement.leadingKeys.join(", ")}` : ""];
+          const qualifier = qualifiers.filter(Boolean).join("; ");
           const byAction = actionsByTarget.get(node.id) ?? new Map<string, Set<string>>();
-          for (const action of statement.actions) byAction.set(action, (byAction.get(action) ?? new Set()).add(index));
+          for (const action of statement.actions) byAction.set(action, (byAction.get(action) ?? new Set()).add(qualifier));
           actionsByTarget.set(node.id, byAction);
         }
       }
     }
     for (const [target, byAction] of sortedEntries(Object.fromEntries(actionsByTarget))) {
       const actions = sortedEntries(Object.fromEntries(byAction)).map(([action, indexes]) =>
-        indexes.has("") ? action : `${action} (index ${[...indexes].sort(compare).join(", ")})`,
+        indexes.has("") ? action : `${action} (${[...indexes].sort(compare).join("; ")})`,
       );
       edges.push({ kind: "request", from: fn.id, to: target, lines: wrap(actions, 36) });
     }
@@ -410,6 +412,8 @@ interface Statement {
   readonly stack: string;
   readonly actions: readonly string[];
   readonly resources: readonly unknown[];
+  /** Partition keys the statement is limited to (`dynamodb:LeadingKeys`); empty when it is not. */
+  readonly leadingKeys: readonly string[];
 }
 
 /** Allow statements of the policies attached to the function's role: inline (`aws_iam_role_policy`) or a literal JSON policy. */
@@ -426,7 +430,10 @@ function policyStatementsOf(app: TerraformApp, fn: GraphNode): Statement[] {
     for (const doc of documents) {
       for (const s of asArray(doc.block.config.statement)) {
         if ((s.effect ?? "Allow") !== "Allow") continue;
-        statements.push({ stack: doc.block.stack, actions: asArray(s.actions).map(shortAction), resources: asArray(s.resources) });
+        const leadingKeys = asArray(s.condition)
+          .filter((c) => c.variable === "dynamodb:LeadingKeys")
+          .flatMap((c) => asArray(c.values).map(String));
+        statements.push({ stack: doc.block.stack, actions: asArray(s.actions).map(shortAction), resources: asArray(s.resources), leadingKeys });
       }
     }
     if (typeof policy.config.policy === "string" && policy.config.policy.trim().startsWith("{")) {
@@ -434,7 +441,10 @@ function policyStatementsOf(app: TerraformApp, fn: GraphNode): Statement[] {
         const parsed = JSON.parse(policy.config.policy) as { Statement?: unknown };
         for (const s of asArray(parsed.Statement)) {
           if ((s.Effect ?? "Allow") !== "Allow") continue;
-          statements.push({ stack: policy.stack, actions: asArray(s.Action).map(shortAction), resources: asArray(s.Resource) });
+          const leadingKeys = Object.values((s.Condition ?? {}) as Record<string, Record<string, unknown>>).flatMap((byKey) =>
+            asArray(byKey["dynamodb:LeadingKeys"]).map(String),
+          );
+          statements.push({ stack: policy.stack, actions: asArray(s.Action).map(shortAction), resources: asArray(s.Resource), leadingKeys });
         }
       } catch {
         // Not a literal JSON document (an expression); its references were followed above.
