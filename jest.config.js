@@ -1,3 +1,6 @@
+/** Packages that ship only ES modules, which jest's CommonJS runtime cannot load on Node 20. */
+const ESM_PACKAGES = ["puppeteer-core", "@sparticuz/chromium", "chromium-bidi", "@puppeteer/browsers"];
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
@@ -5,7 +8,10 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+    // ES-module-only packages of the browser test, converted to CommonJS (see the file).
+    [`node_modules/(${ESM_PACKAGES.join("|")})/.+\\.js$`]: "<rootDir>/__tests__/support/esm-to-cjs.js",
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join("|")})/)`],
   // Type errors are caught once, by the `tsc --noEmit` that `npm test` runs before jest, not per test file.
   testTimeout: 30000,
 };

@@ -211,7 +211,7 @@ describe("ApiStack", () => {
       const byPath = (p: string) => settings.find((s) => s.config.method_path === p)!;
       expect(byPath("~1health/GET").config.settings).toMatchObject({ throttling_rate_limit: 50, throttling_burst_limit: 100 });
       expect(byPath("~1users/POST").config.settings).toMatchObject({ throttling_rate_limit: 20, throttling_burst_limit: 40 });
-      expect(byPath("sessions/POST").config.settings).toMatchObject({ throttling_rate_limit: 50, throttling_burst_limit: 100 });
+      expect(byPath("~1sessions/POST").config.settings).toMatchObject({ throttling_rate_limit: 50, throttling_burst_limit: 100 });
       // One after the other: API Gateway rejects concurrent updates of a stage's settings.
       expect(byPath("~1health/GET").config.depends_on).toEqual([`aws_api_gateway_method_settings.${all.id}`]);
       expect(byPath("~1users/POST").config.depends_on).toEqual([`aws_api_gateway_method_settings.${byPath("~1health/GET").id}`]);
@@ -272,12 +272,13 @@ describe("ApiStack", () => {
       );
     });
 
-    test("with one allowed origin, the gateway's own errors carry it too, so the browser can read them", () => {
+    test("with allowed origins, the gateway's own (static) errors are readable from any origin: `*`, exposing Retry-After", () => {
       for (const response of resources(dev.json["api-stack"], "aws_api_gateway_gateway_response")) {
         expect(response.config.response_parameters).toMatchObject({
-          "gatewayresponse.header.Access-Control-Allow-Origin": "'http://localhost:3000'",
-          "gatewayresponse.header.Vary": "'Origin'",
+          "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+          "gatewayresponse.header.Access-Control-Expose-Headers": "'Retry-After,WWW-Authenticate'",
         });
+        expect(response.config.response_parameters).not.toHaveProperty(["gatewayresponse.header.Access-Control-Allow-Credentials"]);
       }
       for (const response of resources(api, "aws_api_gateway_gateway_response")) {
         expect(response.config.response_parameters).not.toHaveProperty(["gatewayresponse.header.Access-Control-Allow-Origin"]);

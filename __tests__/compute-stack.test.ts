@@ -50,6 +50,7 @@ describe("ComputeStack", () => {
         SESSIONS_TABLE_NAME: fromDataStack("aws_dynamodb_tablesessions_table", "name"),
         SERVICE_VERSION: "0.1.0",
         ALLOWED_ORIGINS: "",
+        METRICS_NAMESPACE: "prod-service",
       });
     });
 
@@ -234,7 +235,7 @@ describe("ComputeStack", () => {
       ["users", ["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME"]],
     ])("the %s function gets the names of the tables it uses", (name, variables) => {
       const fn = byName("aws_lambda_function", "function_name", `prod-service-${name}`).config as Record<string, any>;
-      expect(Object.keys(fn.environment.variables).sort()).toEqual([...variables, "ALLOWED_ORIGINS", "SERVICE_VERSION"].sort());
+      expect(Object.keys(fn.environment.variables).sort()).toEqual([...variables, "ALLOWED_ORIGINS", "METRICS_NAMESPACE", "SERVICE_VERSION"].sort());
     });
 
     test("the session lifetime comes from config", () => {

@@ -451,10 +451,14 @@ describe("shared/http", () => {
     const allowed = ["https://app.example.com", "http://localhost:5173"];
     const ok = route(async () => json(200, {}), { allowedOrigins: allowed });
 
-    it.each(allowed)("allows the listed origin %s, by name and with Vary: Origin", async (origin) => {
+    it.each(allowed)("allows the listed origin %s, by name and with Vary: Origin, exposing ETag for If-Match", async (origin) => {
       const response = await call(ok, { headers: { origin } });
 
-      expect(response.headers).toMatchObject({ "Access-Control-Allow-Origin": origin, Vary: "Origin" });
+      expect(response.headers).toMatchObject({
+        "Access-Control-Allow-Origin": origin,
+        Vary: "Origin",
+        "Access-Control-Expose-Headers": "ETag,Location,Retry-After,WWW-Authenticate",
+      });
     });
 
     it.each([

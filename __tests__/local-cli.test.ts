@@ -39,8 +39,9 @@ describe("the command-line entry points", () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("npm start serves the API, logs one line per request and stops cleanly on SIGINT", async () => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"], {
+  test("npm start serves the API and the web client, logs one line per request, shows the worker cap, and prints the metrics and stops cleanly on SIGINT", async () => {
+    // --web-port 0: a free port, not the dev origin's 3000, which a developer's `npm start` may hold.
+    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--web-port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -70,12 +71,26 @@ describe("the command-line entry points", () => {
       expect(output).toMatch(/GET\s+\/users\/me\s+authorizer dev-service-authorizer\s+dev-service-users/);
       expect(output).toContain("Workers   up to 3 per function (--max-concurrency); more concurrent requests wait in a queue");
 
+      const [, webOrigin] = await waitFor(/Web\s+(http:\/\/localhost:\d+)\s/);
+      // Port 0 is not the dev config's allowed origin, and the banner says so.
+      expect(output).toContain(`does not allow ${webOrigin}: the browser will refuse the page's requests`);
+
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
       await waitFor(/GET \/dev\/health 200 \d+ ms dev-service-health/);
 
+      const page = await fetch(`${webOrigin.replace("localhost", "127.0.0.1")}/`);
+      expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
+      expect(await page.text()).toContain('<script src="app.js" defer></script>');
+      const config = await fetch(`${webOrigin.replace("localhost", "127.0.0.1")}/config.js`);
+      expect(await config.text()).toBe(`window.APP_CONFIG = ${JSON.stringify({ apiUrl: baseUrl })};\n`);
+
+      const metrics = await fetch(`${new URL(baseUrl).origin}/_local/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.json()).toEqual({});
+
       child.kill("SIGINT");
       expect(await exited()).toBe(0);
-      expect(output).toContain("SIGINT: stopping the local stack...\nStopped.");
+      expect(output).toContain("SIGINT: stopping the local stack...\nMetrics the functions wrote (EMF):\n  (no metrics written)\nStopped.");
     } finally {
       if (exitCode === undefined) child.kill("SIGKILL");
     }

@@ -58,7 +58,7 @@ describe("SynthesizedApp", () => {
 
   test("derives each function's environment from the synthesized variables, cross-stack references resolved", () => {
     const byName = Object.fromEntries(functionDefinitions(app).map((f) => [f.name, f]));
-    const common = { ALLOWED_ORIGINS: "http://localhost:3000", SERVICE_VERSION: version };
+    const common = { ALLOWED_ORIGINS: "http://localhost:3000", METRICS_NAMESPACE: "dev-service", SERVICE_VERSION: version };
     const tables = { USERS_TABLE_NAME: "dev-service-users", SESSIONS_TABLE_NAME: "dev-service-sessions" };
 
     expect(byName["dev-service-users"].environment).toEqual({ ...common, ...tables });

@@ -1,4 +1,5 @@
 import { loadConfig } from "../config/load";
+import { BUSINESS_METRIC_NAMES } from "../lambda-packages/shared/metrics";
 import { APP_TABLES, tableOperations } from "../stacks/function-access";
 import { statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
@@ -127,6 +128,24 @@ describe("monitoring", () => {
       }
     });
 
+    test("failed log-ins (compute-stack): the failed share of log-ins, once the failures reach the minimum, from config", () => {
+      const config = loadConfig({ environment: "prod" });
+      const alarm = alarms(prod.json["compute-stack"])["prod-service-failed-log-ins"];
+      const { minFailures, rate } = config.monitoring.failedLogIns;
+      expect(alarm).toMatchObject({ threshold: rate, comparison_operator: "GreaterThanOrEqualToThreshold", treat_missing_data: "notBreaching" });
+      expect(alarm.metric_query[0]).toMatchObject({ id: "e", expression: `IF(failed >= ${minFailures}, failed / (failed + FILL(succeeded, 0)), 0)`, return_data: true });
+      expect(alarm.metric_query.slice(1).map((q: any) => [q.id, q.metric])).toEqual([
+        ["failed", expect.objectContaining({ namespace: "prod-service", metric_name: "LogInsFailed", stat: "Sum", period: 60 })],
+        ["succeeded", expect.objectContaining({ namespace: "prod-service", metric_name: "LogInsSucceeded", stat: "Sum", period: 60 })],
+      ]);
+      expect(alarm).toMatchObject({ alarm_actions: [topicRef], ok_actions: [topicRef] });
+    });
+
+    test("every function writes its business metrics to the deployment's namespace", () => {
+      const fns = resources(prod.json["compute-stack"], "aws_lambda_function");
+      expect(fns.map((f) => (f.config as any).environment.variables.METRICS_NAMESPACE)).toEqual(fns.map(() => "prod-service"));
+    });
+
     test("API stage: 5XX count, 4XX rate, p99 latency and p99 integration latency", () => {
       const api = alarms(prod.json["api-stack"]);
       const dims = { ApiName: expect.stringContaining("aws_api_gateway_rest_api"), Stage: "prod" };
@@ -153,7 +172,7 @@ describe("monitoring", () => {
       expect(dashboard.config.dashboard_name).toBe("prod-service-dashboard");
       const body = JSON.parse(dashboard.config.dashboard_body as string);
       const headers = body.widgets.filter((w: any) => w.type === "text").map((w: any) => w.properties.markdown);
-      expect(headers).toEqual(["## API", "## Functions", "## Tables"]);
+      expect(headers).toEqual(["## API", "## Functions", "## Tables", "## Business"]);
       const functions = body.widgets.find((w: any) => w.properties.title === "Invocations");
       expect(functions.properties.metrics.map((m: any[]) => m[4].label).sort()).toEqual(["authorizer", "health", "sessions", "users"]);
     });
@@ -167,6 +186,30 @@ describe("monitoring", () => {
         tableOperations(table).map((op) => ["SuccessfulRequestLatency", "TableName", "Operation", op, `${table} ${op}`]),
       );
       expect(lines).toEqual(expected);
+    });
+
+    test("the business row draws every business metric from the functions' namespace", () => {
+      const [dashboard] = resources(prod.json["api-stack"], "aws_cloudwatch_dashboard");
+      const body = JSON.parse(dashboard.config.dashboard_body as string);
+      const business = body.widgets.filter((w: any) => w.type === "metric" && w.properties.metrics.some((m: any[]) => m[0] === "prod-service"));
+      expect(business.map((w: any) => w.properties.title)).toEqual(["Accounts", "Log-ins", "Authorizer denials"]);
+      const drawn = business.flatMap((w: any) => w.properties.metrics.map((m: any[]) => m[1]));
+      expect(drawn.sort()).toEqual([...BUSINESS_METRIC_NAMES].sort());
+      expect(business.every((w: any) => w.properties.metrics.every((m: any[]) => m.length === 3 && m[2].stat === "Sum"))).toBe(true);
+    });
+
+    test("every alarm and widget metric in the app's namespace is a business metric the functions write, with no dimensions, as their EMF lines do", () => {
+      const namespace = "prod-service";
+      const [dashboard] = resources(prod.json["api-stack"], "aws_cloudwatch_dashboard");
+      const widgetLines = JSON.parse(dashboard.config.dashboard_body as string).widgets.flatMap((w: any) => w.properties.metrics ?? []);
+      const fromWidgets = widgetLines.filter((m: any[]) => m[0] === namespace).map((m: any[]) => ({ name: m[1], dimensions: m.slice(2, -1) }));
+      const fromAlarms = Object.values(alarms(prod.json["compute-stack"])).flatMap((a: any) =>
+        (a.metric_query ?? []).filter((q: any) => q.metric?.namespace === namespace).map((q: any) => ({ name: q.metric.metric_name, dimensions: Object.keys(q.metric.dimensions ?? {}) })),
+      );
+
+      expect(fromWidgets.length + fromAlarms.length).toBeGreaterThan(0);
+      const wrong = [...fromWidgets, ...fromAlarms].filter((use) => !(BUSINESS_METRIC_NAMES as string[]).includes(use.name) || use.dimensions.length > 0);
+      expect(wrong).toEqual([]);
     });
 
     test("its URL is an output", () => {

@@ -139,6 +139,14 @@ const MonitoringSchema = z.strictObject({
   tableThrottledRequests: z.number().int().min(1),
   /** DynamoDB system errors per table per period. */
   tableSystemErrors: z.number().int().min(1),
+  /**
+   * Credential stuffing: the failed-log-in alarm fires when, in one period, at least `minFailures` log-ins fail
+   * AND they are at least `rate` of all log-ins (so a handful of typos at night does not page anyone).
+   */
+  failedLogIns: z.strictObject({
+    minFailures: z.number().int().min(1),
+    rate: z.number().gt(0).max(1),
+  }),
 });
 
 const SessionsSchema = z.strictObject({

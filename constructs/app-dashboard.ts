@@ -18,6 +18,11 @@ export interface AppDashboardProps {
   readonly functions: Readonly<Record<string, string>>;
   /** Tables, labelled by their short names. */
   readonly tables: Readonly<Record<string, DashboardTable>>;
+  /** Business metrics (EMF, no dimensions) in this namespace, drawn as one graph per `graph`. @default no row */
+  readonly businessMetrics?: {
+    readonly namespace: string;
+    readonly metrics: Readonly<Record<string, { readonly graph: string }>>;
+  };
 }
 
 type MetricLine = (string | Record<string, string>)[];
@@ -25,7 +30,7 @@ type MetricLine = (string | Record<string, string>)[];
 /**
  * One CloudWatch dashboard for the app, one row per layer: the API stage (requests, errors, latency), the
  * functions (invocations, errors, p99 duration, throttles and concurrency) and the tables (capacity used,
- * throttling, latency per operation).
+ * throttling, latency per operation), then the business metrics when given (sign-ups, log-ins, ...).
  */
 export class AppDashboard extends Construct {
   public readonly dashboard: CloudwatchDashboard;
@@ -93,6 +98,15 @@ export class AppDashboard extends Construct {
         ],
       ],
     ];
+
+    if (props.businessMetrics) {
+      const { namespace, metrics } = props.businessMetrics;
+      const graphs = new Map<string, MetricLine[]>();
+      for (const [name, { graph }] of Object.entries(metrics)) {
+        graphs.set(graph, [...(graphs.get(graph) ?? []), [namespace, name, { stat: "Sum", label: name }]]);
+      }
+      rows.push(["Business", [...graphs]]);
+    }
 
     const widgets: object[] = [];
     let y = 0;

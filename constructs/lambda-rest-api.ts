@@ -237,6 +237,7 @@ export class LambdaRestApi extends Construct {
         JSON.stringify({
           routes: props.routes.map((r) => [r.method, r.path, r.auth]),
           cors: props.corsOrigins ?? [],
+          gatewayCors: gatewayCorsHeaders(props.corsOrigins ?? []),
           GATEWAY_RESPONSES,
           SECURITY_HEADERS,
         }),
@@ -422,15 +423,26 @@ export class LambdaRestApi extends Construct {
 }
 
 /**
- * CORS headers of the gateway's own errors (401 from the authorizer, 429, ...), so a browser app can read them.
- * A gateway response can only carry a static value: with one allowed origin it is that origin; with several,
- * API Gateway cannot choose per request, and the gateway's errors stay unreadable cross-origin.
+ * CORS headers of the gateway's own errors (401 from the authorizer, 429, 503, ...), so a browser app on ANY
+ * configured origin can read them and show their message. A gateway response has static headers: API Gateway
+ * cannot check the request's Origin against a list, so "only the configured origins" is not expressible here.
+ * The choices were: one origin only (what this did before: with two origins, neither could read a 401 or a
+ * 429), echoing `method.request.header.Origin` (any origin, unvalidated), or `*`. We use `*`, because:
+ * - these bodies are static (GATEWAY_RESPONSES: a code and a fixed message, nothing about a user or an
+ *   account), so reading them cross-origin tells a page nothing that `curl` would not;
+ * - the API's credentials are bearer tokens a client puts in a header itself, never cookies, so no browser
+ *   attaches them to a third-party page's request: such a page only ever gets an anonymous answer;
+ * - `*` fails safe: browsers refuse it together with `Access-Control-Allow-Credentials`, where an echoed
+ *   Origin would silently turn into a hole if credentials were ever added.
+ * The functions' responses, which carry user data, still name one allowed origin (`corsHeaders` in
+ * lambda-packages/shared/http.ts), and preflight still only allows the configured origins, so a page elsewhere
+ * cannot send an authenticated request at all. Without configured origins (no browser client) nothing is added.
  */
 function gatewayCorsHeaders(origins: readonly string[]): Record<string, string> {
-  if (origins.length !== 1) return {};
+  if (origins.length === 0) return {};
   return {
-    "gatewayresponse.header.Access-Control-Allow-Origin": `'${origins[0]}'`,
-    "gatewayresponse.header.Vary": "'Origin'",
+    "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+    "gatewayresponse.header.Access-Control-Expose-Headers": "'Retry-After,WWW-Authenticate'",
   };
 }
 

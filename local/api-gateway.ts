@@ -211,8 +211,22 @@ export interface LocalApiServer {
 }
 
 /** Serves the gateway over HTTP on `port` (0: a free one). */
-export async function serveApiGateway(gateway: ApiGateway, api: RestApiModel, options: { port?: number; host?: string; log: (line: string) => void }): Promise<LocalApiServer> {
+/** Paths outside the stage that only the local server answers (GET, JSON), e.g. `/_local/metrics`. */
+export type LocalEndpoints = Readonly<Record<string, () => unknown>>;
+
+export async function serveApiGateway(
+  gateway: ApiGateway,
+  api: RestApiModel,
+  options: { port?: number; host?: string; log: (line: string) => void; localEndpoints?: LocalEndpoints },
+): Promise<LocalApiServer> {
+  const localEndpoints = options.localEndpoints ?? {};
   const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && Object.prototype.hasOwnProperty.call(localEndpoints, path)) {
+      const body = `${JSON.stringify(localEndpoints[path](), null, 2)}\n`;
+      res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(body);
+      return;
+    }
     void respond(gateway, api, req, res, options.log);
   });
   const host = options.host ?? "127.0.0.1";

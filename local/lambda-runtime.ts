@@ -7,6 +7,8 @@
  *
  * `console` writes Lambda's log lines, posted to the main thread: JSON (`{timestamp, level, requestId, message}`, levels below
  * AWS_LAMBDA_LOG_LEVEL dropped) when AWS_LAMBDA_LOG_FORMAT is JSON, else `timestamp<TAB>requestId<TAB>LEVEL<TAB>message`.
+ * What the function writes to process.stdout itself is posted line by line as is, as Lambda sends it to CloudWatch
+ * Logs unwrapped (the business metrics' EMF lines take that path); on the same port, so it stays in order.
  *
  * This file is compiled by esbuild when the local stack starts and must only import Node built-ins.
  */
@@ -81,6 +83,17 @@ function write(level: Level, args: unknown[]): void {
   }
   port.postMessage({ type: "log", line: JSON.stringify(entry) } satisfies RuntimeMessage);
 }
+
+let pendingStdout = "";
+process.stdout.write = ((chunk: string | Uint8Array, encodingOrCallback?: unknown, callback?: unknown): boolean => {
+  pendingStdout += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+  const lines = pendingStdout.split("\n");
+  pendingStdout = lines.pop() ?? "";
+  for (const line of lines) port.postMessage({ type: "log", line } satisfies RuntimeMessage);
+  const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
+  if (typeof done === "function") done();
+  return true;
+}) as typeof process.stdout.write;
 
 console.trace = (...args: unknown[]) => write("TRACE", args);
 console.debug = (...args: unknown[]) => write("DEBUG", args);

@@ -22,6 +22,7 @@ import { functionDefinitions, LocalFunction } from "./functions";
 import { startDynamoDbProxy } from "./iam/dynamodb-proxy";
 import { lambdaServiceCalls } from "./iam/lambda-service";
 import { LocalIam } from "./iam/local-iam";
+import { LocalMetrics, type MetricTotals } from "./metrics";
 import { unsupportedLines } from "./mock-integration";
 import { restApiModel } from "./rest-api";
 import { localDataDirs, synthApp } from "./synth-app";
@@ -29,6 +30,8 @@ import { SynthesizedApp } from "./synthesized";
 
 /** Where local data lives by default: `.local-data/` in the repository (git-ignored). */
 export const DEFAULT_DATA_DIR = resolve(__dirname, "..", ".local-data");
+/** Local-only endpoint, outside the stage path (no API route can be there): the metrics seen so far. */
+export const LOCAL_METRICS_PATH = "/_local/metrics";
 /** The environment the local stack runs by default (see local/start.ts for why). */
 export const DEFAULT_LOCAL_ENVIRONMENT = "dev";
 
@@ -76,6 +79,8 @@ export interface LocalStack {
   readonly region: string;
   readonly tables: { readonly users: string; readonly sessions: string };
   readonly routes: readonly LocalRoute[];
+  /** The origins the API allows from a browser (`api.corsOrigins` of the config it was synthesized from). */
+  readonly corsOrigins: readonly string[];
   /** The stacks' outputs, shaped like the file of `cdktf output --outputs-file`, plus `local-stack`. */
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The functions' way to DynamoDB, to refuse, hang, slow or fail it: only with `faultInjection`. */
@@ -88,6 +93,10 @@ export interface LocalStack {
   readonly app: SynthesizedApp;
   /** Per function: workers alive, workers started (cold starts, replacements included), invocations dropped unstarted. */
   workerStats(): Record<string, { readonly live: number; readonly coldStarts: number; readonly abandoned: number }>;
+  /** The EMF metrics the functions wrote so far (also at `GET <origin>/_local/metrics`). */
+  metrics(): MetricTotals;
+  /** The same, one line per metric, for printing. */
+  metricLines(): string[];
   stop(): Promise<void>;
 }
 
@@ -100,13 +109,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const lock = lockDataFolder(dirs.root);
   if (lock.tookOverFrom) log(`Took over the stale lock of ${dirs.root} left by process ${lock.tookOverFrom.pid}, which is gone`);
 
+  const metrics = new LocalMetrics();
   const stoppers: Array<() => Promise<void>> = [async () => lock.release()];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne();
   };
   try {
     if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
-    await synthApp({
+    const config = await synthApp({
       environment,
       configOverride: options.configOverride,
       outdir: dirs.synth,
@@ -145,7 +155,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: endpoint.endpoint, ...iam.credentialsOf(definition.name) },
         // Lambda delivers the logs with the role's credentials: without logs permissions they are lost.
         log: (line) => {
-          if (logsDelivered.get(definition.name) ?? true) log(`  [${definition.name}] ${line}`);
+          // EMF lines reach CloudWatch (and their metrics) only when Lambda can deliver the function's logs.
+          if (!(logsDelivered.get(definition.name) ?? true)) return;
+          metrics.record(line);
+          log(`  [${definition.name}] ${line}`);
         },
         maxConcurrency: options.maxConcurrency,
       });
@@ -185,7 +198,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
 
-    const server = await serveApiGateway(gateway, api, { port: options.port ?? 0, host: options.host, log });
+    const server = await serveApiGateway(gateway, api, {
+      port: options.port ?? 0,
+      host: options.host,
+      log,
+      localEndpoints: { [LOCAL_METRICS_PATH]: () => metrics.snapshot() },
+    });
     stoppers.push(() => server.close());
     invokeUrl = server.invokeUrl;
 
@@ -201,12 +219,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: api.region,
       tables: { users: String(dataOutputs.users_table_name), sessions: String(dataOutputs.sessions_table_name) },
       routes,
+      corsOrigins: config.api.corsOrigins,
       outputs,
       ...(faults ? { faults } : {}),
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
       iam,
       app,
       workerStats: () => Object.fromEntries([...functions].map(([name, fn]) => [name, { live: fn.liveWorkers, coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
+      metrics: () => metrics.snapshot(),
+      metricLines: () => metrics.lines(),
       stop,
     };
   } catch (error) {

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { AppDashboard } from "../constructs/app-dashboard";
 import { LambdaRestApi } from "../constructs/lambda-rest-api";
+import { BUSINESS_METRICS } from "../lambda-packages/shared/metrics";
 import { RegionalWaf } from "../constructs/regional-waf";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { ComputeStack } from "./compute-stack";
@@ -68,6 +69,7 @@ export class ApiStack extends BaseStack {
       tables: Object.fromEntries(
         APP_TABLES.map((table) => [table, { name: props.data.tables[table].table.name, operations: tableOperations(table) }]),
       ),
+      businessMetrics: { namespace: compute.metricsNamespace, metrics: BUSINESS_METRICS },
     });
 
     if (api.waf.enabled) {

@@ -1,3 +1,10 @@
+/**
+ * The API's routes, in one place. The API stack builds its resources and methods from them; the functions'
+ * routers, the handler tests' gateway, the function descriptions, the OpenAPI document and the README's API
+ * table are derived from them or checked against them (__tests__/routes.test.ts).
+ *
+ * Dependency-free at run time (type imports only), so handler code and tests can import it without cdktf.
+ */
 import type { FunctionName } from "../config/schema";
 import type { HttpMethod } from "../constructs/lambda-rest-api";
 
@@ -10,7 +17,6 @@ export interface RouteDefinition {
   readonly auth: "none" | "bearer";
 }
 
-/** The API's routes, in one place: the API stack builds them, the tests and the README read them. */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/health", function: "health", auth: "none" },
   { method: "POST", path: "/users", function: "users", auth: "none" },
@@ -22,3 +28,15 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/sessions/current", function: "sessions", auth: "bearer" },
   { method: "DELETE", path: "/sessions/current", function: "sessions", auth: "bearer" },
 ];
+
+/** "METHOD /path", the key config and tests use for a route (e.g. `api.routeThrottling`). */
+export type RouteKey = `${HttpMethod} ${string}`;
+
+export function routeKey(route: Pick<RouteDefinition, "method" | "path">): RouteKey {
+  return `${route.method} ${route.path}`;
+}
+
+/** The routes a function serves, in ROUTES order. */
+export function routesOf(fn: FunctionName): readonly RouteDefinition[] {
+  return ROUTES.filter((route) => route.function === fn);
+}

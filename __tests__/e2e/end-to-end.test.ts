@@ -32,6 +32,12 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
     await target?.close();
   });
 
+  // Last (jest runs a file's tests in order): every response of the suite was checked against docs/openapi.json.
+  afterAll(() => {
+    expect(target?.contract.problems).toEqual([]);
+    expect(target?.contract.checked).toBeGreaterThan(50);
+  });
+
   const api = <T = any>(method: string, path: string, options?: ApiRequestOptions): Promise<ApiResponse<T>> => target.api<T>(method, path, options);
   const userItem = (id: string) => target.db.getItem(target.tables.users, { pk: `user#${id}` });
   const claimItem = (email: string) => target.db.getItem(target.tables.users, { pk: `email#${email.trim().toLowerCase()}` });
@@ -61,6 +67,11 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
     const email = uniqueEmail("journey");
     let userId: string;
     let token: string;
+    let metricsBefore: Record<string, number> | undefined;
+
+    beforeAll(async () => {
+      metricsBefore = await target.metrics?.();
+    });
 
     test("signs up and is stored with an scrypt hash of the password and a claim on the email", async () => {
       const response = await api("POST", "/users", { json: { email, password: PASSWORD, name: "Ada Lovelace" } });
@@ -186,6 +197,25 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       expect(await sessionsOf(userId)).toEqual([]);
       expect((await api("GET", "/users/me", { token: lastToken })).status).toBe(401);
     });
+
+    // Local target only: on AWS CloudWatch extracts the metrics, which the suite cannot read.
+    const localOnly = (process.env.E2E_TARGET ?? "local") === "local" ? test : undefined;
+    localOnly?.("the functions counted its business events as EMF metrics (GET /_local/metrics)", async () => {
+      const after = await target.metrics!();
+      const delta = Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - (metricsBefore?.[name] ?? 0)]));
+
+      expect(delta).toEqual({
+        SignUps: 1,
+        LogInsSucceeded: 4,
+        // wrong password, unknown email, the old password after the change
+        LogInsFailed: 3,
+        PasswordChanges: 1,
+        LogOuts: 1,
+        AccountDeletions: 1,
+        // the other session after the password change, the token after log-out, the token after deletion
+        AuthorizerDenials: 3,
+      });
+    });
   });
 
   describe("an unauthenticated request never reaches a business function", () => {
@@ -287,6 +317,15 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
 
       expect(response.status).toBe(status);
       expect(await userItem(member.id)).toEqual(before);
+    });
+  });
+
+  describe("the contract (docs/openapi.json)", () => {
+    test("an unknown route is answered as the document's RouteNotFound response", async () => {
+      const response = await api("GET", "/no-such-route");
+
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe("ROUTE_NOT_FOUND");
     });
   });
 

@@ -5,7 +5,8 @@
  * - "deployed" (`npm run test:deployed -- <outputs.json>`): the deployment in E2E_OUTPUTS, its throttling
  *   read from the config it was deployed with (E2E_ENVIRONMENT).
  * Either way the suite speaks HTTP to the API and reads the tables; only the local target can also count
- * function invocations.
+ * function invocations. Either way every response is checked against docs/openapi.json (the contract test): an
+ * undocumented status or field fails the request that received it, naming the route.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,10 +14,11 @@ import { join } from "node:path";
 import { loadConfig } from "../../config/load";
 import type { AppConfig } from "../../config/schema";
 import type { Denial, Grant } from "../../local/iam/local-iam";
-import { startLocalStack } from "../../local/stack";
+import { LOCAL_METRICS_PATH, startLocalStack } from "../../local/stack";
 import { apiClient, type ApiClient } from "../../scripts/target/api-client";
 import { createDynamoDbReader, type DynamoDbReader } from "../../scripts/target/dynamodb-reader";
 import { readOutputsFile } from "../../scripts/target/outputs";
+import { ContractChecker } from "../support/contract";
 
 export interface Throttle {
   readonly rateLimit: number;
@@ -25,7 +27,10 @@ export interface Throttle {
 
 export interface E2eTarget {
   readonly name: "local" | "deployed";
+  /** The API, every response checked against docs/openapi.json. */
   readonly api: ApiClient;
+  /** What the contract check saw: responses checked, and the problems found (each also failed its request). */
+  readonly contract: { readonly checked: number; readonly problems: readonly string[] };
   readonly db: DynamoDbReader;
   readonly tables: { readonly users: string; readonly sessions: string };
   /** The limits of GET /health, the route the throttling test bursts. */
@@ -34,11 +39,30 @@ export interface E2eTarget {
   readonly invocations?: (method: string, path: string) => { readonly function: number; readonly authorizer: number };
   /** Local only: what the local run's IAM refused, what the role policies grant and which grants were used. */
   readonly iam?: { denials(): readonly Denial[]; grants(): Grant[]; exercised(): ReadonlySet<string> };
+  /** Local only: the business metrics the functions wrote so far (metric -> sum), read from GET /_local/metrics. */
+  readonly metrics?: () => Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 /** The throttle the local target gives GET /health: small, so a burst of a dozen requests goes over it. */
 export const LOCAL_HEALTH_THROTTLE: Throttle = { rateLimit: 2, burstLimit: 4 };
+
+/** `api` whose every response must be one docs/openapi.json allows; otherwise the call throws, naming the route. */
+function contractChecked(api: ApiClient): { api: ApiClient; contract: { checked: number; problems: string[] } } {
+  const checker = new ContractChecker();
+  const contract = { checked: 0, problems: [] as string[] };
+  const checked: ApiClient = async (method, path, options) => {
+    const response = await api(method, path, options);
+    const problems = checker.problems({ method, path, status: response.status, contentType: response.headers.get("content-type"), text: response.text });
+    contract.checked++;
+    if (problems.length > 0) {
+      contract.problems.push(...problems);
+      throw new Error(`contract: ${problems.join("\n")}`);
+    }
+    return response;
+  };
+  return { api: checked, contract };
+}
 
 function healthThrottleOf(config: AppConfig): Throttle {
   return config.api.routeThrottling["GET /health"] ?? config.api.throttling;
@@ -62,7 +86,7 @@ async function localTarget(): Promise<E2eTarget> {
   };
   return {
     name: "local",
-    api: apiClient(stack.baseUrl),
+    ...contractChecked(apiClient(stack.baseUrl)),
     db: await createDynamoDbReader({ region: stack.region, dynamoDbEndpoint: stack.dynamoDbEndpoint }),
     tables: stack.tables,
     healthThrottle: LOCAL_HEALTH_THROTTLE,
@@ -73,6 +97,12 @@ async function localTarget(): Promise<E2eTarget> {
       return { function: counts[route.target] ?? 0, authorizer: authorizer ? (counts[authorizer] ?? 0) : 0 };
     },
     iam: stack.iam,
+    metrics: async () => {
+      const response = await fetch(new URL(LOCAL_METRICS_PATH, stack.baseUrl));
+      if (response.status !== 200) throw new Error(`GET ${LOCAL_METRICS_PATH} answered ${response.status}`);
+      const byNamespace = (await response.json()) as Record<string, Record<string, number>>;
+      return Object.assign({}, ...Object.values(byNamespace)) as Record<string, number>;
+    },
     close: async () => {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -88,7 +118,7 @@ async function deployedTarget(): Promise<E2eTarget> {
   const deployment = readOutputsFile(outputsFile);
   return {
     name: "deployed",
-    api: apiClient(deployment.apiUrl),
+    ...contractChecked(apiClient(deployment.apiUrl)),
     db: await createDynamoDbReader(deployment),
     tables: { users: deployment.usersTable, sessions: deployment.sessionsTable },
     healthThrottle: healthThrottleOf(loadConfig({ environment: process.env.E2E_ENVIRONMENT ?? "prod" })),

@@ -13,6 +13,8 @@ import type {
   Context,
 } from "aws-lambda";
 import { randomUUID } from "node:crypto";
+import type { FunctionName } from "../../config/schema";
+import { ROUTES as APP_ROUTES, routeKey } from "../../stacks/routes";
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -188,17 +190,10 @@ export function policyAllows(result: APIGatewayAuthorizerResult, arn: string): b
   });
 }
 
-/** Which function serves each route and whether the authorizer guards it (the API this repo defines). */
-export const ROUTES: Readonly<Record<string, { readonly fn: "users" | "sessions"; readonly bearer: boolean }>> = {
-  "POST /users": { fn: "users", bearer: false },
-  "GET /users/me": { fn: "users", bearer: true },
-  "PATCH /users/me": { fn: "users", bearer: true },
-  "DELETE /users/me": { fn: "users", bearer: true },
-  "GET /users/{id}": { fn: "users", bearer: true },
-  "POST /sessions": { fn: "sessions", bearer: false },
-  "GET /sessions/current": { fn: "sessions", bearer: true },
-  "DELETE /sessions/current": { fn: "sessions", bearer: true },
-};
+/** Which function serves each route and whether the authorizer guards it: derived from stacks/routes.ts. */
+export const ROUTES: Readonly<Record<string, { readonly fn: FunctionName; readonly bearer: boolean }>> = Object.fromEntries(
+  APP_ROUTES.map((route) => [routeKey(route), { fn: route.function, bearer: route.auth === "bearer" }]),
+);
 
 export interface Gateway {
   /** Sends a request as a client would: bearer routes go through the authorizer first. */
@@ -210,7 +205,7 @@ export interface Gateway {
  * "Unauthorized" from it is API Gateway's 401 `{"message":"Unauthorized"}`, a policy that does not allow the
  * method is its 403, and otherwise the function gets the authorizer context.
  */
-export function gateway(handlers: { authorizer: AuthorizerHandler; users: ProxyHandler; sessions: ProxyHandler }): Gateway {
+export function gateway(handlers: { authorizer: AuthorizerHandler } & Partial<Record<Exclude<FunctionName, "authorizer">, ProxyHandler>>): Gateway {
   return async (req) => {
     const route = ROUTES[`${req.method} ${req.resource}`];
     if (!route) throw new Error(`no route ${req.method} ${req.resource} in the test API`);
@@ -234,6 +229,8 @@ export function gateway(handlers: { authorizer: AuthorizerHandler; users: ProxyH
       authorizer = integrationContext(result);
     }
     const event = apiEvent({ ...req, headers, authorizer });
-    return parseResponse(await handlers[route.fn](event, lambdaContext()));
+    const handler = route.fn === "authorizer" ? undefined : handlers[route.fn];
+    if (!handler) throw new Error(`the test API has no ${route.fn} handler for ${req.method} ${req.resource}`);
+    return parseResponse(await handler(event, lambdaContext()));
   };
 }

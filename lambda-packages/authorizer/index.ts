@@ -21,6 +21,7 @@ import { authorizerContext } from "../shared/caller";
 import { dynamoDb } from "../shared/dynamodb";
 import { requireEnv } from "../shared/env";
 import { log } from "../shared/log";
+import { count } from "../shared/metrics";
 import { bearerToken, getActiveSession, hashToken, type SessionItem } from "../shared/sessions";
 
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
@@ -52,6 +53,7 @@ function authorizationHeader(event: APIGatewayRequestAuthorizerEvent): string | 
 
 function deny(reason: string, event: APIGatewayRequestAuthorizerEvent): never {
   log.info("request not authorized", { reason, apiRequestId: event.requestContext?.requestId, resource: event.resource });
+  count("AuthorizerDenials");
   throw new Error(UNAUTHORIZED);
 }
 

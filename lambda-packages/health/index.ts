@@ -8,6 +8,7 @@ import { awsErrorCode, dynamoDb } from "../shared/dynamodb";
 import { integerEnv, requireEnv } from "../shared/env";
 import { json, route } from "../shared/http";
 import { log } from "../shared/log";
+import { router, type Routes } from "../shared/router";
 import { HEALTH_PROBE_KEYS, SESSIONS_TABLE, USERS_TABLE } from "../shared/table-keys";
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
@@ -72,4 +73,7 @@ async function health(): Promise<APIGatewayProxyResult> {
   return json(ok ? 200 : 503, body);
 }
 
-export const handler = route(health);
+/** What this function serves; __tests__/routes.test.ts holds it to the health route of stacks/routes.ts. */
+export const ROUTE_HANDLERS: Routes = { "/health": { GET: health } };
+
+export const handler = route(router(ROUTE_HANDLERS));

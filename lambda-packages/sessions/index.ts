@@ -17,21 +17,20 @@
  * ended session still answers 401 here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import * as z from "zod/mini";
 import { requireCaller, type Caller } from "../shared/caller";
 import { dynamoDb, isConditionalCheckFailed, type BatchGetItemInput, type DynamoDbClient, type Item } from "../shared/dynamodb";
 import { integerEnv, requireEnv } from "../shared/env";
 import { json, noContent, parseJsonBody, route, UnauthorizedError } from "../shared/http";
 import { log } from "../shared/log";
+import { count } from "../shared/metrics";
 import { hashToken, isActive, newToken, sessionKey, toSessionItem, type SessionItem } from "../shared/sessions";
-import { router } from "../shared/router";
+import { router, type Routes } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
 import { getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
 import { USERS_TABLE } from "../shared/table-keys";
-import { currentPasswordField, emailField, normalizeEmail, parseWith } from "../shared/validation";
+import { LogInSchema } from "../shared/request-schemas";
+import { normalizeEmail, parseWith } from "../shared/validation";
 
-const LogInSchema = z.strictObject({ email: emailField, password: currentPasswordField });
-export type LogIn = z.infer<typeof LogInSchema>;
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
@@ -79,11 +78,13 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   if (!user) {
     await verifyAgainstNothing(input.password);
     log.info("log-in refused", { reason: "no such account", email: input.email });
+    count("LogInsFailed");
     throw new UnauthorizedError(INVALID_CREDENTIALS);
   }
   const { ok, needsRehash } = await verifyPassword(input.password, user.passwordHash);
   if (!ok) {
     log.info("log-in refused", { reason: "wrong password", userId: user.id });
+    count("LogInsFailed");
     throw new UnauthorizedError(INVALID_CREDENTIALS);
   }
   if (needsRehash) await rehash(db, user, input.password);
@@ -103,6 +104,7 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     ExpressionAttributeNames: { "#tokenHash": "tokenHash" },
   });
   log.info("session started", { userId: user.id, expiresAt: session.expiresAt });
+  count("LogInsSucceeded");
   return json(201, { token, expiresAt: iso(session.expiresAt * 1000), user: toProfile(user) });
 }
 
@@ -162,12 +164,14 @@ async function logOut(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     throw error;
   }
   log.info("session ended", { userId: caller.userId, reason: "log-out" });
+  count("LogOuts");
   return noContent();
 }
 
-export const handler = route(
-  router({
-    "/sessions": { POST: logIn },
-    "/sessions/current": { GET: currentSession, DELETE: logOut },
-  }),
-);
+/** What this function serves; __tests__/routes.test.ts holds it to the sessions routes of stacks/routes.ts. */
+export const ROUTE_HANDLERS: Routes = {
+  "/sessions": { POST: logIn },
+  "/sessions/current": { GET: currentSession, DELETE: logOut },
+};
+
+export const handler = route(router(ROUTE_HANDLERS));

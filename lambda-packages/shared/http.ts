@@ -167,9 +167,12 @@ export function getHeader(event: Pick<APIGatewayProxyEvent, "headers">, name: st
   return undefined;
 }
 
+/** Response headers a browser app may read cross-origin: the profile version to send back in If-Match, ... */
+export const CORS_EXPOSED_HEADERS = "ETag,Location,Retry-After,WWW-Authenticate";
+
 /**
- * CORS headers for the request's Origin: `Access-Control-Allow-Origin: <origin>` and `Vary: Origin` when the
- * origin is in the list, nothing otherwise. Never `*`.
+ * CORS headers for the request's Origin: `Access-Control-Allow-Origin: <origin>`, `Vary: Origin` and the
+ * exposed headers when the origin is in the list, nothing otherwise. Never `*`.
  */
 export function corsHeaders(
   event: Pick<APIGatewayProxyEvent, "headers">,
@@ -177,7 +180,7 @@ export function corsHeaders(
 ): Headers {
   const origin = getHeader(event, "origin");
   if (origin === undefined || !allowedOrigins.includes(origin)) return {};
-  return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
+  return { "Access-Control-Allow-Origin": origin, Vary: "Origin", "Access-Control-Expose-Headers": CORS_EXPOSED_HEADERS };
 }
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

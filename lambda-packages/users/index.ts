@@ -43,7 +43,6 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
-import * as z from "zod/mini";
 import { requireCaller, type Caller } from "../shared/caller";
 import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
 import { requireEnv } from "../shared/env";
@@ -59,22 +58,15 @@ import {
   ValidationError,
 } from "../shared/http";
 import { log } from "../shared/log";
+import { count } from "../shared/metrics";
 import { hashPassword, verifyPassword } from "../shared/passwords";
-import { router } from "../shared/router";
+import { router, type Routes } from "../shared/router";
 import { endSessionsOfUser, getActiveSession } from "../shared/sessions";
 import { USERS_TABLE } from "../shared/table-keys";
 import { emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
-import { currentPasswordField, emailField, fieldError, nameField, newPasswordField, parseWith } from "../shared/validation";
+import { ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
+import { fieldError, parseWith } from "../shared/validation";
 
-const SignUpSchema = z.strictObject({ email: emailField, password: newPasswordField, name: nameField });
-export type SignUp = z.infer<typeof SignUpSchema>;
-
-const ProfileChangeSchema = z.strictObject({
-  name: z.optional(nameField),
-  password: z.optional(newPasswordField),
-  currentPassword: z.optional(currentPasswordField),
-});
-export type ProfileChange = z.infer<typeof ProfileChangeSchema>;
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
@@ -187,6 +179,7 @@ async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     throw error;
   }
   log.info("user signed up", { userId: id, email: input.email });
+  count("SignUps");
   return json(201, { id, email: user.email, name: user.name, createdAt: now }, { Location: `/users/${id}` });
 }
 
@@ -290,6 +283,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   if (passwordHash !== undefined) {
     const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id, caller.sessionId);
     log.info("password changed", { userId: user.id, endedSessions: ended, version: updated.version });
+    count("PasswordChanges");
   } else {
     log.info("profile changed", { userId: user.id, version: updated.version });
   }
@@ -335,13 +329,15 @@ async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
 
   const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id);
   log.info("account deleted", { userId: user.id, endedSessions: ended });
+  count("AccountDeletions");
   return noContent();
 }
 
-export const handler = route(
-  router({
-    "/users": { POST: signUp },
-    "/users/me": { GET: getMe, PATCH: updateMe, DELETE: deleteMe },
-    "/users/{id}": { GET: getById },
-  }),
-);
+/** What this function serves; __tests__/routes.test.ts holds it to the users routes of stacks/routes.ts. */
+export const ROUTE_HANDLERS: Routes = {
+  "/users": { POST: signUp },
+  "/users/me": { GET: getMe, PATCH: updateMe, DELETE: deleteMe },
+  "/users/{id}": { GET: getById },
+};
+
+export const handler = route(router(ROUTE_HANDLERS));

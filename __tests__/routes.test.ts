@@ -1,0 +1,62 @@
+/**
+ * stacks/routes.ts is the only list of routes: each function's router serves exactly its routes, the handler
+ * tests' gateway and the function descriptions are derived from it.
+ */
+import { join } from "node:path";
+import { FUNCTION_NAMES, type FunctionName } from "../config/schema";
+import type { Routes } from "../lambda-packages/shared/router";
+import { functionDescription } from "../stacks/compute-stack";
+import { ROUTES, routeKey, routesOf } from "../stacks/routes";
+import { ROUTES as TEST_GATEWAY_ROUTES } from "./support/api-events";
+import { loadHandler } from "./support/dynalite";
+
+/** Functions behind API routes (the authorizer is not one: it guards routes, it serves none). */
+const API_FUNCTIONS: readonly FunctionName[] = FUNCTION_NAMES.filter((fn) => fn !== "authorizer");
+
+/** Every variable the handlers read at init, pointing nowhere: loading a module makes no call. */
+const ENV = {
+  USERS_TABLE_NAME: "test-users",
+  SESSIONS_TABLE_NAME: "test-sessions",
+  SERVICE_VERSION: "test",
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "test",
+  AWS_SECRET_ACCESS_KEY: "test",
+  AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
+};
+
+function routerOf(fn: FunctionName): Routes {
+  return loadHandler<{ ROUTE_HANDLERS: Routes }>(join(__dirname, "..", "lambda-packages", fn, "index.ts"), ENV).ROUTE_HANDLERS;
+}
+
+const routerKeys = (routes: Routes): string[] =>
+  Object.entries(routes).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`));
+
+describe("the route table (stacks/routes.ts)", () => {
+  test("has no route twice", () => {
+    const keys = ROUTES.map(routeKey);
+    expect(keys.filter((key, i) => keys.indexOf(key) !== i)).toEqual([]);
+  });
+
+  test("names only API functions", () => {
+    expect(ROUTES.filter((route) => !API_FUNCTIONS.includes(route.function)).map(routeKey)).toEqual([]);
+  });
+
+  test.each(API_FUNCTIONS)("the %s function's router serves exactly the routes of the table that name it", (fn) => {
+    const served = routerKeys(routerOf(fn));
+    const declared: string[] = routesOf(fn).map(routeKey);
+
+    expect({ "routes without a handler": declared.filter((key) => !served.includes(key)), "handlers without a route": served.filter((key) => !declared.includes(key)) }).toEqual({
+      "routes without a handler": [],
+      "handlers without a route": [],
+    });
+  });
+
+  test("the handler tests' gateway serves the same routes, with the same function and auth", () => {
+    expect(TEST_GATEWAY_ROUTES).toEqual(Object.fromEntries(ROUTES.map((r) => [routeKey(r), { fn: r.function, bearer: r.auth === "bearer" }])));
+  });
+
+  test("a function's description lists its routes, and the authorizer's none", () => {
+    expect(functionDescription("sessions", "Log-in")).toBe("Log-in: POST /sessions, GET /sessions/current, DELETE /sessions/current");
+    expect(functionDescription("authorizer", "Checks tokens")).toBe("Checks tokens");
+  });
+});
