@@ -5,6 +5,7 @@
  */
 import { App } from "cdktf";
 import { loadConfigOrExit } from "../config/load";
+import { addPipelineStack } from "./pipeline-roles";
 import { addStateBucketStack } from "./state-stack";
 
 const config = loadConfigOrExit();
@@ -12,6 +13,7 @@ const config = loadConfigOrExit();
 const app = new App();
 try {
   addStateBucketStack(app, { config, stateDir: __dirname });
+  addPipelineStack(app, { config, stateDir: __dirname });
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);
