@@ -6,6 +6,6 @@ module.exports = {
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
-  // Type errors are caught once by `npm run build` (tsc), not per test file.
+  // Type errors are caught once, by the `tsc --noEmit` that `npm test` runs before jest, not per test file.
   testTimeout: 30000,
 };

@@ -145,6 +145,11 @@ describe("ApiStack", () => {
   });
 
   describe("deployment and stage", () => {
+    test("the REST API and its stage are replaced create before destroy, so a new API never leaves the stage without one (CKV_AWS_237)", () => {
+      expect(only(api, "aws_api_gateway_rest_api").config.lifecycle).toEqual({ create_before_destroy: true });
+      expect(only(api, "aws_api_gateway_stage").config.lifecycle).toEqual({ create_before_destroy: true });
+    });
+
     test("the deployment is replaced, create before destroy, when any method or integration changes", () => {
       const deployment = only(api, "aws_api_gateway_deployment").config as Record<string, any>;
       expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
@@ -211,6 +216,29 @@ describe("ApiStack", () => {
       expect(byPath("users/POST").config.depends_on).toEqual([`aws_api_gateway_method_settings.${byPath("health/GET").id}`]);
     });
 
+    test("an override on a nested route escapes the inner slashes of its resource path as ~1 in method_path", () => {
+      const config = prod.config;
+      const nested = synthStacks({
+        config: {
+          ...config,
+          api: {
+            ...config.api,
+            routeThrottling: { "PATCH /users/me": { rateLimit: 7, burstLimit: 9 }, "GET /users/{id}": { rateLimit: 3, burstLimit: 5 } },
+          },
+        },
+      });
+      try {
+        const paths = resources(nested.json["api-stack"], "aws_api_gateway_method_settings").map((s) => [s.config.method_path, s.config.settings]);
+        expect(paths.sort(([a], [b]) => (String(a) < String(b) ? -1 : 1))).toEqual([
+          ["*/*", expect.objectContaining({ throttling_rate_limit: 1000, throttling_burst_limit: 2000 })],
+          ["users~1me/PATCH", expect.objectContaining({ throttling_rate_limit: 7, throttling_burst_limit: 9 })],
+          ["users~1{id}/GET", expect.objectContaining({ throttling_rate_limit: 3, throttling_burst_limit: 5 })],
+        ]);
+      } finally {
+        nested.cleanup();
+      }
+    });
+
     test("a route override for a route that does not exist stops synth", () => {
       const config = prod.config;
       expect(() =>
@@ -274,18 +302,26 @@ describe("ApiStack", () => {
   });
 
   describe("WAF", () => {
-    test("prod associates a web ACL with the AWS common rule set and a per-IP rate limit to the stage", () => {
+    test("prod associates a web ACL with the AWS common and known-bad-inputs rule sets and a per-IP rate limit to the stage", () => {
       const acl = only(api, "aws_wafv2_web_acl").config as Record<string, any>;
       expect(acl).toMatchObject({ name: "prod-service-api-waf", scope: "REGIONAL", default_action: { allow: {} } });
       const rules = JSON.parse(acl.rule_json);
       expect(rules).toEqual([
         expect.objectContaining({
+          Priority: 1,
           Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet" } },
           OverrideAction: { None: {} },
         }),
         expect.objectContaining({
+          Priority: 2,
           Action: { Block: {} },
           Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: "IP" } },
+        }),
+        expect.objectContaining({
+          Priority: 3,
+          Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesKnownBadInputsRuleSet" } },
+          OverrideAction: { None: {} },
+          VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true, MetricName: "prod-service-api-waf-known-bad-inputs" },
         }),
       ]);
       const stage = only(api, "aws_api_gateway_stage");
@@ -296,6 +332,55 @@ describe("ApiStack", () => {
       });
     });
 
+    test("api.waf.anonymousIpList adds AWS's anonymous IP list, evaluated first", () => {
+      const config = prod.config;
+      const withList = synthStacks({ config: { ...config, api: { ...config.api, waf: { ...config.api.waf, anonymousIpList: true } } } });
+      try {
+        const rules = JSON.parse(String(only(withList.json["api-stack"], "aws_wafv2_web_acl").config.rule_json));
+        expect(rules.map((r: { Name: string; Priority: number }) => [r.Priority, r.Name])).toEqual([
+          [0, "aws-anonymous-ip-list"],
+          [1, "aws-common-rule-set"],
+          [2, "rate-limit-per-ip"],
+          [3, "aws-known-bad-inputs"],
+        ]);
+        expect(rules[0].Statement).toEqual({ ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesAnonymousIpList" } });
+      } finally {
+        withList.cleanup();
+      }
+      expect(JSON.parse(String(only(api, "aws_wafv2_web_acl").config.rule_json)).map((r: { Name: string }) => r.Name)).not.toContain("aws-anonymous-ip-list");
+    });
+
+    /**
+     * WCU per rule as AWS's WAF developer guide lists them: managed rule groups in "AWS Managed Rules rule groups
+     * list" (common 700, known bad inputs 200, anonymous IP list 50), a rate-based rule without scope-down 2. A web
+     * ACL's base price covers 1,500 WCU.
+     */
+    const DOCUMENTED_WCU: Record<string, number> = {
+      AWSManagedRulesCommonRuleSet: 700,
+      AWSManagedRulesKnownBadInputsRuleSet: 200,
+      AWSManagedRulesAnonymousIpList: 50,
+    };
+    const wcuOf = (rule: { Statement: { ManagedRuleGroupStatement?: { Name: string }; RateBasedStatement?: object } }) => {
+      if (rule.Statement.RateBasedStatement) return 2;
+      const wcu = DOCUMENTED_WCU[rule.Statement.ManagedRuleGroupStatement?.Name ?? ""];
+      if (wcu === undefined) throw new Error(`no documented WCU for ${JSON.stringify(rule.Statement)}`);
+      return wcu;
+    };
+
+    test.each([false, true])("with anonymousIpList %s, the rules fit the 1,500 WCU of the web ACL's base price", (anonymousIpList) => {
+      const config = prod.config;
+      const synth = synthStacks({ config: { ...config, api: { ...config.api, waf: { ...config.api.waf, anonymousIpList } } } });
+      try {
+        const rules = JSON.parse(String(only(synth.json["api-stack"], "aws_wafv2_web_acl").config.rule_json));
+        const total = rules.reduce((sum: number, rule: never) => sum + wcuOf(rule), 0);
+        expect(total).toBe(anonymousIpList ? 952 : 902);
+        expect(total).toBeLessThanOrEqual(1500);
+        expect(synth.stacks.api.waf?.capacity).toBe(total);
+      } finally {
+        synth.cleanup();
+      }
+    });
+
     test("dev, where config turns it off, has none", () => {
       expect(resources(dev.json["api-stack"], "aws_wafv2_web_acl")).toHaveLength(0);
       expect(resources(dev.json["api-stack"], "aws_wafv2_web_acl_association")).toHaveLength(0);
@@ -303,16 +388,10 @@ describe("ApiStack", () => {
   });
 
   describe("account CloudWatch role", () => {
-    test("prod, which owns the account setting, creates it and the stage waits for it", () => {
-      const account = only(api, "aws_api_gateway_account");
-      const role = only(api, "aws_iam_role");
-      expect(role.config.name).toBe("prod-service-apigateway-cloudwatch");
-      expect(account.config.cloudwatch_role_arn).toBe(`\${aws_iam_role.${role.id}.arn}`);
-      expect(only(api, "aws_api_gateway_stage").config.depends_on).toContain(`aws_api_gateway_account.${account.id}`);
-    });
-
-    test("dev leaves the account setting alone", () => {
-      expect(resources(dev.json["api-stack"], "aws_api_gateway_account")).toHaveLength(0);
+    test.each(["prod", "dev"])("%s leaves the account-wide setting to the bootstrap: no aws_api_gateway_account, no role", (environment) => {
+      const json = (environment === "prod" ? prod : dev).json["api-stack"];
+      expect(resources(json, "aws_api_gateway_account")).toHaveLength(0);
+      expect(resources(json, "aws_iam_role")).toHaveLength(0);
     });
   });
 

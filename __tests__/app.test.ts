@@ -54,7 +54,7 @@ describe("the app", () => {
       expect(remoteStates("compute-stack")).toEqual({
         "cross-stack-reference-input-data-stack": {
           backend: "local",
-          config: { path: path.join(prod.stateDir, "terraform.data-stack.tfstate") },
+          config: { path: path.join(prod.stateDir, "state", "prod", "terraform.data-stack.tfstate") },
         },
       });
     });
@@ -66,14 +66,14 @@ describe("the app", () => {
       ]);
       expect(remoteStates("api-stack")["cross-stack-reference-input-compute-stack"]).toEqual({
         backend: "local",
-        config: { path: path.join(prod.stateDir, "terraform.compute-stack.tfstate") },
+        config: { path: path.join(prod.stateDir, "state", "prod", "terraform.compute-stack.tfstate") },
       });
     });
 
-    test("each stack keeps its own local state file", () => {
+    test("each stack keeps its own local state file, in its environment's folder", () => {
       for (const id of prod.stackIds) {
         expect(prod.json[id].terraform).toMatchObject({
-          backend: { local: { path: path.join(prod.stateDir, `terraform.${id}.tfstate`) } },
+          backend: { local: { path: path.join(prod.stateDir, "state", "prod", `terraform.${id}.tfstate`) } },
         });
       }
     });

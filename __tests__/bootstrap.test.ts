@@ -1,6 +1,7 @@
 /**
- * The bootstrap app (bootstrap/) that creates the S3 state bucket before the first deploy: what the bucket is
- * made of, that Terraform accepts and plans it offline, and that it is the bucket the app's S3 backend uses.
+ * The bootstrap app (bootstrap/), run once per account and region before the first deploy: API Gateway's
+ * account-level CloudWatch role (with any backend) and, for an S3 backend, the state bucket. What each stack is
+ * made of, that Terraform accepts and plans each offline, and that the bucket is the one the app's S3 backend uses.
  * The Terraform part needs Terraform on PATH and TF_PROVIDER_MIRROR (see __tests__/terraform.test.ts).
  */
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,8 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { loadConfig } from "../config/load";
 import { AppConfig, AppConfigSchema } from "../config/schema";
+import { addBootstrapStacks } from "../bootstrap";
+import { API_GATEWAY_ACCOUNT_STACK_ID } from "../bootstrap/api-gateway-account-stack";
 import { addStateBucketStack, STATE_BUCKET_STACK_ID, stateKeyPrefix } from "../bootstrap/state-stack";
 import { statementsOf } from "./support/policies";
 import { dataSources, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
@@ -44,16 +47,35 @@ function synthBootstrap(config: AppConfig): BootstrapSynth {
   return { json: JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as TerraformJson, dir, stateDir };
 }
 
+/** Every stack the bootstrap app synthesizes for `config`, as `bootstrap/main.ts` adds them. */
+function synthBootstrapApp(config: AppConfig, stateDir = tempDir("state")): { stackIds: string[]; json: Record<string, TerraformJson>; dir: (id: string) => string; stateDir: string } {
+  const outdir = tempDir("app-out");
+  const app = new App({ outdir, stackTraces: false });
+  addBootstrapStacks(app, { config, stateDir });
+  app.synth();
+  const stackIds = readdirSync(join(outdir, "stacks")).sort();
+  const dir = (id: string) => join(outdir, "stacks", id);
+  const json = Object.fromEntries(stackIds.map((id) => [id, JSON.parse(readFileSync(join(dir(id), "cdk.tf.json"), "utf8")) as TerraformJson]));
+  return { stackIds, json, dir, stateDir };
+}
+
 let bootstrap: BootstrapSynth;
 let appSynth: SynthResult;
 let terraform: TerraformContext | undefined;
 let check: StackCheck | undefined;
+let accountCheck: StackCheck | undefined;
+let localBootstrap: ReturnType<typeof synthBootstrapApp>;
 
 beforeAll(async () => {
   bootstrap = synthBootstrap(s3Config);
   appSynth = synthStacks({ config: s3Config });
+  localBootstrap = synthBootstrapApp(loadConfig({ environment: "dev" }));
   terraform = prepareTerraform();
-  check = await checkStack(terraform, STATE_BUCKET_STACK_ID, bootstrap.dir);
+  const ctx = terraform;
+  [check, accountCheck] = await Promise.all([
+    checkStack(ctx, STATE_BUCKET_STACK_ID, bootstrap.dir),
+    checkStack(ctx, API_GATEWAY_ACCOUNT_STACK_ID, localBootstrap.dir(API_GATEWAY_ACCOUNT_STACK_ID)),
+  ]);
 }, 5 * 60_000);
 
 afterAll(() => {
@@ -150,31 +172,96 @@ describe("bootstrap state bucket", () => {
   });
 });
 
-describe("bootstrap with a local backend", () => {
-  const localConfig = () => loadConfig({ environment: "prod" });
-
-  test("refuses, saying what to set", () => {
-    expect(localConfig().backend).toEqual({ type: "local" });
-    expect(() => addStateBucketStack(new App({ outdir: tempDir("refuse") }), { config: localConfig(), stateDir: tempDir("refuse-state") })).toThrow(
-      'config/prod.json has backend {"type":"local"}, so there is no state bucket to create. ' +
-        'Set "backend" to {"type": "s3", "bucket": "<globally unique name>", "keyPrefix": "<prefix>", "region": "<region>"} ' +
-        "and run the bootstrap again.",
-    );
+describe("bootstrap app", () => {
+  test("with the local backend it sets up the API Gateway account settings and creates no state bucket", () => {
+    expect(loadConfig({ environment: "dev" }).backend).toEqual({ type: "local" });
+    expect(localBootstrap.stackIds).toEqual([API_GATEWAY_ACCOUNT_STACK_ID]);
   });
 
-  test("makes bootstrap/main.ts exit 1 with that message and synthesize nothing", () => {
+  test("with the S3 backend it also creates the state bucket", () => {
+    expect(synthBootstrapApp(s3Config).stackIds).toEqual([API_GATEWAY_ACCOUNT_STACK_ID, STATE_BUCKET_STACK_ID]);
+  });
+
+  test("bootstrap/main.ts synthesizes the account settings for a config with the local backend", () => {
     const outdir = tempDir("cli");
     const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
       cwd: join(__dirname, "..", "bootstrap"),
       env: { ...process.env, APP_ENV: "prod", CDKTF_OUTDIR: outdir },
       encoding: "utf8",
     });
-    expect({ status: run.status, stderr: run.stderr.trim() }).toEqual({
-      status: 1,
-      stderr: expect.stringMatching(/^config\/prod\.json has backend \{"type":"local"\}, so there is no state bucket to create\./),
+    expect({ status: run.status, stderr: run.stderr.trim() }).toEqual({ status: 0, stderr: "" });
+    expect(readdirSync(join(outdir, "stacks"))).toEqual([API_GATEWAY_ACCOUNT_STACK_ID]);
+  });
+
+  test("the state bucket stack on its own still refuses a local backend, saying what to set", () => {
+    expect(() => addStateBucketStack(new App({ outdir: tempDir("refuse") }), { config: loadConfig({ environment: "prod" }), stateDir: tempDir("refuse-state") })).toThrow(
+      'config/prod.json has backend {"type":"local"}, so there is no state bucket to create. ' +
+        'Set "backend" to {"type": "s3", "bucket": "<globally unique name>", "keyPrefix": "<prefix>", "region": "<region>"} ' +
+        "and run the bootstrap again.",
+    );
+  });
+});
+
+describe("bootstrap API Gateway account settings", () => {
+  const account = () => localBootstrap.json[API_GATEWAY_ACCOUNT_STACK_ID];
+  const onlyIn = (json: TerraformJson, type: string) => {
+    const found = resources(json, type);
+    expect(found.map((r) => r.id)).toHaveLength(1);
+    return found[0];
+  };
+
+  test("sets the region's CloudWatch role to a role only API Gateway can assume, with AWS's push-to-logs policy", () => {
+    const role = onlyIn(account(), "aws_iam_role");
+    expect(role.config.name).toBe("api-gateway-cloudwatch-logs-us-east-1");
+    const trust = statementsOf(account(), role.config.assume_role_policy);
+    expect(trust).toEqual([
+      expect.objectContaining({ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }] }),
+    ]);
+    const attachment = onlyIn(account(), "aws_iam_role_policy_attachment");
+    expect(attachment.config).toEqual(
+      expect.objectContaining({
+        role: `\${aws_iam_role.${role.id}.name}`,
+        policy_arn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+      }),
+    );
+    expect(onlyIn(account(), "aws_api_gateway_account").config).toMatchObject({
+      cloudwatch_role_arn: `\${aws_iam_role.${role.id}.arn}`,
+      depends_on: [`aws_iam_role_policy_attachment.${attachment.id}`],
     });
-    // `new App()` creates the empty stacks/ folder; nothing is synthesized into it.
-    expect({ files: readdirSync(outdir), stacks: readdirSync(join(outdir, "stacks")) }).toEqual({ files: ["stacks"], stacks: [] });
+  });
+
+  test("resets the account setting when destroyed, instead of leaving it pointing at the deleted role (reset_on_delete)", () => {
+    expect(onlyIn(account(), "aws_api_gateway_account").config.reset_on_delete).toBe(true);
+  });
+
+  test("is in the app's region, with the config's tags", () => {
+    const dev = loadConfig({ environment: "dev" });
+    expect((account().provider as any).aws).toEqual([{ region: dev.region, default_tags: [{ tags: { ...dev.tags, Stack: API_GATEWAY_ACCOUNT_STACK_ID } }] }]);
+  });
+
+  test("keeps its state in bootstrap's state/<environment>/, so no two configs share it", () => {
+    expect((account().terraform as any).backend).toEqual({
+      local: { path: join(localBootstrap.stateDir, "state", "dev", "api-gateway-account.tfstate") },
+    });
+    const prod = synthBootstrapApp(loadConfig({ environment: "prod" }), localBootstrap.stateDir);
+    expect((prod.json[API_GATEWAY_ACCOUNT_STACK_ID].terraform as any).backend.local.path).toBe(
+      join(localBootstrap.stateDir, "state", "prod", "api-gateway-account.tfstate"),
+    );
+  });
+
+  test("outputs the role's ARN", () => {
+    expect(account().output?.cloudwatch_role_arn).toMatchObject({ description: expect.any(String) });
+  });
+
+  test("terraform init, validate and plan succeed offline; the plan creates exactly the declared resources and calls no AWS API", () => {
+    expect(outcome(accountCheck?.init)).toBe("exit 0");
+    expect(outcome(accountCheck?.validate)).toBe("exit 0");
+    expect(outcome(accountCheck?.plan)).toBe("exit 0");
+    const declared = Object.entries(account().resource ?? {}).flatMap(([type, blocks]) => Object.keys(blocks).map((id) => `${type}.${id}`));
+    const plan = summarizePlan(accountCheck!.planJson!);
+    expect(plan.createdAddresses).toEqual(declared.sort());
+    expect(plan.deletes).toEqual([]);
+    expect(accountCheck?.awsCalls).toEqual([]);
   });
 });
 

@@ -61,28 +61,35 @@ describe("ComputeStack", () => {
       });
     });
 
-    test("deploys the static ZIP from the package bucket under a content-addressed key", () => {
+    test("uploads the static ZIP with the function, not from S3, so the first deploy does not wait for S3 versioning", () => {
+      const artifact = loadLambdaArtifact("health");
+      const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
+      expect(fn()).toMatchObject({
+        filename: object.config.source,
+        source_code_hash: artifact.sha256Base64,
+      });
+      for (const attribute of ["s3_bucket", "s3_key", "s3_object_version"]) expect(fn()).not.toHaveProperty(attribute);
+    });
+
+    test("archives the same ZIP in the package bucket under its content-addressed key, for rollbacks", () => {
       const artifact = loadLambdaArtifact("health");
       const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
       expect(object.config).toMatchObject({
         bucket: fromDataStack("aws_s3_bucketpackages_bucket", "bucket"),
         key: `health/${artifact.sha256Hex}.zip`,
         source: expect.stringMatching(/^assets\/.+\/health\.zip$/),
-      });
-      expect(fn()).toMatchObject({
-        s3_bucket: `\${aws_s3_object.${object.id}.bucket}`,
-        s3_key: `\${aws_s3_object.${object.id}.key}`,
-        s3_object_version: `\${aws_s3_object.${object.id}.version_id}`,
-        source_code_hash: artifact.sha256Base64,
+        source_hash: artifact.sha256Hex,
       });
     });
 
-    test("is created after its log group and its policy", () => {
+    test("is created after its log group, its policy and the archived copy of its package", () => {
       const logGroup = byName("aws_cloudwatch_log_group", "name", "/aws/lambda/prod-service-health");
       const policy = byName("aws_iam_role_policy", "name", "prod-service-health-access");
+      const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
       expect(fn().depends_on).toEqual([
         `aws_cloudwatch_log_group.${logGroup.id}`,
         `aws_iam_role_policy.${policy.id}`,
+        `aws_s3_object.${object.id}`,
       ]);
     });
 

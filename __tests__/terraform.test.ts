@@ -23,8 +23,8 @@ import {
 
 /** Each environment and what its config turns on in api-stack. */
 const ENVIRONMENTS = [
-  { environment: "prod", wafAndAccountLoggingRole: true },
-  { environment: "dev", wafAndAccountLoggingRole: false },
+  { environment: "prod", waf: true },
+  { environment: "dev", waf: false },
 ] as const;
 
 /**
@@ -85,7 +85,7 @@ describe("Terraform on the synthesized stacks, offline", () => {
     for (const { environment } of ENVIRONMENTS) expect(run(environment).synth.stackIds).toEqual([...STACK_IDS]);
   });
 
-  describe.each(ENVIRONMENTS)("with the $environment config", ({ environment, wafAndAccountLoggingRole }) => {
+  describe.each(ENVIRONMENTS)("with the $environment config", ({ environment, waf }) => {
     test("points every cross-stack terraform_remote_state at a stub state inside the test's temp state folder", () => {
       const { synth, stubStates } = run(environment);
       const reads = remoteStateReads(synth.json);
@@ -161,14 +161,14 @@ describe("Terraform on the synthesized stacks, offline", () => {
       });
     });
 
-    test(`api-stack ${wafAndAccountLoggingRole ? "plans" : "does not plan"} a WAF web ACL and the account's API Gateway logging role`, () => {
+    test(`api-stack ${waf ? "plans" : "does not plan"} a WAF web ACL, and never the account's API Gateway logging role (the bootstrap's)`, () => {
       const { creates } = planOf(environment, "api-stack");
-      const expected = wafAndAccountLoggingRole ? 1 : 0;
+      const expected = waf ? 1 : 0;
       expect({
         aws_wafv2_web_acl: creates.aws_wafv2_web_acl ?? 0,
         aws_wafv2_web_acl_association: creates.aws_wafv2_web_acl_association ?? 0,
         aws_api_gateway_account: creates.aws_api_gateway_account ?? 0,
-      }).toEqual({ aws_wafv2_web_acl: expected, aws_wafv2_web_acl_association: expected, aws_api_gateway_account: expected });
+      }).toEqual({ aws_wafv2_web_acl: expected, aws_wafv2_web_acl_association: expected, aws_api_gateway_account: 0 });
     });
   });
 });

@@ -1,19 +1,18 @@
 /**
- * The bootstrap app: creates the S3 bucket the main app keeps its Terraform state in, from the `backend` section
- * of `config/<APP_ENV>.json`. Run from this folder: `APP_ENV=prod npm run bootstrap:deploy` (= `cd bootstrap &&
- * cdktf deploy state-bucket`). Its own state stays in a local file here (git-ignored).
+ * The bootstrap app: what is set up once per AWS account and region before the app's stacks deploy (see
+ * index.ts for the stacks), from `config/<APP_ENV>.json`. Run from the repository root with
+ * `APP_ENV=prod npm run bootstrap:deploy` (= `cd bootstrap && cdktf deploy '*'`). Its state stays in local files
+ * here (git-ignored).
  */
 import { App } from "cdktf";
 import { loadConfigOrExit } from "../config/load";
-import { addPipelineStack } from "./pipeline-roles";
-import { addStateBucketStack } from "./state-stack";
+import { addBootstrapStacks } from "./index";
 
 const config = loadConfigOrExit();
 
 const app = new App();
 try {
-  addStateBucketStack(app, { config, stateDir: __dirname });
-  addPipelineStack(app, { config, stateDir: __dirname });
+  addBootstrapStacks(app, { config, stateDir: __dirname });
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);

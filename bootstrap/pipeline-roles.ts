@@ -4,10 +4,8 @@
  * and a deploy role for the repository's GitHub environment of the same name. No access keys: the workflows
  * exchange GitHub's OIDC token for a role session (aws-actions/configure-aws-credentials).
  */
-import * as path from "node:path";
 import { Construct } from "constructs";
-import { App, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { App, TerraformOutput } from "cdktf";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
@@ -25,6 +23,7 @@ import {
   StateScope,
   verifyStatements,
 } from "./pipeline-permissions";
+import { BootstrapStack } from "./bootstrap-stack";
 import { requireS3Backend, stateKeyPrefix } from "./state-stack";
 
 /** The bootstrap app's pipeline stack: `cdktf deploy pipeline` in bootstrap/. */
@@ -219,21 +218,17 @@ export interface PipelineStackProps {
 }
 
 /**
- * The pipeline identities of one environment. Their state is a local file in `stateDir`,
- * `pipeline-<environment>.tfstate`, like the state bucket's: these roles are what reaches the S3 state.
+ * The pipeline identities of one environment. Like every bootstrap stack its state is a local file,
+ * `state/<environment>/pipeline.tfstate` in bootstrap/: these roles are what reaches the S3 state.
  */
-export class PipelineStack extends TerraformStack {
+export class PipelineStack extends BootstrapStack {
   public readonly roles: PipelineRoles;
-  public readonly localStatePath: string;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
-    super(scope, id);
     const { config } = props;
+    super(scope, id, { region: config.region, tags: config.tags, stateDir: props.stateDir, stateFile: `state/${config.environment}/${id}.tfstate` });
     const pipeline = requirePipeline(config);
     const backend = requireS3Backend(config);
-    new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags: { ...config.tags, Stack: id } }] });
-    this.localStatePath = path.join(props.stateDir, `pipeline-${config.environment}.tfstate`);
-    new LocalBackend(this, { path: this.localStatePath });
 
     const accountId = new DataAwsCallerIdentity(this, "caller").accountId;
     this.roles = new PipelineRoles(this, "roles", {

@@ -1,11 +1,10 @@
-import * as path from "node:path";
 import { Construct } from "constructs";
-import { App, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { App, TerraformOutput } from "cdktf";
 import type { AppConfig, BackendConfig } from "../config/schema";
+import { BootstrapStack } from "./bootstrap-stack";
 import { StateBucket } from "./state-bucket";
 
-/** The bootstrap app's only stack: `cdktf deploy state-bucket` in bootstrap/. */
+/** The bootstrap stack that creates the S3 state bucket: `cdktf deploy state-bucket` in bootstrap/. */
 export const STATE_BUCKET_STACK_ID = "state-bucket";
 
 /** The `backend` section of a config that keeps state in S3. */
@@ -27,20 +26,12 @@ export interface StateBucketStackProps {
  * creates, so it stays in a local file in `stateDir`, one per bucket (`<bucket>.tfstate`), so running it with
  * another environment's config never plans to replace a different bucket.
  */
-export class StateBucketStack extends TerraformStack {
+export class StateBucketStack extends BootstrapStack {
   public readonly stateBucket: StateBucket;
-  /** Local state file of this stack. */
-  public readonly localStatePath: string;
 
   constructor(scope: Construct, id: string, props: StateBucketStackProps) {
-    super(scope, id);
     const { backend } = props;
-    new AwsProvider(this, "aws", {
-      region: backend.region,
-      defaultTags: [{ tags: { ...props.tags, Stack: id } }],
-    });
-    this.localStatePath = path.join(props.stateDir, `${backend.bucket}.tfstate`);
-    new LocalBackend(this, { path: this.localStatePath });
+    super(scope, id, { region: backend.region, tags: props.tags, stateDir: props.stateDir, stateFile: `${backend.bucket}.tfstate` });
 
     this.stateBucket = new StateBucket(this, "state", { bucketName: backend.bucket });
 

@@ -102,16 +102,13 @@ const ApiSchema = z.strictObject({
     enabled: z.boolean(),
     /** Requests per 5 minutes from one IP before the rate-based rule blocks it (WAF minimum is 10). */
     rateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000),
+    /** AWS's anonymous IP list (VPNs, Tor, hosting providers): also blocks clients that run in a cloud, CI included. */
+    anonymousIpList: z.boolean(),
   }),
   /** Lambda authorizer result cache; 0 makes revocation (log-out) immediate. API Gateway allows up to 3600. */
   authorizerCacheTtlSeconds: z.number().int().min(0).max(3600),
   executionLogLevel: z.enum(["OFF", "ERROR", "INFO"]),
   accessLogRetentionDays: oneOf(LOG_RETENTION_DAYS, "accessLogRetentionDays"),
-  /**
-   * Whether this stack owns the account-and-region-wide API Gateway CloudWatch role setting
-   * (aws_api_gateway_account). Only one stack per account and region should.
-   */
-  manageAccountCloudWatchRole: z.boolean(),
 });
 
 /** Alarm thresholds; every alarm notifies the alarm topic on ALARM and on OK. */

@@ -126,6 +126,10 @@ export class LambdaRestApi extends Construct {
       name: props.name,
       description: `${props.name}: user management, sessions and health`,
       endpointConfiguration: { types: ["REGIONAL"] },
+      // A change that forces a new API (e.g. its endpoint type) creates the new API first and deletes the old one
+      // last, so the old stage keeps answering until the new one exists (checkov CKV_AWS_237). The stage is
+      // create-before-destroy too (below): a replaced stage is never missing in between.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     if (props.authorizer) {
@@ -261,6 +265,8 @@ export class LambdaRestApi extends Construct {
         format: JSON.stringify(ACCESS_LOG_FORMAT),
       },
       dependsOn: [this.executionLogGroup, ...(props.stageDependsOn ?? [])],
+      // With the API's: a new API gets its new stage before the old stage and API are deleted.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     const settings = (throttle: Throttle) => ({
@@ -284,7 +290,7 @@ export class LambdaRestApi extends Construct {
       previous = new ApiGatewayMethodSettings(this, `settings-${method.toLowerCase()}${constructIdOf(path)}`, {
         restApiId: this.api.id,
         stageName: this.stage.stageName,
-        methodPath: `${path.slice(1)}/${method}`,
+        methodPath: methodSettingsPath(method, path),
         settings: settings(throttle),
         dependsOn: [previous],
       });
@@ -408,6 +414,16 @@ function gatewayCorsHeaders(origins: readonly string[]): Record<string, string> 
     "gatewayresponse.header.Access-Control-Allow-Origin": `'${origins[0]}'`,
     "gatewayresponse.header.Vary": "'Origin'",
   };
+}
+
+/**
+ * The `method_path` of `aws_api_gateway_method_settings` for one route: `{resource_path}/{http_method}` with the
+ * leading slash trimmed (the provider's docs) and every other slash of the resource path escaped as `~1`, since
+ * the provider passes it as is into UpdateStage's JSON-pointer patch path `/{method_path}/throttling/...`, where
+ * API Gateway requires "/" inside a path name to be written "~1". "PATCH /users/me" -> "users~1me/PATCH".
+ */
+export function methodSettingsPath(method: string, path: string): string {
+  return `${path.slice(1).replace(/\//g, "~1")}/${method}`;
 }
 
 /** "/users/{id}" -> "-users-id": stable construct ids derived from the path (renaming one replaces it). */

@@ -40,7 +40,7 @@ export interface NodeFunctionProps {
   readonly description: string;
   /** The static ZIP built by `npm run package`. */
   readonly artifact: LambdaArtifact;
-  /** Bucket the package is uploaded to (versioned, so each upload has a version id). */
+  /** Versioned bucket that archives every deployed package under its content-addressed key, for rollbacks. */
   readonly packageBucket: string;
   readonly settings: FunctionSettings;
   /** Customer-managed key of the app: encrypts the log group; DynamoDB uses it on the function's behalf. */
@@ -150,6 +150,17 @@ export class NodeFunction extends Construct {
       policy: this.policyDocument.json,
     });
 
+    // The function's code is uploaded with the function itself (`filename`, well under Lambda's 50 MB direct
+    // upload limit), not read from S3. S3 documents that after versioning is first enabled on a bucket it "may take
+    // up to 15 minutes" to propagate: writes in that window may apply to unversioned objects and GETs of new objects
+    // may answer 404 NoSuchKey. data-stack enables versioning on the package bucket seconds before this stack runs in
+    // the first deploy, so neither `s3_object_version` (a version id that may not exist yet) nor an S3 key (a GET
+    // that may 404) can be relied on then. The key is content-addressed (`<fn>/<sha256>.zip`), so it already pins
+    // each build's bytes; `source_code_hash` makes a new build update the function.
+    //
+    // The same ZIP is still archived in the package bucket under that key, before the function changes
+    // (depends_on below), so every deployed package can be put back: the current one by key, a replaced one
+    // through its noncurrent version (kept 90 days). See the README runbook, "Roll a function back".
     const asset = new TerraformAsset(this, "package", { path: props.artifact.zipPath, type: AssetType.FILE });
     this.packageObject = new S3Object(this, "package-object", {
       bucket: props.packageBucket,
@@ -169,9 +180,7 @@ export class NodeFunction extends Construct {
       memorySize: settings.memorySize,
       timeout: settings.timeoutSeconds,
       reservedConcurrentExecutions: settings.reservedConcurrency ?? undefined,
-      s3Bucket: this.packageObject.bucket,
-      s3Key: this.packageObject.key,
-      s3ObjectVersion: this.packageObject.versionId,
+      filename: asset.path,
       sourceCodeHash: props.artifact.sha256Base64,
       environment: { variables: { ...props.environment } },
       tracingConfig: { mode: "Active" },
@@ -181,7 +190,7 @@ export class NodeFunction extends Construct {
         applicationLogLevel: settings.applicationLogLevel,
         systemLogLevel: settings.systemLogLevel,
       },
-      dependsOn: [this.logGroup, this.policy],
+      dependsOn: [this.logGroup, this.policy, this.packageObject],
     });
 
     if (props.alarms) this.addAlarms(props.functionName, settings, props.alarms);

@@ -19,12 +19,13 @@ class StackLocalBackend extends LocalBackend {
   constructor(
     scope: Construct,
     private readonly stateDir: string,
+    private readonly environment: string,
   ) {
-    super(scope, { path: localStatePath(stateDir, TerraformStack.of(scope).node.id) });
+    super(scope, { path: localStatePath(stateDir, environment, TerraformStack.of(scope).node.id) });
   }
 
   public getRemoteStateDataSource(scope: Construct, name: string, fromStack: string): TerraformRemoteState {
-    return new DataTerraformRemoteStateLocal(scope, name, { path: localStatePath(this.stateDir, fromStack) });
+    return new DataTerraformRemoteStateLocal(scope, name, { path: localStatePath(this.stateDir, this.environment, fromStack) });
   }
 }
 
@@ -50,27 +51,40 @@ interface S3StateSettings {
   readonly environment: string;
 }
 
-function localStatePath(stateDir: string, stackId: string): string {
-  return path.join(stateDir, `terraform.${stackId}.tfstate`);
+/** Folder, under the state root, that holds the local state files of every environment. */
+export const LOCAL_STATE_FOLDER = "state";
+
+/**
+ * `<stateDir>/state/<environment>/terraform.<stack>.tfstate`: one folder per environment, so dev and prod
+ * deployed from one checkout never read or overwrite each other's state.
+ */
+export function localStatePath(stateDir: string, environment: string, stackId: string): string {
+  return path.join(stateDir, LOCAL_STATE_FOLDER, environment, `terraform.${stackId}.tfstate`);
+}
+
+/** `<keyPrefix>/<environment>/<stack>.tfstate`: the S3 key of one stack's state. */
+export function s3StateKey(keyPrefix: string, environment: string, stackId: string): string {
+  return `${keyPrefix.replace(/\/+$/, "")}/${environment}/${stackId}.tfstate`;
 }
 
 function s3StateConfig(settings: S3StateSettings, stackId: string) {
   return {
     bucket: settings.bucket,
-    key: `${settings.keyPrefix.replace(/\/+$/, "")}/${settings.environment}/${stackId}.tfstate`,
+    key: s3StateKey(settings.keyPrefix, settings.environment, stackId),
     region: settings.region,
     encrypt: true,
   };
 }
 
 /**
- * Gives `stack` its own state: a local file `terraform.<stack>.tfstate` in `stateDir`, or one S3 object per stack
- * and environment with encryption and S3-native locking.
+ * Gives `stack` its own state, per environment: a local file `state/<environment>/terraform.<stack>.tfstate` under
+ * `stateDir`, or one S3 object per stack and environment with encryption and S3-native locking. The
+ * `terraform_remote_state` of each cross-stack reference reads the producer's state of the same environment.
  */
 export function addStateBackend(stack: TerraformStack, backend: BackendConfig, environment: string, stateDir: string): void {
   if (backend.type === "s3") {
     new StackS3Backend(stack, { ...backend, environment });
   } else {
-    new StackLocalBackend(stack, stateDir);
+    new StackLocalBackend(stack, stateDir, environment);
   }
 }

@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
-import { ApiGatewayLoggingRole } from "../constructs/api-gateway-logging-role";
 import { AppDashboard } from "../constructs/app-dashboard";
 import { LambdaRestApi } from "../constructs/lambda-rest-api";
 import { RegionalWaf } from "../constructs/regional-waf";
@@ -19,11 +18,11 @@ export interface ApiStackProps extends BaseStackProps {
 
 /**
  * The API layer: the REST API, its stage and logs, the invoke permissions (kept here, on the caller's side, so
- * compute-stack never depends on the API) and, when enabled, the WAF and the account's API Gateway logging role.
+ * compute-stack never depends on the API) and, when enabled, the WAF. The stage's logging needs API Gateway's
+ * account-level CloudWatch role, which the bootstrap app sets once per account and region (bootstrap/).
  */
 export class ApiStack extends BaseStack {
   public readonly restApi: LambdaRestApi;
-  public readonly loggingRole?: ApiGatewayLoggingRole;
   public readonly waf?: RegionalWaf;
   public readonly dashboard: AppDashboard;
 
@@ -31,12 +30,6 @@ export class ApiStack extends BaseStack {
     super(scope, id, props);
     const { config, compute } = props;
     const api = config.api;
-
-    if (api.manageAccountCloudWatchRole) {
-      this.loggingRole = new ApiGatewayLoggingRole(this, "logging-role", {
-        roleName: this.prefixed("apigateway-cloudwatch"),
-      });
-    }
 
     const target = (name: FunctionName) => ({
       functionName: compute.functions[name].function.functionName,
@@ -54,7 +47,6 @@ export class ApiStack extends BaseStack {
       executionLogLevel: api.executionLogLevel,
       logRetentionDays: api.accessLogRetentionDays,
       kmsKeyArn: props.data.appKey.key.arn,
-      stageDependsOn: this.loggingRole ? [this.loggingRole.account] : [],
       alarms: {
         topicArn: props.data.alarmTopic.topic.arn,
         periodSeconds: config.monitoring.periodSeconds,
@@ -83,6 +75,7 @@ export class ApiStack extends BaseStack {
         name: this.prefixed("api-waf"),
         resourceArn: this.restApi.stage.arn,
         rateLimitPer5Minutes: api.waf.rateLimitPer5Minutes,
+        anonymousIpList: api.waf.anonymousIpList,
       });
     }
 

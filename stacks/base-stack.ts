@@ -8,7 +8,7 @@ import { NamePrefixAspect } from "../constructs/name-prefix-aspect";
 export interface BaseStackProps {
   /** The validated configuration of the environment. */
   readonly config: AppConfig;
-  /** Folder of the local state files (`terraform.<stack>.tfstate`); unused with the S3 backend. */
+  /** Root of the local state files (`state/<environment>/terraform.<stack>.tfstate`); unused with the S3 backend. */
   readonly stateDir: string;
 }
 

@@ -8,7 +8,7 @@ import { DataStack } from "./data-stack";
 export interface AppStacksProps {
   readonly config: AppConfig;
   readonly artifacts: (name: FunctionName) => LambdaArtifact;
-  /** Folder of the local state files; the repository root when run by the cdktf CLI. */
+  /** Root of the local state files (`state/<environment>/...`); the repository root when run by the cdktf CLI. */
   readonly stateDir: string;
   readonly serviceVersion: string;
 }
