@@ -44,11 +44,18 @@ export interface ServicePermissions {
 /** Data sources of the stacks that call no AWS API needing a permission (STS GetCallerIdentity needs none). */
 export const PERMISSION_FREE_DATA_SOURCES = ["aws_caller_identity", "aws_iam_policy_document", "terraform_remote_state"] as const;
 
-/** Service principals the app's roles are passed to (`iam:PassedToService`): the roles' trust policies, checked by a test. */
-export const PASSED_TO_SERVICES = ["lambda.amazonaws.com", "apigateway.amazonaws.com"] as const;
+/**
+ * Service principals the app's roles are passed to (`iam:PassedToService`): the principals their trust policies
+ * name, checked by a test. (API Gateway's logging role is the bootstrap's, not the stacks'.)
+ */
+export const PASSED_TO_SERVICES: readonly string[] = ["lambda.amazonaws.com"];
 
-/** AWS managed policies the stacks attach to their roles; the only ones the deploy role may attach. */
-export const ATTACHABLE_MANAGED_POLICIES = ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"] as const;
+/**
+ * AWS managed policies the stacks attach to their roles, the only ones the deploy role may attach (a test
+ * compares them with the stacks' `aws_iam_role_policy_attachment`s). None today: every app role has inline
+ * policies only, so the deploy role gets no iam:AttachRolePolicy at all.
+ */
+export const ATTACHABLE_MANAGED_POLICIES: readonly string[] = [];
 
 /** The Lambda package bucket's name, `<prefix>lambda-pkgs-<account>-<region>` (data-stack; a test holds them together). */
 export function packageBucketPattern(scope: PermissionScope): string {
@@ -102,8 +109,8 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
       },
       // DynamoDB tables encrypted with the app key: DynamoDB creates a grant on the key as the caller.
       { sid: "GrantKeyToDynamoDb", actions: ["kms:CreateGrant"], resources: [kmsKeys(s)], condition: [viaService("dynamodb", s)] },
-      // The ZIPs in the package bucket are SSE-KMS: uploading them, and Lambda reading them as the caller.
-      { sid: "UsePackageKeyThroughS3", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [kmsKeys(s)], condition: [viaService("s3", s)] },
+      // The archived ZIPs in the package bucket are SSE-KMS: a (single-part, they are small) upload needs a data key.
+      { sid: "UsePackageKeyThroughS3", actions: ["kms:GenerateDataKey"], resources: [kmsKeys(s)], condition: [viaService("s3", s)] },
     ],
   },
   {
@@ -187,9 +194,9 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
         resources: [`arn:aws:s3:::${packageBucketPattern(s)}`],
       },
       {
-        // GetObjectVersion: Lambda fetches the pinned `s3_object_version` of a package with the caller's rights.
+        // The functions' code is uploaded with the function (`filename`); the bucket keeps each ZIP as an archive.
         sid: "ManagePackages",
-        actions: ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging", "s3:GetObjectVersion"],
+        actions: ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"],
         resources: [`arn:aws:s3:::${packageBucketPattern(s)}/*`],
       },
     ],
@@ -272,7 +279,7 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
   },
   {
     service: "iam",
-    resourceTypes: ["aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment"],
+    resourceTypes: ["aws_iam_role", "aws_iam_role_policy", ...(ATTACHABLE_MANAGED_POLICIES.length > 0 ? ["aws_iam_role_policy_attachment"] : [])],
     read: (s) => [
       {
         sid: "ReadAppRoles",
@@ -296,12 +303,16 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
         ],
         resources: [`arn:aws:iam::${s.accountId}:role/${s.namePrefix}*`],
       },
-      {
-        sid: "AttachManagedPoliciesTheStacksUse",
-        actions: ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-        resources: [`arn:aws:iam::${s.accountId}:role/${s.namePrefix}*`],
-        condition: [{ test: "ArnEquals", variable: "iam:PolicyARN", values: [...ATTACHABLE_MANAGED_POLICIES] }],
-      },
+      ...(ATTACHABLE_MANAGED_POLICIES.length > 0
+        ? [
+            {
+              sid: "AttachManagedPoliciesTheStacksUse",
+              actions: ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+              resources: [`arn:aws:iam::${s.accountId}:role/${s.namePrefix}*`],
+              condition: [{ test: "ArnEquals", variable: "iam:PolicyARN", values: [...ATTACHABLE_MANAGED_POLICIES] }],
+            },
+          ]
+        : []),
       {
         sid: "PassAppRolesToTheirServices",
         actions: ["iam:PassRole"],
@@ -371,15 +382,6 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
         resources: [`arn:aws:apigateway:${s.region}::/restapis/*`],
       },
       { sid: "TagRestApis", actions: ["apigateway:PUT", "apigateway:DELETE"], resources: [`arn:aws:apigateway:${s.region}::/tags/*`] },
-    ],
-  },
-  {
-    service: "apigateway",
-    resourceTypes: ["aws_api_gateway_account"],
-    read: (s) => [{ sid: "ReadApiGatewayAccount", actions: ["apigateway:GET"], resources: [`arn:aws:apigateway:${s.region}::/account`] }],
-    manage: (s) => [
-      // One setting per account and region: it has no name to carry the prefix.
-      { sid: "SetApiGatewayAccountLoggingRole", actions: ["apigateway:PATCH"], resources: [`arn:aws:apigateway:${s.region}::/account`] },
     ],
   },
   {
