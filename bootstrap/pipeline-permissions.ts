@@ -408,11 +408,23 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
 ];
 
 /**
- * What `npm run verify` reads after a deploy besides the API itself: the throwaway user, in both tables
- * (scripts/target/dynamodb-reader.ts: GetItem and Query).
+ * What `npm run verify` does after a deploy besides calling the API: reads the throwaway user in both tables
+ * (scripts/target/dynamodb-reader.ts), and walks the operations path (scripts/target/operations.ts): puts one of
+ * the app's alarms into ALARM and back and reads its history, finds the requests in the function and access log
+ * groups, reads the X-Ray trace, checks the stage's web ACL and reads the account's Lambda concurrency limit.
  */
 export function verifyStatements(s: PermissionScope): PermissionStatement[] {
-  return [{ sid: "VerifyReadsTables", actions: ["dynamodb:GetItem", "dynamodb:Query"], resources: tables(s) }];
+  return [
+    { sid: "VerifyReadsTables", actions: ["dynamodb:GetItem", "dynamodb:Query"], resources: tables(s) },
+    {
+      sid: "VerifyTriggersAnAlarm",
+      actions: ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory", "cloudwatch:SetAlarmState"],
+      resources: [`arn:aws:cloudwatch:${s.region}:${s.accountId}:alarm:${s.namePrefix}*`],
+    },
+    { sid: "VerifyFindsLogLines", actions: ["logs:FilterLogEvents"], resources: logGroupPatterns(s) },
+    // X-Ray's trace reads and Lambda's account settings take no resource (Service Authorization Reference).
+    { sid: "VerifyReadsTraceAndQuota", actions: ["xray:BatchGetTraces", "lambda:GetAccountSettings"], resources: ["*"] },
+  ];
 }
 
 /** The state objects of one environment: `s3://<bucket>/<keyPrefix>/<environment>/<stack>.tfstate` and their `.tflock`. */
