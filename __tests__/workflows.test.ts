@@ -179,6 +179,18 @@ describe("the pull request plan", () => {
     expect(stepUsing(plan(), "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).toBe(expression("matrix.plan-role-arn"));
   });
 
+  test("stops with the variable's name, before asking for credentials, when a role variable is not set", () => {
+    for (const [job, role] of [
+      [plan(), expression("matrix.plan-role-arn")],
+      [workflow("deploy-environment.yml").jobs.deploy, expression("vars.AWS_DEPLOY_ROLE_ARN")],
+    ] as const) {
+      const steps = job.steps!;
+      const guard = steps.findIndex((s) => s.env?.ROLE_ARN === role && s.run?.includes('if [ -z "$ROLE_ARN" ]'));
+      const credentials = steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+      expect({ guard: guard >= 0, before: guard < credentials, assumes: steps[credentials].with?.["role-to-assume"] }).toEqual({ guard: true, before: true, assumes: role });
+    }
+  });
+
   test("assumes a role whose trust is exactly what GitHub issues to this job: a pull request's, with no environment", () => {
     expect(workflow("pull-request.yml").on).toEqual({ pull_request: { branches: ["main"] } });
     expect(plan().environment).toBeUndefined();
