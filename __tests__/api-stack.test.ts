@@ -381,6 +381,12 @@ describe("ApiStack", () => {
       }
     });
 
+    test("prod outputs the web ACL's ARN for verify; dev, without one, does not", () => {
+      const waf = only(api, "aws_wafv2_web_acl");
+      expect(api.output?.web_acl_arn).toMatchObject({ value: `\${aws_wafv2_web_acl.${waf.id}.arn}`, description: expect.any(String) });
+      expect(dev.json["api-stack"].output?.web_acl_arn).toBeUndefined();
+    });
+
     test("dev, where config turns it off, has none", () => {
       expect(resources(dev.json["api-stack"], "aws_wafv2_web_acl")).toHaveLength(0);
       expect(resources(dev.json["api-stack"], "aws_wafv2_web_acl_association")).toHaveLength(0);

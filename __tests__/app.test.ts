@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App, TerraformResource } from "cdktf";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { loadConfig } from "../config/load";
+import { listEnvironments, loadConfig } from "../config/load";
 import { buildPackage } from "../lambda-packages/build";
 import { LAMBDA_PACKAGES_DIR, loadLambdaArtifact } from "../lambda-packages/artifacts";
 import { addStacks, STACK_IDS } from "../stacks";
@@ -202,7 +202,7 @@ describe("the app", () => {
     const stackJson = (synth: SynthResult) =>
       Object.fromEntries(synth.stackIds.map((id) => [id, JSON.stringify(synth.json[id])]));
 
-    test("changing only a handler's source changes only compute-stack", async () => {
+    test.each(listEnvironments())("%s: changing only a handler's source changes only compute-stack", async (environment) => {
       const sourceDir = mkdtempSync(path.join(tmpdir(), "lambda-src-"));
       const outDir = mkdtempSync(path.join(tmpdir(), "lambda-dist-"));
       cpSync(path.join(LAMBDA_PACKAGES_DIR, "health"), path.join(sourceDir, "health"), { recursive: true });
@@ -211,9 +211,9 @@ describe("the app", () => {
       writeFileSync(entry, `${readFileSync(entry, "utf8")}\nexport const changedForTest = "a new handler";\n`);
       await buildPackage("health", { sourceDir, outDir });
 
-      const before = synthStacks({ environment: "prod", stateDir });
+      const before = synthStacks({ environment, stateDir });
       const after = synthStacks({
-        environment: "prod",
+        environment,
         stateDir,
         artifacts: (name) => (name === "health" ? loadLambdaArtifact(name, { distDir: outDir, sourceDir }) : loadLambdaArtifact(name)),
       });
@@ -228,8 +228,8 @@ describe("the app", () => {
       }
     });
 
-    test("changing only API throttling changes only api-stack", () => {
-      const config = loadConfig({ environment: "prod" });
+    test.each(listEnvironments())("%s: changing only API throttling changes only api-stack", (environment) => {
+      const config = loadConfig({ environment });
       const before = synthStacks({ config, stateDir });
       const after = synthStacks({
         config: { ...config, api: { ...config.api, throttling: { rateLimit: 123, burstLimit: 456 } } },

@@ -6,6 +6,7 @@
  *   npm run package && TF_PROVIDER_MIRROR=<mirror dir> npx jest __tests__/terraform.test.ts
  */
 import { availableParallelism } from "node:os";
+import { listEnvironments, loadConfig } from "../config/load";
 import { STACK_IDS } from "../stacks";
 import { resources, synthStacks, SynthResult } from "./support/synth";
 import {
@@ -21,11 +22,8 @@ import {
   writeStubStates,
 } from "./support/terraform";
 
-/** Each environment and what its config turns on in api-stack. */
-const ENVIRONMENTS = [
-  { environment: "prod", waf: true },
-  { environment: "dev", waf: false },
-] as const;
+/** Every config in config/, and whether it turns the WAF on in api-stack. */
+const ENVIRONMENTS = listEnvironments().map((environment) => ({ environment, waf: loadConfig({ environment }).api.waf.enabled }));
 
 /**
  * Terraform commands in flight at once. Each one starts a ~700 MB provider and is CPU-bound while it does;

@@ -89,6 +89,12 @@ export class ApiStack extends BaseStack {
       value: this.dashboard.url,
       description: "CloudWatch dashboard of the API, the functions and the tables",
     });
+    if (this.waf) {
+      new TerraformOutput(this, "web_acl_arn", {
+        value: this.waf.webAcl.arn,
+        description: "Web ACL associated with the stage (npm run verify checks the association)",
+      });
+    }
     new TerraformOutput(this, "api_access_log_group_name", {
       value: this.restApi.accessLogGroup.name,
       description: "Log group of the stage's JSON access logs",
