@@ -6,6 +6,7 @@
  * |---|---|---|
  * | `api-gateway-account` | API Gateway's CloudWatch role (account setting of the region) | always |
  * | `state-bucket` | the S3 bucket of the app's Terraform state | only when the config's backend is S3 |
+ * | `pipeline` | GitHub Actions' OIDC provider, plan role and deploy role of the environment | only with a `pipeline` section |
  *
  * Each stack extends BootstrapStack (provider for one region with the config's tags, local state in bootstrap/).
  * To add a concern, add its stack class in its own file and one line below.
@@ -13,6 +14,7 @@
 import { App } from "cdktf";
 import type { AppConfig } from "../config/schema";
 import { API_GATEWAY_ACCOUNT_STACK_ID, ApiGatewayAccountStack } from "./api-gateway-account-stack";
+import { addPipelineStack, PipelineStack } from "./pipeline-roles";
 import { addStateBucketStack, StateBucketStack } from "./state-stack";
 
 export interface BootstrapStacksProps {
@@ -25,6 +27,8 @@ export interface BootstrapStacks {
   readonly apiGatewayAccount: ApiGatewayAccountStack;
   /** Only with an S3 backend in the config. */
   readonly stateBucket?: StateBucketStack;
+  /** Only with a `pipeline` section in the config. */
+  readonly pipeline?: PipelineStack;
 }
 
 /** Adds the bootstrap stacks `config` needs to `app` (does not synthesize). */
@@ -37,5 +41,6 @@ export function addBootstrapStacks(app: App, props: BootstrapStacksProps): Boots
     stateDir,
   });
   const stateBucket = config.backend.type === "s3" ? addStateBucketStack(app, { config, stateDir }) : undefined;
-  return { apiGatewayAccount, stateBucket };
+  const pipeline = addPipelineStack(app, { config, stateDir });
+  return { apiGatewayAccount, stateBucket, pipeline };
 }

@@ -165,6 +165,35 @@ const BackendSchema = z.discriminatedUnion("type", [
   }),
 ]);
 
+/**
+ * GitHub Actions identities the bootstrap creates for this environment (opt-in: leave `pipeline` out for none).
+ * See "Deploy from GitHub Actions" in the README.
+ */
+export const PipelineSchema = z.strictObject({
+  /**
+   * "owner/name" of the GitHub repository whose workflows may assume the roles, spelled as GitHub does: the OIDC
+   * `sub` claim is compared case-sensitively.
+   */
+  repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, {
+    message: 'a GitHub repository "owner/name", e.g. "acme/prod-service"',
+  }),
+  /**
+   * GitHub's OIDC identity provider: an account holds at most one for token.actions.githubusercontent.com, so
+   * the first environment bootstrapped in an account creates it and the others name its ARN.
+   */
+  oidcProvider: z.discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("create") }),
+    z.strictObject({
+      type: z.literal("existing"),
+      arn: z.string().regex(/^arn:aws:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+        message: "arn:aws:iam::<account id>:oidc-provider/token.actions.githubusercontent.com",
+      }),
+    }),
+  ]),
+  /** Longest session of a pipeline role, in seconds (IAM allows 1 to 12 hours). */
+  maxSessionSeconds: z.number().int().min(3600).max(43200),
+});
+
 /** The whole per-environment configuration, one JSON file per environment in config/. */
 export const AppConfigSchema = z
   .strictObject({
@@ -182,6 +211,7 @@ export const AppConfigSchema = z
     sessions: SessionsSchema,
     monitoring: MonitoringSchema,
     backend: BackendSchema,
+    pipeline: PipelineSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.environment === "prod" && config.region !== "us-east-1") {
@@ -189,6 +219,13 @@ export const AppConfigSchema = z
     }
     if (config.environment === "prod" && config.namePrefix !== "prod-service-") {
       ctx.addIssue({ code: "custom", path: ["namePrefix"], message: '"prod-service-" (prod resources are named prod-service-*)' });
+    }
+    if (config.pipeline && config.backend.type !== "s3") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["pipeline"],
+        message: 'a config whose "backend" is S3 (a pipeline keeps and locks its state in S3: a runner has no local state file)',
+      });
     }
   });
 
@@ -198,3 +235,4 @@ export type LambdaConfig = z.infer<typeof LambdaSchema>;
 export type ApiConfig = z.infer<typeof ApiSchema>;
 export type BackendConfig = z.infer<typeof BackendSchema>;
 export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
+export type PipelineConfig = z.infer<typeof PipelineSchema>;

@@ -129,8 +129,18 @@ export function prepareTerraform(options: { mirror?: string } = {}): TerraformCo
   };
 }
 
-/** TF_* variables that change what terraform does and are kept for the child; every other TF_* is dropped. */
-const KEPT_TF_VARIABLES = new Set(["TF_LOG", "TF_LOG_CORE", "TF_LOG_PROVIDER", "TF_LOG_PATH"]);
+/**
+ * TF_* variables kept for the child; every other TF_* is dropped. The plugin cache ones let a CI runner without a
+ * mirror (GitHub Actions, .github/workflows/test.yml) install the provider once and reuse it across runs.
+ */
+const KEPT_TF_VARIABLES = new Set([
+  "TF_LOG",
+  "TF_LOG_CORE",
+  "TF_LOG_PROVIDER",
+  "TF_LOG_PATH",
+  "TF_PLUGIN_CACHE_DIR",
+  "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE",
+]);
 const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"];
 
 function childEnv(parent: NodeJS.ProcessEnv, opts: { cliConfigFile?: string; workDir: string }): NodeJS.ProcessEnv {

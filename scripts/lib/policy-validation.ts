@@ -355,6 +355,22 @@ async function checkResources(
     if (resource === "*") continue;
     typesOf.set(resource, await resourceTypesMatching(resource));
   }
+  // Whether an action accepts a resource: the resource can be an ARN of one of the action's resource types,
+  // in the formats of the action's own service (wafv2's "apigateway" type is an API Gateway stage ARN).
+  const acceptedBy = new Map<string, boolean>();
+  for (const actions of expanded.values()) {
+    for (const a of actions) {
+      for (const r of resources) {
+        if (r === "*") continue;
+        let ok = false;
+        for (const t of a.resourceTypes) {
+          const { arn } = await resourceTypeCached(a.service, t);
+          if (arnFormats(arn).some((format) => patternsIntersect(tokens(r, "policy"), tokens(format, "template")))) ok = true;
+        }
+        acceptedBy.set(`${a.service}:${a.name} ${r}`, ok);
+      }
+    }
+  }
   const accepted = new Set<string>();
   let reported = false;
   for (const [pattern, actions] of expanded) {
@@ -364,7 +380,7 @@ async function checkResources(
     }
     const takesStar = actions.some((a) => a.resourceTypes.length === 0);
     const matches = (a: ActionInfo, r: string) =>
-      r === "*" ? a.resourceTypes.length === 0 || s.Effect === "Deny" : a.resourceTypes.some((t) => typesOf.get(r)?.has(`${a.service}:${t}`));
+      r === "*" ? a.resourceTypes.length === 0 || s.Effect === "Deny" : acceptedBy.get(`${a.service}:${a.name} ${r}`) === true;
     const matchedResources = resources.filter((r) => actions.some((a) => matches(a, r)));
     matchedResources.forEach((r) => accepted.add(r));
     if (resources.includes("*") && !takesStar && s.Effect === "Allow") {
@@ -442,30 +458,41 @@ function resourceTypeCached(service: string, type: string) {
 }
 
 /**
- * The resource types (`service:type`) an ARN (or ARN pattern) can be, from the ARN formats of its service. When
- * it matches several, only the most specific format counts (the most literal text): `table/t/index/i` is an
- * index, not a table whose name contains "/index/", and `bucket/*` is objects, not the bucket.
+ * The resource types (`service:type`) an ARN (or ARN pattern) can be, from the ARN formats of its service (for
+ * the messages). A name placeholder cannot hold "/" (see `tokens`), so `table/t/index/i` is an index, not a
+ * table, and `bucket/*` is objects, not the bucket; a policy wildcard can stand for anything, so `table/app-*`
+ * is tables and indexes.
  */
 async function resourceTypesMatching(resource: string): Promise<Set<string>> {
   const service = /^arn:[^:]*:([^:]*):/.exec(resource)?.[1];
-  if (!service || service.includes(OPAQUE) || !(await iamServiceExists(service))) return new Set();
-  const matched: Array<[string, number]> = [];
+  const matched = new Set<string>();
+  if (!service || service.includes(OPAQUE) || !(await iamServiceExists(service))) return matched;
   for (const type of await iamResourceTypesForService(service)) {
     const details = await resourceTypeCached(service, type);
-    if (patternsIntersect(tokens(resource, "policy"), tokens(details.arn, "template"))) {
-      matched.push([`${service}:${type}`, details.arn.replace(/\$\{[^}]*\}/g, "").length]);
+    if (arnFormats(details.arn).some((format) => patternsIntersect(tokens(resource, "policy"), tokens(format, "template")))) {
+      matched.add(`${service}:${type}`);
     }
   }
-  const best = Math.max(0, ...matched.map(([, n]) => n));
-  return new Set(matched.filter(([, n]) => n === best).map(([t]) => t));
+  return matched;
 }
+
+/** The reference lists some resource types with several ARN formats, separated by ", ". */
+function arnFormats(arn: string): string[] {
+  return arn.split(/,\s*(?=arn:)/);
+}
+
+/**
+ * Placeholders whose values may contain "/" (object keys, log group names, IAM paths, API resource paths); every
+ * other placeholder is a name or an id, which cannot.
+ */
+const PLACEHOLDER_WITH_SLASHES = /(Path|ObjectName|LogGroupName|LogStreamName|UrlEncodedResourceARN)$/;
 
 /**
  * `any`: a policy wildcard (`*`, or an unresolved reference), which matches any text, `:` included (as in
  * `log-group:x:*`). `field`: a `${...}` placeholder of an ARN format, which matches any text without `:`
  * (partition, region, account, names: `${Account}` must not swallow `:key/...` to make a key ARN an alias).
  */
-type Token = { readonly any: true } | { readonly field: true } | { readonly one: true } | { readonly ch: string };
+type Token = { readonly any: true } | { readonly field: true; readonly slashes: boolean } | { readonly one: true } | { readonly ch: string };
 
 /** A policy ARN (`*`, `?` and OPAQUE are wildcards) or a reference ARN format (`${...}` placeholders are). */
 function tokens(text: string, mode: "policy" | "template"): Token[] {
@@ -473,9 +500,10 @@ function tokens(text: string, mode: "policy" | "template"): Token[] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (mode === "template" && text.startsWith("${", i)) {
-      out.push({ field: true });
-      i = text.indexOf("}", i);
-      if (i === -1) break;
+      const end = text.indexOf("}", i);
+      if (end === -1) break;
+      out.push({ field: true, slashes: PLACEHOLDER_WITH_SLASHES.test(text.slice(i + 2, end)) });
+      i = end;
     } else if (mode === "policy" && (ch === "*" || ch === OPAQUE)) out.push({ any: true });
     else if (mode === "policy" && ch === "?") out.push({ one: true });
     else out.push({ ch });
@@ -495,8 +523,10 @@ function patternsIntersect(a: readonly Token[], b: readonly Token[]): boolean {
     const y = b[j];
     if (i === a.length && j === b.length) result = true;
     else if (x && "any" in x) result = go(i + 1, j) || (j < b.length && go(i, j + 1));
-    else if (y && "field" in y) result = go(i, j + 1) || (x !== undefined && !(("ch" in x) && x.ch === ":") && go(i + 1, j));
-    else if (!x || !y) result = false;
+    else if (y && "field" in y) {
+      const fits = x !== undefined && !("ch" in x && (x.ch === ":" || (x.ch === "/" && !y.slashes)));
+      result = go(i, j + 1) || (fits && go(i + 1, j));
+    } else if (!x || !y) result = false;
     else if ("one" in x) result = go(i + 1, j + 1);
     else result = "ch" in x && "ch" in y && x.ch === y.ch && go(i + 1, j + 1);
     memo.set(key, result);
