@@ -164,7 +164,7 @@ describe("bootstrap with a local backend", () => {
 
   test("makes bootstrap/main.ts exit 1 with that message and synthesize nothing", () => {
     const outdir = tempDir("cli");
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
       cwd: join(__dirname, "..", "bootstrap"),
       env: { ...process.env, APP_ENV: "prod", CDKTF_OUTDIR: outdir },
       encoding: "utf8",

@@ -176,7 +176,7 @@ describe("config validation", () => {
 describe("the cdktf app (main.ts)", () => {
   test("stops before synthesizing anything when the config is bad, and says why", () => {
     const outdir = path.join(mkdtempSync(path.join(tmpdir(), "cdktf-main-")), "out");
-    const run = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "main.ts"], {
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
       cwd: path.join(__dirname, ".."),
       env: { ...process.env, APP_ENV: "staging", CDKTF_OUTDIR: outdir },
       encoding: "utf8",

@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(__dirname, "..");
-const TS_NODE = require.resolve("ts-node/dist/bin.js");
 
 /** `npm run --silent <script> -- <args>` in the repository, with the output of both streams. */
 function npmRun(script: string, args: string[]): { status: number | null; output: string } {
@@ -39,7 +38,7 @@ describe("the command-line entry points", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("npm start serves the API, logs one line per request and stops cleanly on SIGINT", async () => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--data-dir", join(dir, "data")], {
+    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--port", "0", "--data-dir", join(dir, "data")], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -18,9 +18,10 @@ export interface TestsOptions {
 
 const JEST = join(REPO_ROOT, "node_modules", ".bin", "jest");
 const TESTS_DIR = join(REPO_ROOT, "__tests__");
-/** A suite is not a unit suite when it lives here or imports the Terraform test support. */
+/** A suite is not a unit suite when it lives here or runs Terraform (as jest's sequencer tells them apart). */
 const E2E_DIR = join(TESTS_DIR, "e2e");
-const RUNS_TERRAFORM = /from\s+["']\.\/support\/terraform["']/;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain-JS module of the jest config
+const { RUNS_TERRAFORM } = require("../__tests__/support/terraform-first-sequencer") as { RUNS_TERRAFORM: RegExp };
 
 interface JestJson {
   numTotalTests: number;
