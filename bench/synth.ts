@@ -161,8 +161,9 @@ export async function benchSynth(options: SynthOptions): Promise<SectionResult> 
   const speedup = ratio(barrel.inProcessMs.median, deep.inProcessMs.median);
   const memoryRatio = ratio(barrel.maxRssMiB.median, deep.maxRssMiB.median);
 
-  // The whole command, as `npm run synth` runs it (cdktf-cli, which runs the app command of cdktf.json: build.ts,
-  // a no-op when the ZIPs are up to date, then main.ts with tsx), into a temp output folder; and the same for
+  // The whole command, as `npm run synth` runs it (cdktf-cli, which runs the app command of cdktf.json:
+  // scripts/cdktf-app.ts, packaging that is a no-op when the ZIPs are up to date, then main.ts, with tsx), into
+  // a temp output folder; and the same for
   // the empty app. Then `cdktf diff` of one stack of each, up to the moment it starts `terraform init`.
   const timeBinary = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
   const empty = emptyApp(join(dir, "empty-app"));
@@ -305,7 +306,7 @@ export async function benchSynth(options: SynthOptions): Promise<SectionResult> 
             : ["`cdktf diff <stack>` until `terraform init` (its synth step)", "not measured: no terraform on PATH", "", ""],
         ],
         notes: [
-          "`cdktf synth`: cdktf-cli running the app command of cdktf.json (`node --require tsx/cjs lambda-packages/build.ts && node --require tsx/cjs main.ts`: packaging, a no-op when every ZIP is up to date, then the synth without a compiler), CHECKPOINT_DISABLE=1, into a temp folder; its RSS is the largest process of the tree (GNU time %M). The empty app: one empty TerraformStack, app command `node main.js`, the same cdktf-cli and cdktf, in a temp folder.",
+          "`cdktf synth`: cdktf-cli running the app command of cdktf.json (`node --require tsx/cjs scripts/cdktf-app.ts`: packaging, a no-op when every ZIP is up to date, then main.ts, in one process without a compiler), CHECKPOINT_DISABLE=1, into a temp folder; its RSS is the largest process of the tree (GNU time %M). The empty app: one empty TerraformStack, app command `node main.js`, the same cdktf-cli and cdktf, in a temp folder.",
           "`cdktf diff`: the same commands' diff of one stack (data-stack; the empty app's only stack) with a `terraform` first on PATH that passes cdktf-cli's version checks to the real one and stops the diff at `terraform init`; the figure is spawn to that init: everything `cdktf diff` does before Terraform plans (a plan needs the provider and AWS, so the rest cannot run offline, and it is Terraform's cost, not the app's).",
           ...(cliFailures.length > 0 ? [`cdktf failures: ${cliFailures.join("; ")}`] : []),
         ],

@@ -204,8 +204,9 @@ function parseArgs(argv: readonly string[]): BuildPackageOptions {
   return options;
 }
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+/** `npm run package [--out-dir <dir>] [--source-dir <dir>] [--force]`: builds what is stale and says what it did. */
+export async function packageCommand(argv: readonly string[]): Promise<void> {
+  const options = parseArgs(argv);
   const started = process.hrtime.bigint();
   const built = await buildAll(options);
   const outDir = resolve(options.outDir ?? DIST_DIR);
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
+  packageCommand(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
   });
