@@ -184,7 +184,7 @@ describe("bootstrap app", () => {
 
   test("bootstrap/main.ts synthesizes the account settings for a config with the local backend", () => {
     const outdir = tempDir("cli");
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
       cwd: join(__dirname, "..", "bootstrap"),
       env: { ...process.env, APP_ENV: "prod", CDKTF_OUTDIR: outdir },
       encoding: "utf8",

@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CONFIG_DIR, ConfigError, listEnvironments, loadConfig } from "../config/load";
 import { LOG_RETENTION_DAYS } from "../config/schema";
+import { STACK_IDS } from "../stacks";
 
 const prod = JSON.parse(readFileSync(path.join(CONFIG_DIR, "prod.json"), "utf8"));
 
@@ -174,9 +175,24 @@ describe("config validation", () => {
 });
 
 describe("the cdktf app (main.ts)", () => {
+  test("cdktf.json's app command packages what is stale and synthesizes the three stacks", () => {
+    const root = path.join(__dirname, "..");
+    const { app } = JSON.parse(readFileSync(path.join(root, "cdktf.json"), "utf8")) as { app: string };
+    const dir = mkdtempSync(path.join(tmpdir(), "cdktf-app-"));
+    const outdir = path.join(dir, "out");
+    const run = spawnSync(app, { shell: true, cwd: root, env: { ...process.env, APP_ENV: "prod", CDKTF_OUTDIR: outdir }, encoding: "utf8" });
+    const stacks = existsSync(path.join(outdir, "stacks")) ? readdirSync(path.join(outdir, "stacks")).sort() : [];
+    const written = stacks.filter((stack) => existsSync(path.join(outdir, "stacks", stack, "cdk.tf.json")));
+    rmSync(dir, { recursive: true, force: true });
+
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(run.stdout).toMatch(/^\d+ package\(s\) in lambda-packages\/dist up to date|bundled into lambda-packages\/dist/m);
+    expect({ stacks, written }).toEqual({ stacks: [...STACK_IDS].sort(), written: [...STACK_IDS].sort() });
+  });
+
   test("stops before synthesizing anything when the config is bad, and says why", () => {
     const outdir = path.join(mkdtempSync(path.join(tmpdir(), "cdktf-main-")), "out");
-    const run = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "main.ts"], {
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
       cwd: path.join(__dirname, ".."),
       env: { ...process.env, APP_ENV: "staging", CDKTF_OUTDIR: outdir },
       encoding: "utf8",

@@ -12,7 +12,7 @@ import {
   loadLambdaArtifact,
   REPO_ROOT,
 } from "../lambda-packages/artifacts";
-import { buildPackage, HANDLER_FILE, listFunctions, SOURCE_MAP_FILE } from "../lambda-packages/build";
+import { buildPackage, HANDLER_FILE, listFunctions } from "../lambda-packages/build";
 import {
   ConflictError,
   corsHeaders,
@@ -118,14 +118,14 @@ describe("lambda packages in dist", () => {
     const artifact = loadLambdaArtifact(name);
     const zip = readFileSync(artifact.zipPath);
 
-    it("holds exactly lambda-handler.js and its source map, at the root", () => {
-      expect(Object.keys(unzipSync(zip)).sort()).toEqual([HANDLER_FILE, SOURCE_MAP_FILE]);
+    it("holds exactly lambda-handler.js, at the root", () => {
+      expect(Object.keys(unzipSync(zip))).toEqual([HANDLER_FILE]);
     });
 
     it("stores every entry as a 0644 Unix file dated 1980-01-01 00:00:00, deflated, in name order", () => {
       const entries = centralDirectory(zip);
 
-      expect(entries.map((e) => e.name)).toEqual([HANDLER_FILE, SOURCE_MAP_FILE]);
+      expect(entries.map((e) => e.name)).toEqual([HANDLER_FILE]);
       for (const entry of entries) {
         expect(entry).toEqual({
           name: entry.name,
@@ -146,18 +146,17 @@ describe("lambda packages in dist", () => {
       expect(typeof module.handler).toBe("function");
     });
 
-    it("links its source map and leaks no absolute path into the bundle or the map", () => {
-      const files = unzipSync(zip);
-      const code = Buffer.from(files[HANDLER_FILE]).toString("utf8");
-      const map = JSON.parse(Buffer.from(files[SOURCE_MAP_FILE]).toString("utf8")) as { sources: string[] };
+    it("is readable: keeps function names, names each bundled module by its repository path, leaks no absolute path", () => {
+      const code = Buffer.from(unzipSync(zip)[HANDLER_FILE]).toString("utf8");
+      const modules = [...code.matchAll(/^\/\/ (\S+\.(?:ts|js|mjs|cjs|json))$/gm)].map((m) => m[1]);
 
-      expect(code.trimEnd().endsWith(`//# sourceMappingURL=${SOURCE_MAP_FILE}`)).toBe(true);
-      expect(map.sources).toContain(`lambda-packages/${name}/index.ts`);
-      for (const source of map.sources) expect(source).not.toMatch(/^(\/|\.\.\/|[A-Za-z]:)/);
-      for (const text of [code, JSON.stringify(map)]) {
-        expect(text).not.toContain(REPO_ROOT);
-        expect(text).not.toContain(tmpdir());
-      }
+      expect(modules).toContain(`lambda-packages/${name}/index.ts`);
+      expect(modules).toContain("lambda-packages/shared/log.ts");
+      for (const module of modules) expect(module).not.toMatch(/^(\/|\.\.\/|[A-Za-z]:)/);
+      expect(code).toMatch(/\bfunction requireEnv\(/);
+      expect(code).not.toContain("sourceMappingURL");
+      expect(code).not.toContain(REPO_ROOT);
+      expect(code).not.toContain(tmpdir());
     });
 
     it("is under 100 KB", () => {
@@ -186,9 +185,10 @@ describe("buildPackage", () => {
 
   it.each(["UTC", "Asia/Tokyo", "America/St_Johns"])("builds the same bytes with TZ=%s", (tz) => {
     const outDir = tempDir("build-tz-");
+    // As `npm run package` runs it.
     const run = spawnSync(
       process.execPath,
-      [require.resolve("ts-node/dist/bin.js"), join("lambda-packages", "build.ts"), "--out-dir", outDir],
+      ["--require", "tsx/cjs", join("lambda-packages", "build.ts"), "--out-dir", outDir],
       { cwd: REPO_ROOT, env: { ...process.env, TZ: tz }, encoding: "utf8" },
     );
 
@@ -197,16 +197,44 @@ describe("buildPackage", () => {
     expect(readFileSync(join(outDir, "health.zip")).equals(readFileSync(join(DIST_DIR, "health.zip")))).toBe(true);
   });
 
-  it("leaves unchanged files untouched on a rebuild", async () => {
+  it("does not bundle again while the ZIP is up to date with its sources", async () => {
     const outDir = tempDir("build-same-");
     const first = await buildPackage("health", { outDir });
     const mtime = statSync(first.zipPath).mtimeMs;
 
     const second = await buildPackage("health", { outDir });
 
-    expect(first.written).toBe(true);
-    expect(second.written).toBe(false);
+    expect([first.bundled, first.written]).toEqual([true, true]);
+    expect([second.bundled, second.written]).toEqual([false, false]);
+    expect(second.sha256Hex).toBe(first.sha256Hex);
     expect(statSync(second.zipPath).mtimeMs).toBe(mtime);
+  });
+
+  it("with force, bundles again and leaves the files untouched when the bytes are the same", async () => {
+    const outDir = tempDir("build-force-");
+    const first = await buildPackage("health", { outDir });
+    const mtime = statSync(first.zipPath).mtimeMs;
+
+    const forced = await buildPackage("health", { outDir, force: true });
+
+    expect([forced.bundled, forced.written]).toEqual([true, false]);
+    expect(statSync(forced.zipPath).mtimeMs).toBe(mtime);
+  });
+
+  it.each([
+    ["its source changed", (sourceDir: string) => appendFileSync(join(sourceDir, "health", "index.ts"), "\n// edited\n")],
+    ["its manifest is gone", (_sourceDir: string, outDir: string) => rmSync(join(outDir, "health.manifest.json"))],
+    ["its ZIP was altered", (_sourceDir: string, outDir: string) => appendFileSync(join(outDir, "health.zip"), "x")],
+  ])("bundles again when %s", async (_case, change) => {
+    const sourceDir = copySources("health");
+    const outDir = tempDir("build-stale-");
+    await buildPackage("health", { outDir, sourceDir });
+    change(sourceDir, outDir);
+
+    const rebuilt = await buildPackage("health", { outDir, sourceDir });
+
+    expect(rebuilt.bundled).toBe(true);
+    expect(loadLambdaArtifact("health", { distDir: outDir, sourceDir }).sha256Hex).toBe(rebuilt.sha256Hex);
   });
 
   it("writes a manifest with the function, its source hash and the ZIP hash", async () => {

@@ -11,7 +11,6 @@ import { join, resolve } from "node:path";
 import { OPERATIONS_CHECKS } from "../scripts/target/operations";
 
 const ROOT = resolve(__dirname, "..");
-const TS_NODE = require.resolve("ts-node/dist/bin.js");
 
 /** `npm run --silent <script> -- <args>` in the repository, with the output of both streams. */
 function npmRun(script: string, args: string[]): { status: number | null; output: string } {
@@ -41,7 +40,7 @@ describe("the command-line entry points", () => {
 
   test("npm start serves the API and the web client, logs one line per request, shows the worker cap, and prints the metrics and stops cleanly on SIGINT", async () => {
     // --web-port 0: a free port, not the dev origin's 3000, which a developer's `npm start` may hold.
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--web-port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--port", "0", "--web-port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -97,7 +96,7 @@ describe("the command-line entry points", () => {
   }, 60_000);
 
   it.each(["0", "many"])("npm start --max-concurrency %s exits 2 before it starts anything, and says what it takes", (value) => {
-    const run = spawnSync(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--data-dir", join(dir, "never-used"), "--max-concurrency", value], {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "local/start.ts", "--data-dir", join(dir, "never-used"), "--max-concurrency", value], {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 60_000,

@@ -17,7 +17,6 @@ import { dynamoDbCall } from "../local/dynamodb";
 import { startLocalStack, type LocalStack } from "../local/stack";
 
 const ROOT = resolve(__dirname, "..");
-const TS_NODE = require.resolve("ts-node/dist/bin.js");
 const PASSWORD = "correct horse battery staple";
 const INTEGRATION_TIMEOUT_MS = 6000;
 const USERS = "dev-service-users";
@@ -219,7 +218,7 @@ describe("the local stack under faults", () => {
     const folder = join(dataDir, "dev");
     const before = snapshot(folder);
 
-    const run = spawnSync(process.execPath, [TS_NODE, "--transpile-only", "local/start.ts", "--port", "0", "--data-dir", dataDir, "--fresh"], {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "local/start.ts", "--port", "0", "--data-dir", dataDir, "--fresh"], {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 60_000,
@@ -242,7 +241,7 @@ describe("a hard kill of the local stack in the middle of a burst of writes", ()
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test("loses no acknowledged write, and the restart takes over the lock the killed process left", async () => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "__tests__/support/local-stack-child.ts", dataDir], {
+    const child = spawn(process.execPath, ["--import", "tsx", "__tests__/support/local-stack-child.ts", dataDir], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

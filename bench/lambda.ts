@@ -215,8 +215,8 @@ export async function benchLambda(options: LambdaOptions): Promise<SectionResult
           fmtRatio(ratio(init.unbundled[n].median, init.app[n].median)),
         ]),
         notes: [
-          "App: lambda-handler.js from lambda-packages/dist/<fn>.zip (aws-lite + zod/mini, bundled and minified by `npm run package`).",
-          `ZIPs hold lambda-handler.js and its source map; lambda-handler.js alone: ${names.map((n) => `${n} ${kb(handlerBytes.app[n])} KB (SDK: ${kb(handlerBytes.sdk[n])} KB)`).join(", ")}.`,
+          "App: lambda-handler.js from lambda-packages/dist/<fn>.zip (aws-lite + zod/mini, bundled by `npm run package`: syntax minified, names and lines kept, no source map).",
+          `ZIPs hold lambda-handler.js only; its size unzipped: ${names.map((n) => `${n} ${kb(handlerBytes.app[n])} KB (SDK: ${kb(handlerBytes.sdk[n])} KB)`).join(", ")}.`,
           "SDK v3 baseline: the same handler with shared/dynamodb.ts swapped for bench/sdk-dynamodb.ts (@aws-sdk/lib-dynamodb document client), built by the app's buildPackage() (same esbuild options, same ZIP writer).",
           "Unbundled baseline: the handler's .ts files transpiled one by one (esbuild transform, before the measurement), dependencies from node_modules; " +
             `modules loaded: ${names.map((n) => `${n} ${loaded.unbundled[n].modules}`).join(", ")} (bundled: 1).`,

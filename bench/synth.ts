@@ -2,11 +2,12 @@
  * Section 1, synth: the three stacks synthesized in a fresh process with the deep imports the code uses,
  * against the same stacks with every provider import answered by the `@cdktf/provider-aws` barrel
  * (bench/children/synth-child.ts explains why that is the same program), runs interleaved; then the whole
- * `cdktf synth` command.
+ * `cdktf synth` command and the synth step of `cdktf diff`, each against the same command on an empty cdktf
+ * app (one empty stack, app command `node main.js`) built in a temp folder: cdktf-cli's own cost, the floor.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { REPO_ROOT } from "../lambda-packages/artifacts";
 import { run, runJson } from "./lib/proc";
 import type { SectionResult, TargetResult } from "./lib/report";
@@ -46,6 +47,62 @@ export interface SynthOptions {
 
 const CHILD = join(REPO_ROOT, "bench", "children", "synth-child.ts");
 const TARGET_RATIO = 5;
+/** `cdktf synth` (and diff's synth step) of the app at most this many times that of an empty cdktf app. */
+const CLI_TARGET_RATIO = 1.3;
+const CLI = join(REPO_ROOT, "node_modules", ".bin", "cdktf");
+
+/** An empty cdktf app in `dir`: one empty stack, a plain `node main.js` app command, the repository's cdktf. */
+function emptyApp(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "main.js"),
+    ['const { App, TerraformStack } = require("cdktf");', "const app = new App();", 'new TerraformStack(app, "empty");', "app.synth();", ""].join("\n"),
+  );
+  writeFileSync(
+    join(dir, "cdktf.json"),
+    `${JSON.stringify({ language: "typescript", app: "node main.js", terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`,
+  );
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/** The real terraform on PATH, or undefined. */
+function findTerraform(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, "terraform"))) return join(dir, "terraform");
+  }
+  return undefined;
+}
+
+/**
+ * A `terraform` for `cdktf diff` that records when it is called and stops the diff at `terraform init` (which
+ * would need the provider and, for the plan, AWS), passing every other call (cdktf-cli's version checks) to the
+ * real one. The time of that first `init` is the end of the diff's synth step.
+ */
+function terraformShim(dir: string, realTerraform: string): { dir: string; log: string } {
+  mkdirSync(dir, { recursive: true });
+  const log = join(dir, "calls.log");
+  const script = join(dir, "terraform");
+  writeFileSync(
+    script,
+    [
+      "#!/bin/sh",
+      `echo "$(date +%s%N) $1" >> ${JSON.stringify(log)}`,
+      'if [ "$1" = init ]; then echo "bench: stopped cdktf diff at terraform init" >&2; exit 1; fi',
+      `exec ${JSON.stringify(realTerraform)} "$@"`,
+      "",
+    ].join("\n"),
+  );
+  chmodSync(script, 0o755);
+  return { dir, log };
+}
+
+interface CliFigures {
+  readonly synthMs: number[];
+  readonly synthRss: number[];
+  readonly diffSynthStepMs: number[];
+  readonly failures: string[];
+}
 
 /** SHA-256 over every stack's cdk.tf.json, with the per-run output folder replaced by a placeholder. */
 function outputHash(outdir: string): string {
@@ -105,32 +162,79 @@ export async function benchSynth(options: SynthOptions): Promise<SectionResult> 
   const memoryRatio = ratio(barrel.maxRssMiB.median, deep.maxRssMiB.median);
 
   // The whole command, as `npm run synth` runs it (cdktf-cli, which runs the app command of cdktf.json:
-  // `npm run --silent package && ts-node --transpile-only main.ts`), into a temp output folder.
-  const cli = join(REPO_ROOT, "node_modules", ".bin", "cdktf");
+  // scripts/cdktf-app.ts, packaging that is a no-op when the ZIPs are up to date, then main.ts, with tsx), into
+  // a temp output folder; and the same for
+  // the empty app. Then `cdktf diff` of one stack of each, up to the moment it starts `terraform init`.
   const timeBinary = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
-  const cliWalls: number[] = [];
-  const cliRss: number[] = [];
-  const cliFailures: string[] = [];
-  for (let i = 0; i < options.cliRuns; i++) {
-    const output = join(dir, `cli-${i}`);
-    const rssFile = join(dir, `cli-${i}.rss`);
-    const [command, args] = timeBinary
-      ? [timeBinary, ["-f", "%M", "-o", rssFile, cli, "synth", "--output", output]]
-      : [cli, ["synth", "--output", output]];
-    const outcome = await run(command, args, { cwd: REPO_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" } });
-    if (outcome.code !== 0) {
-      cliFailures.push(`exit ${outcome.code}: ${outcome.stderr.trim().split("\n").slice(-3).join(" / ")}`);
-      continue;
-    }
-    cliWalls.push(outcome.wallMs);
-    if (timeBinary && existsSync(rssFile)) {
-      const kib = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop());
-      if (Number.isFinite(kib)) cliRss.push(kib / 1024);
+  const empty = emptyApp(join(dir, "empty-app"));
+  const realTerraform = findTerraform();
+  const cli: Record<"app" | "empty", CliFigures> = {
+    app: { synthMs: [], synthRss: [], diffSynthStepMs: [], failures: [] },
+    empty: { synthMs: [], synthRss: [], diffSynthStepMs: [], failures: [] },
+  };
+  const cliEnv = { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" };
+  const variants = { app: { cwd: REPO_ROOT, stack: "data-stack" }, empty: { cwd: empty, stack: "empty" } } as const;
+  let cliRun = 0;
+  for (let i = -1; i < options.cliRuns; i++) {
+    const order: Array<"app" | "empty"> = i % 2 === 0 ? ["app", "empty"] : ["empty", "app"];
+    for (const variant of order) {
+      const { cwd, stack } = variants[variant];
+      const figures = cli[variant];
+      const output = join(dir, `cli-${cliRun}`);
+      const rssFile = join(dir, `cli-${cliRun}.rss`);
+      cliRun++;
+      const [command, args] = timeBinary
+        ? [timeBinary, ["-f", "%M", "-o", rssFile, CLI, "synth", "--output", output]]
+        : [CLI, ["synth", "--output", output]];
+      const synth = await run(command, args, { cwd, env: cliEnv });
+      rmSync(output, { recursive: true, force: true });
+      if (synth.code !== 0) {
+        figures.failures.push(`synth exit ${synth.code}: ${synth.stderr.trim().split("\n").slice(-3).join(" / ")}`);
+      } else if (i >= 0) {
+        figures.synthMs.push(synth.wallMs);
+        if (timeBinary && existsSync(rssFile)) {
+          const kib = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop());
+          if (Number.isFinite(kib)) figures.synthRss.push(kib / 1024);
+        }
+      }
+      if (!realTerraform) continue;
+      const shim = terraformShim(join(dir, `shim-${cliRun}`), realTerraform);
+      const startedNs = BigInt(Date.now()) * 1_000_000n;
+      const diff = await run(CLI, ["diff", stack, "--output", output], { cwd, env: { ...cliEnv, PATH: `${shim.dir}${delimiter}${process.env.PATH ?? ""}` } });
+      rmSync(output, { recursive: true, force: true });
+      const init = existsSync(shim.log)
+        ? readFileSync(shim.log, "utf8").split("\n").find((line) => line.endsWith(" init"))
+        : undefined;
+      if (!init) {
+        figures.failures.push(`diff never reached terraform init (exit ${diff.code}): ${diff.stderr.trim().split("\n").slice(-3).join(" / ")}`);
+      } else if (i >= 0) {
+        figures.diffSynthStepMs.push(Number(BigInt(init.split(" ")[0]) - startedNs) / 1e6);
+      }
     }
   }
-  const cliWall = summarize(cliWalls);
-  const cliMem = summarize(cliRss);
+  const appSynth = summarize(cli.app.synthMs);
+  const emptySynth = summarize(cli.empty.synthMs);
+  const appDiff = summarize(cli.app.diffSynthStepMs);
+  const emptyDiff = summarize(cli.empty.diffSynthStepMs);
+  const cliRatio = ratio(appSynth.median, emptySynth.median);
+  const diffRatio = ratio(appDiff.median, emptyDiff.median);
+  const cliWalls = cli.app.synthMs;
+  const cliWall = appSynth;
+  const cliMem = summarize(cli.app.synthRss);
+  const cliFailures = [...cli.app.failures.map((f) => `app: ${f}`), ...cli.empty.failures.map((f) => `empty app: ${f}`)];
   rmSync(dir, { recursive: true, force: true });
+
+  const cliTarget = (what: string, figure: number, appMs: Summary, emptyMs: Summary): TargetResult => ({
+    target: `${what} within ${CLI_TARGET_RATIO}x of an empty cdktf app's`,
+    figure: `${Number.isFinite(figure) ? `${figure.toFixed(2)}x` : "n/a"} (${fmt(appMs.median, 0)} vs ${fmt(emptyMs.median, 0)} ms)`,
+    met: Number.isFinite(figure) ? figure <= CLI_TARGET_RATIO : undefined,
+  });
+  const cliTargets: TargetResult[] = [
+    cliTarget("`cdktf synth`", cliRatio, appSynth, emptySynth),
+    realTerraform
+      ? cliTarget("`cdktf diff`'s synth step (until it starts `terraform init`)", diffRatio, appDiff, emptyDiff)
+      : { target: `\`cdktf diff\`'s synth step within ${CLI_TARGET_RATIO}x of an empty cdktf app's`, figure: "not measured: no terraform on PATH", met: undefined },
+  ];
 
   const target: TargetResult = {
     target: `three-stack synth >= ${TARGET_RATIO}x faster than the barrel import`,
@@ -153,7 +257,7 @@ export async function benchSynth(options: SynthOptions): Promise<SectionResult> 
   ];
   return {
     name: "synth",
-    targets: [target],
+    targets: [target, ...cliTargets],
     data: {
       runsPerVariant: options.runs,
       deep,
@@ -163,6 +267,9 @@ export async function benchSynth(options: SynthOptions): Promise<SectionResult> 
       memoryRatio,
       cdktfSynth: { runs: cliWalls.length, wallMs: cliWall, maxRssMiB: timeBinary ? cliMem : null, failures: cliFailures },
       cdktfSynthOverDeepProcess: ratio(cliWall.median, deep.processWallMs.median),
+      cdktfSynthEmptyApp: { wallMs: emptySynth, maxRssMiB: timeBinary ? summarize(cli.empty.synthRss) : null },
+      cdktfSynthOverEmptyApp: cliRatio,
+      cdktfDiffSynthStep: realTerraform ? { appMs: appDiff, emptyAppMs: emptyDiff, ratio: diffRatio } : null,
     },
     tables: [
       {
@@ -187,8 +294,21 @@ export async function benchSynth(options: SynthOptions): Promise<SectionResult> 
         notes: [
           `Both variants run the same stacks/ and constructs/ (pre-transpiled, no compiler in the process); the barrel one answers each of its ${barrel.rewrittenImports} distinct \`@cdktf/provider-aws/lib/<x>\` imports with the barrel's \`<x>\` namespace. Output identical: ${identical ? "yes" : "NO"}.`,
           "Time to synth: from the first require to app.synth() returning, inside the child (hrtime); peak RSS: the child's getrusage maxRSS. One warm-up run per variant first (file cache), not counted.",
-          "`cdktf synth`: cdktf-cli running the app command of cdktf.json (package + ts-node main.ts), CHECKPOINT_DISABLE=1, into a temp folder; its RSS is the largest process of the tree (GNU time %M).",
-          ...(cliFailures.length > 0 ? [`cdktf synth failures: ${cliFailures.join("; ")}`] : []),
+        ],
+      },
+      {
+        title: `cdktf-cli: the app against an empty cdktf app (median (min-max) of ${options.cliRuns} runs each, interleaved, after one warm-up)`,
+        headers: ["command", "the app, ms", "empty app (baseline), ms", "app / empty"],
+        rows: [
+          ["`cdktf synth`", fmtSpread(appSynth, 0), fmtSpread(emptySynth, 0), `${cliRatio.toFixed(2)}x`],
+          realTerraform
+            ? ["`cdktf diff <stack>` until `terraform init` (its synth step)", fmtSpread(appDiff, 0), fmtSpread(emptyDiff, 0), `${diffRatio.toFixed(2)}x`]
+            : ["`cdktf diff <stack>` until `terraform init` (its synth step)", "not measured: no terraform on PATH", "", ""],
+        ],
+        notes: [
+          "`cdktf synth`: cdktf-cli running the app command of cdktf.json (`node --require tsx/cjs scripts/cdktf-app.ts`: packaging, a no-op when every ZIP is up to date, then main.ts, in one process without a compiler), CHECKPOINT_DISABLE=1, into a temp folder; its RSS is the largest process of the tree (GNU time %M). The empty app: one empty TerraformStack, app command `node main.js`, the same cdktf-cli and cdktf, in a temp folder.",
+          "`cdktf diff`: the same commands' diff of one stack (data-stack; the empty app's only stack) with a `terraform` first on PATH that passes cdktf-cli's version checks to the real one and stops the diff at `terraform init`; the figure is spawn to that init: everything `cdktf diff` does before Terraform plans (a plan needs the provider and AWS, so the rest cannot run offline, and it is Terraform's cost, not the app's).",
+          ...(cliFailures.length > 0 ? [`cdktf failures: ${cliFailures.join("; ")}`] : []),
         ],
       },
     ],

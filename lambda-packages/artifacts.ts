@@ -73,10 +73,58 @@ export function computeSourceHash(name: string, options: { sourceDir?: string } 
   return hash.digest("hex");
 }
 
+/** What checkLambdaArtifact() found: the package, or why it cannot be used (missing, stale, altered). */
+export type ArtifactCheck =
+  | { readonly ok: true; readonly artifact: LambdaArtifact }
+  | { readonly ok: false; readonly problem: string };
+
 /**
- * Describes the package of one function for the CDKTF app, after checking that it exists, that it matches
- * its manifest and that its sources have not changed since it was built. Throws an Error that says what is
- * wrong and to run `npm run package`, so synth refuses a missing or stale ZIP.
+ * Checks the package of one function without throwing: that the ZIP and its manifest exist, that the ZIP
+ * matches the manifest and that its sources have not changed since it was built. `npm run package` uses it
+ * to skip the bundler for a package that is up to date; loadLambdaArtifact() turns a problem into an error.
+ * @param options.distDir @default lambda-packages/dist
+ * @param options.sourceDir @default lambda-packages/
+ * @param options.sourceHash the hash of the sources now, when the caller already computed it
+ */
+export function checkLambdaArtifact(
+  name: string,
+  options: { distDir?: string; sourceDir?: string; sourceHash?: string } = {},
+): ArtifactCheck {
+  const distDir = resolve(options.distDir ?? DIST_DIR);
+  const zipPath = join(distDir, `${name}.zip`);
+  const manifestPath = join(distDir, `${name}.manifest.json`);
+  const zipDisplay = displayPath(zipPath);
+  const problem = (text: string): ArtifactCheck => ({ ok: false, problem: text });
+
+  if (!existsSync(zipPath)) {
+    return problem(`Lambda package ${zipDisplay} is missing. Run \`npm run package\` to build it.`);
+  }
+  if (!existsSync(manifestPath)) {
+    return problem(`Lambda package manifest ${displayPath(manifestPath)} is missing. Run \`npm run package\` to build it.`);
+  }
+  const manifest = parseManifest(readFileSync(manifestPath, "utf8"), manifestPath);
+  if (typeof manifest === "string") return problem(manifest);
+  if (manifest.function !== name) {
+    return problem(
+      `Lambda package manifest ${displayPath(manifestPath)} describes function "${manifest.function}", expected "${name}". Run \`npm run package\`.`,
+    );
+  }
+  const sourceHash = options.sourceHash ?? computeSourceHash(name, { sourceDir: options.sourceDir });
+  if (manifest.sourceHash !== sourceHash) {
+    return problem(`Lambda package ${zipDisplay} is stale: its sources changed since it was built. Run \`npm run package\`.`);
+  }
+  const artifact = artifactFromBytes(name, zipPath, readFileSync(zipPath));
+  if (artifact.sha256Hex !== manifest.zipSha256) {
+    return problem(
+      `Lambda package ${zipDisplay} does not match its manifest (sha256 ${artifact.sha256Hex}, manifest says ${manifest.zipSha256}): it was changed after it was built. Run \`npm run package\`.`,
+    );
+  }
+  return { ok: true, artifact };
+}
+
+/**
+ * Describes the package of one function for the CDKTF app, after checkLambdaArtifact(). Throws an Error that
+ * says what is wrong and to run `npm run package`, so synth refuses a missing or stale ZIP.
  * @param options.distDir @default lambda-packages/dist
  * @param options.sourceDir @default lambda-packages/
  */
@@ -84,37 +132,9 @@ export function loadLambdaArtifact(
   name: string,
   options: { distDir?: string; sourceDir?: string } = {},
 ): LambdaArtifact {
-  const distDir = resolve(options.distDir ?? DIST_DIR);
-  const zipPath = join(distDir, `${name}.zip`);
-  const manifestPath = join(distDir, `${name}.manifest.json`);
-  const zipDisplay = displayPath(zipPath);
-
-  if (!existsSync(zipPath)) {
-    throw new Error(`Lambda package ${zipDisplay} is missing. Run \`npm run package\` to build it.`);
-  }
-  if (!existsSync(manifestPath)) {
-    throw new Error(
-      `Lambda package manifest ${displayPath(manifestPath)} is missing. Run \`npm run package\` to build it.`,
-    );
-  }
-  const manifest = parseManifest(readFileSync(manifestPath, "utf8"), manifestPath);
-  if (manifest.function !== name) {
-    throw new Error(
-      `Lambda package manifest ${displayPath(manifestPath)} describes function "${manifest.function}", expected "${name}". Run \`npm run package\`.`,
-    );
-  }
-  if (manifest.sourceHash !== computeSourceHash(name, { sourceDir: options.sourceDir })) {
-    throw new Error(
-      `Lambda package ${zipDisplay} is stale: its sources changed since it was built. Run \`npm run package\`.`,
-    );
-  }
-  const artifact = artifactFromBytes(name, zipPath, readFileSync(zipPath));
-  if (artifact.sha256Hex !== manifest.zipSha256) {
-    throw new Error(
-      `Lambda package ${zipDisplay} does not match its manifest (sha256 ${artifact.sha256Hex}, manifest says ${manifest.zipSha256}): it was changed after it was built. Run \`npm run package\`.`,
-    );
-  }
-  return artifact;
+  const check = checkLambdaArtifact(name, options);
+  if (!check.ok) throw new Error(check.problem);
+  return check.artifact;
 }
 
 /** Builds the LambdaArtifact record from the ZIP bytes (shared with build.ts so both compute it the same way). */
@@ -131,12 +151,13 @@ export function artifactFromBytes(name: string, zipPath: string, bytes: Uint8Arr
   };
 }
 
-function parseManifest(text: string, path: string): LambdaManifest {
+/** The manifest, or the problem with it. */
+function parseManifest(text: string, path: string): LambdaManifest | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`Lambda package manifest ${displayPath(path)} is not valid JSON. Run \`npm run package\`.`);
+    return `Lambda package manifest ${displayPath(path)} is not valid JSON. Run \`npm run package\`.`;
   }
   const m = value as Partial<Record<keyof LambdaManifest, unknown>> | null;
   if (
@@ -146,9 +167,7 @@ function parseManifest(text: string, path: string): LambdaManifest {
     typeof m.sourceHash !== "string" ||
     typeof m.zipSha256 !== "string"
   ) {
-    throw new Error(
-      `Lambda package manifest ${displayPath(path)} must hold {function, sourceHash, zipSha256} strings. Run \`npm run package\`.`,
-    );
+    return `Lambda package manifest ${displayPath(path)} must hold {function, sourceHash, zipSha256} strings. Run \`npm run package\`.`;
   }
   return { function: m.function, sourceHash: m.sourceHash, zipSha256: m.zipSha256 };
 }

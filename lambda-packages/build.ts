@@ -1,18 +1,22 @@
 /**
  * `npm run package`: bundles every function in lambda-packages/<name>/index.ts with esbuild and writes
- * lambda-packages/dist/<name>.zip (lambda-handler.js + lambda-handler.js.map, so the Lambda handler is
- * `lambda-handler.handler`) and <name>.manifest.json. The ZIP bytes depend only on the sources: fixed entry
- * order, timestamps, modes and compression, and no absolute path in the bundle or its map, so every machine
- * and every clone builds the same bytes and the same source_code_hash.
+ * lambda-packages/dist/<name>.zip (one file, lambda-handler.js, so the Lambda handler is
+ * `lambda-handler.handler`) and <name>.manifest.json. The ZIP bytes depend only on the code the function
+ * bundles: fixed entry order, timestamps, modes and compression, no absolute path, and no output that depends
+ * on code the bundler left out (see the esbuild options), so every machine and every clone builds the same bytes
+ * and a change to one function's code changes no other function's ZIP. A package whose manifest matches its
+ * sources is not bundled again (`--force` rebuilds it), so running it when nothing changed costs a few
+ * milliseconds; esbuild and fflate are loaded only when something is built.
  *
  * Importing this module has no side effect; the CLI runs only when it is the entry point.
  */
-import { build, type Plugin } from "esbuild";
-import { zipSync, type ZipOptions } from "fflate";
+import type { Plugin } from "esbuild";
+import type { ZipOptions } from "fflate";
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import {
   artifactFromBytes,
+  checkLambdaArtifact,
   computeSourceHash,
   DIST_DIR,
   displayPath,
@@ -24,7 +28,6 @@ import {
 
 /** Name of the bundle inside each ZIP; the Lambda handler setting is `lambda-handler.handler`. */
 export const HANDLER_FILE = "lambda-handler.js";
-export const SOURCE_MAP_FILE = `${HANDLER_FILE}.map`;
 
 /** Folders of lambda-packages/ that are not functions. */
 const NOT_FUNCTIONS = new Set(["shared", "dist", "node_modules"]);
@@ -67,11 +70,15 @@ export interface BuildPackageOptions {
   readonly outDir?: string;
   /** Folder holding <name>/index.ts and shared/ (a copy of lambda-packages/ in tests). @default lambda-packages/ */
   readonly sourceDir?: string;
+  /** Bundle even when the ZIP in outDir is up to date with its sources. @default false */
+  readonly force?: boolean;
 }
 
 export interface BuiltPackage extends LambdaArtifact {
   readonly manifestPath: string;
   readonly sourceHash: string;
+  /** False when the package was up to date with its sources and the bundler did not run. */
+  readonly bundled: boolean;
   /** False when the ZIP and manifest on disk already had these exact bytes and were left untouched. */
   readonly written: boolean;
 }
@@ -84,7 +91,10 @@ export function listFunctions(sourceDir: string = LAMBDA_PACKAGES_DIR): string[]
     .sort();
 }
 
-/** Bundles one function and writes its ZIP and manifest (only the files whose bytes changed). */
+/**
+ * Bundles one function and writes its ZIP and manifest (only the files whose bytes changed), unless the ZIP in
+ * outDir is already up to date with the sources (then nothing runs and nothing is written).
+ */
 export async function buildPackage(name: string, options: BuildPackageOptions = {}): Promise<BuiltPackage> {
   const sourceDir = resolve(options.sourceDir ?? LAMBDA_PACKAGES_DIR);
   const outDir = resolve(options.outDir ?? DIST_DIR);
@@ -93,11 +103,43 @@ export async function buildPackage(name: string, options: BuildPackageOptions = 
     throw new Error(`Lambda function "${name}" has no source: ${displayPath(entry)} does not exist.`);
   }
   const sourceHash = computeSourceHash(name, { sourceDir });
+  const manifestPath = join(outDir, `${name}.manifest.json`);
+  if (!options.force) {
+    const current = checkLambdaArtifact(name, { distDir: outDir, sourceDir, sourceHash });
+    if (current.ok) return { ...current.artifact, manifestPath, sourceHash, bundled: false, written: false };
+  }
 
+  const code = await bundle(entry);
+  const { zipSync } = await import("fflate");
+  const zip = zipSync({ [HANDLER_FILE]: [code, ZIP_ENTRY_OPTIONS] }, ZIP_ENTRY_OPTIONS);
+
+  mkdirSync(outDir, { recursive: true });
+  const zipPath = join(outDir, `${name}.zip`);
+  const artifact = artifactFromBytes(name, zipPath, zip);
+  const manifest: LambdaManifest = { function: name, sourceHash, zipSha256: artifact.sha256Hex };
+  const zipWritten = writeIfChanged(zipPath, zip);
+  const manifestWritten = writeIfChanged(manifestPath, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+
+  return { ...artifact, manifestPath, sourceHash, bundled: true, written: zipWritten || manifestWritten };
+}
+
+/**
+ * The bundle of one entry point. The options keep each function's output a function of the code it bundles
+ * only. esbuild's identifier minifier picks its short names by how often each character occurs in every file
+ * the bundle touches, counted over whole files, including the code that tree shaking then drops; so an edit to
+ * `endSessionsOfUser` in shared/sessions.ts renamed identifiers all over the authorizer's bundle, which does not
+ * contain that function. Identifiers are therefore kept, and whitespace too: the bundle stays readable, its
+ * stack traces name real functions and lines, and it needs no source map (Lambda reads none unless
+ * NODE_OPTIONS has --enable-source-maps, and a map in the ZIP would change with every line added above a
+ * bundled function in any shared module). Syntax minification stays: it is local to the code it rewrites.
+ * Kept names compress well: the ZIPs are smaller than the minified bundle with its map was.
+ */
+async function bundle(entry: string): Promise<Uint8Array> {
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [entry],
-    // Every path esbuild records (source map `sources`) is relative to the repository root, because the
-    // output file is placed there; nothing absolute reaches the bundle or the map.
+    // Every path esbuild records (the `// lambda-packages/shared/x.ts` comment before each module's code) is
+    // relative to the repository root, because the output file is placed there; nothing absolute reaches it.
     absWorkingDir: REPO_ROOT,
     outfile: join(REPO_ROOT, HANDLER_FILE),
     // Sources copied outside the repository (tests) still resolve the repository's dependencies.
@@ -107,12 +149,9 @@ export async function buildPackage(name: string, options: BuildPackageOptions = 
     target: "node22",
     format: "cjs",
     bundle: true,
-    minify: true,
-    // External map file plus the `//# sourceMappingURL=lambda-handler.js.map` comment ("external" would omit
-    // the comment, and Node's --enable-source-maps finds a map only through it).
-    sourcemap: "linked",
-    // Stack traces only need the mappings; embedding every dependency's source would triple the ZIP.
-    sourcesContent: false,
+    minifySyntax: true,
+    minifyIdentifiers: false,
+    minifyWhitespace: false,
     legalComments: "none",
     charset: "utf8",
     write: false,
@@ -120,34 +159,11 @@ export async function buildPackage(name: string, options: BuildPackageOptions = 
     plugins: [stubAwsLiteXml],
   });
 
-  const files = new Map<string, Uint8Array>();
-  for (const file of result.outputFiles) {
-    files.set(basename(file.path), file.contents);
+  const [output] = result.outputFiles;
+  if (result.outputFiles.length !== 1 || !output) {
+    throw new Error(`esbuild produced ${result.outputFiles.length} files for ${displayPath(entry)}, expected ${HANDLER_FILE} only`);
   }
-  const code = files.get(HANDLER_FILE);
-  const map = files.get(SOURCE_MAP_FILE);
-  if (!code || !map) {
-    throw new Error(`esbuild did not produce ${HANDLER_FILE} and ${SOURCE_MAP_FILE} for "${name}"`);
-  }
-
-  const zip = zipSync(
-    // Insertion order is entry order: sorted by name.
-    {
-      [HANDLER_FILE]: [code, ZIP_ENTRY_OPTIONS],
-      [SOURCE_MAP_FILE]: [map, ZIP_ENTRY_OPTIONS],
-    },
-    ZIP_ENTRY_OPTIONS,
-  );
-
-  mkdirSync(outDir, { recursive: true });
-  const zipPath = join(outDir, `${name}.zip`);
-  const manifestPath = join(outDir, `${name}.manifest.json`);
-  const artifact = artifactFromBytes(name, zipPath, zip);
-  const manifest: LambdaManifest = { function: name, sourceHash, zipSha256: artifact.sha256Hex };
-  const zipWritten = writeIfChanged(zipPath, zip);
-  const manifestWritten = writeIfChanged(manifestPath, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
-
-  return { ...artifact, manifestPath, sourceHash, written: zipWritten || manifestWritten };
+  return output.contents;
 }
 
 /** Builds every function of sourceDir, in parallel. */
@@ -171,23 +187,26 @@ function writeIfChanged(path: string, bytes: Uint8Array): boolean {
 }
 
 function parseArgs(argv: readonly string[]): BuildPackageOptions {
-  const options: { outDir?: string; sourceDir?: string } = {};
+  const options: { outDir?: string; sourceDir?: string; force?: boolean } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if ((arg === "--out-dir" || arg === "--source-dir") && value !== undefined) {
+    if (arg === "--force") {
+      options.force = true;
+    } else if ((arg === "--out-dir" || arg === "--source-dir") && value !== undefined) {
       if (arg === "--out-dir") options.outDir = value;
       else options.sourceDir = value;
       i++;
     } else {
-      throw new Error(`Unknown argument ${arg}. Usage: build.ts [--out-dir <dir>] [--source-dir <dir>]`);
+      throw new Error(`Unknown argument ${arg}. Usage: build.ts [--out-dir <dir>] [--source-dir <dir>] [--force]`);
     }
   }
   return options;
 }
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+/** `npm run package [--out-dir <dir>] [--source-dir <dir>] [--force]`: builds what is stale and says what it did. */
+export async function packageCommand(argv: readonly string[]): Promise<void> {
+  const options = parseArgs(argv);
   const started = process.hrtime.bigint();
   const built = await buildAll(options);
   const outDir = resolve(options.outDir ?? DIST_DIR);
@@ -197,17 +216,24 @@ async function main(): Promise<void> {
     unlinkSync(orphan);
     console.log(`removed ${displayPath(orphan)} (no such function)`);
   }
+  const ms = (Number(process.hrtime.bigint() - started) / 1e6).toFixed(0);
+  const bundled = built.filter((b) => b.bundled);
+  if (bundled.length === 0) {
+    // The common case (cdktf synth runs this first every time): one line, nothing was touched.
+    console.log(`${built.length} package(s) in ${displayPath(outDir)} up to date (${ms} ms)`);
+    return;
+  }
   const width = Math.max(0, ...built.map((b) => b.name.length));
   for (const b of built) {
     const kb = (b.sizeBytes / 1024).toFixed(1).padStart(6);
-    console.log(`${b.name.padEnd(width)} ${kb} KB  sha256 ${b.sha256Hex.slice(0, 12)}${b.written ? "" : "  (unchanged)"}`);
+    const state = !b.bundled ? "  (up to date)" : b.written ? "" : "  (rebuilt, same bytes)";
+    console.log(`${b.name.padEnd(width)} ${kb} KB  sha256 ${b.sha256Hex.slice(0, 12)}${state}`);
   }
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  console.log(`${built.length} package(s) in ${displayPath(outDir)} in ${ms.toFixed(0)} ms`);
+  console.log(`${bundled.length} of ${built.length} package(s) bundled into ${displayPath(outDir)} in ${ms} ms`);
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
+  packageCommand(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
   });

@@ -1,5 +1,5 @@
 /**
- * The local stack in a process of its own, for tests that kill it: `node ts-node local-stack-child.ts <dataDir>`
+ * The local stack in a process of its own, for tests that kill it: `node --import tsx local-stack-child.ts <dataDir>`
  * starts the dev stack on a free port and prints one JSON line {baseUrl, dynamoDbEndpoint, tables} once it
  * serves.
  */

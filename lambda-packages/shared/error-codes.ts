@@ -76,8 +76,3 @@ export const GATEWAY_RESPONSES = {
 } as const satisfies Record<string, GatewayResponseDefinition>;
 
 export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES;
-
-/** Whether a client may send the same request again later. */
-export function isRetryable(code: ErrorCode): boolean {
-  return ERROR_CODES[code].retryable;
-}
