@@ -2,12 +2,13 @@
  * Section 4, the request path against the local stack (local/stack.ts, started in this process from the
  * synthesized prod stacks): p50/p99 of sequential requests and requests/second of a short concurrent run for
  * GET /health, GET /users/me, POST /sessions and POST /users, each against its floor: the DynamoDB calls that
- * route made, recorded at the engine and replayed directly to the same engine (same bodies, parallel where the
- * route's calls overlapped, fresh keys for writes so every conditional write still succeeds).
+ * route made, recorded at the functions' DynamoDB endpoint (the IAM proxy in front of dynalite) and replayed
+ * straight to it (same bodies, parallel where the route's calls overlapped, fresh keys for writes so every
+ * conditional write still succeeds).
  *
  * Calls are counted, not estimated: a subscriber to Node's `http.server.request.start` diagnostics channel
- * sees every request that reaches dynalite's HTTP server (it runs in this process; the functions call it from
- * their worker threads through their own HTTP clients), with its operation, table and body. Whether the
+ * sees every request that reaches that endpoint's HTTP server (it runs in this process; the functions call it
+ * from their worker threads through their own HTTP clients), with its operation, table and body. Whether the
  * authorizer ran (or API Gateway's result cache answered) comes from the local stack's invocation counters.
  *
  * Run twice: with prod's authorizer result cache (60 s: after the first request, bearer routes are cache hits)
@@ -20,6 +21,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { Agent, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
+import { LOCAL_AWS_CREDENTIALS } from "../local/dynamodb";
 import type { LocalStack } from "../local/stack";
 import type { SectionResult, TargetResult } from "./lib/report";
 import { fmt, fmtRatio, ratio, summarize, type Summary } from "./lib/stats";
@@ -117,13 +119,17 @@ function send(agent: Agent, url: URL, method: string, headers: Record<string, st
   });
 }
 
-/** One replayed DynamoDB call, as a client of the engine would send it (dynalite checks that a signature is there). */
+/**
+ * One replayed DynamoDB call, as a client of the engine would send it (dynalite checks that a signature is there),
+ * signed with the local admin key id so the IAM proxy in front of dynalite passes it unevaluated: any other key id
+ * is refused there as an unknown client.
+ */
 function dynamoHeaders(operation: string): Record<string, string> {
   return {
     "content-type": "application/x-amz-json-1.0",
     "x-amz-target": `DynamoDB_20120810.${operation}`,
     "x-amz-date": "20240101T000000Z",
-    authorization: "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+    authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_AWS_CREDENTIALS.AWS_ACCESS_KEY_ID}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
   };
 }
 
