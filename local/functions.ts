@@ -1,20 +1,15 @@
 /**
  * Local Lambda functions: each synthesized `aws_lambda_function` runs from its own ZIP (the asset its
- * `aws_s3_object` uploads), unpacked into a folder, in worker threads that play Lambda's execution
- * environments: each worker has exactly the function's environment variables plus what Lambda sets
- * (AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, credentials, ...), handles one invocation at a time and stays warm
- * between invocations. A function scales out to more workers when invocations overlap, up to `maxConcurrency`
- * (default DEFAULT_MAX_CONCURRENCY; a lower reserved concurrency caps it further), and queues beyond that: where
- * Lambda would start another execution environment, the local stack makes the invocation wait for a free
- * worker. The gateway passes the moment it stops waiting (its integration timeout): an invocation that gets a
- * worker too late to run its whole timeout before then is dropped and never runs, and so is one still queued
- * when that moment comes. On AWS an invocation starts at once and its timeout ends it before the integration
- * timeout, so a 504 never hides a write; dropping is how the local queue keeps that true. An invocation that
- * has started runs to its end, as on AWS.
+ * `aws_s3_object` uploads) in worker threads that play Lambda's execution environments: exactly the function's
+ * environment variables plus what Lambda sets, one invocation at a time, warm between invocations, the heap
+ * limited to the memory size. A timeout ("Task timed out after N seconds") or a crash terminates the worker, as
+ * Lambda discards a sandbox.
  *
- * An invocation that runs past the function's timeout is answered "Task timed out after N seconds" and its
- * worker is terminated, like a sandbox Lambda discards; so is a worker that crashes. The heap of each worker is
- * limited to the function's memory size.
+ * Overlapping invocations scale out to `maxConcurrency` workers (DEFAULT_MAX_CONCURRENCY; a lower reserved
+ * concurrency caps it) and queue beyond. An invocation that would get its worker too late to run its whole
+ * timeout before the gateway's integration timeout is dropped unstarted, so a local 504 never hides a write (on
+ * AWS the function's timeout ends it first); one that has started runs to its end. README, "What the local stack
+ * does not emulate", on Lambda's scale-out.
  */
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";

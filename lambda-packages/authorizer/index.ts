@@ -1,20 +1,13 @@
 /**
- * REQUEST Lambda authorizer of every bearer route (identity source `method.request.header.Authorization`).
+ * REQUEST Lambda authorizer of every bearer route (identity source `method.request.header.Authorization`):
+ * `Bearer <token>` -> its SHA-256 -> one strongly consistent GetItem of the session -> Allow for the whole stage
+ * (stageWideResource) when the session exists and has not expired. Sessions, the result cache and the revocation
+ * delay: README, "Sessions and revocation".
  *
- * `Authorization: Bearer <43 base64url characters>` -> SHA-256 of the token -> ONE strongly consistent GetItem on
- * the sessions table (so a log-out takes effect at once when the result cache TTL is 0) -> Allow when the
- * session exists and has not expired (DynamoDB deletes expired items lazily, so the item may still be there).
- *
- * The Allow policy covers every method and path of the stage (`.../<apiId>/<stage>/*\/*`), not just the called
- * method: API Gateway caches the decision per token (the identity source) and reuses it for the token's next
- * request to ANY route, which a method-specific resource would then deny. principalId is the user id; the
- * context carries userId, sessionId (the token hash), createdAt (epoch ms) and expiresAt (epoch seconds).
- *
- * A missing, malformed, unknown or expired token throws Error("Unauthorized"): the exact message API Gateway
- * turns into a 401. Any other failure (DynamoDB unreachable, throttled or timed out: a ServiceUnavailableError
- * from shared/dynamodb.ts) is rethrown, which API Gateway reports as AUTHORIZER_CONFIGURATION_ERROR; the API's
- * gateway response for it answers 503 SERVICE_UNAVAILABLE with Retry-After: an outage must not look like a
- * log-out to clients. The token and its hash are never logged.
+ * A missing, malformed, unknown or expired token throws Error("Unauthorized"), the exact message API Gateway turns
+ * into a 401. Any other failure is rethrown: API Gateway reports AUTHORIZER_CONFIGURATION_ERROR, which the API's
+ * gateway response answers 503 SERVICE_UNAVAILABLE, so an outage never looks like a log-out. The token and its
+ * hash are never logged.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { authorizerContext } from "../shared/caller";
@@ -32,7 +25,11 @@ export const UNAUTHORIZED = "Unauthorized";
 /** arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<method>/<path...> */
 const METHOD_ARN = /^(arn:[^:]+:execute-api:[^:]+:\d{12}:[^/:]+)\/([^/]+)\/[^/]+\/.*$/;
 
-/** The ARN of every method and path of the event's stage, derived from the called method's ARN. */
+/**
+ * The ARN of every method and path of the event's stage (`.../<apiId>/<stage>/*\/*`), derived from the called
+ * method's ARN. Not the called method's own: API Gateway caches the decision per token and reuses it for the
+ * token's next request to any route, which a method-specific resource would then deny.
+ */
 export function stageWideResource(methodArn: string): string | undefined {
   const match = METHOD_ARN.exec(methodArn);
   return match ? `${match[1]}/${match[2]}/*/*` : undefined;

@@ -1,20 +1,12 @@
 /**
  * Sessions: POST /sessions (log-in), GET /sessions/current, DELETE /sessions/current (log-out).
  *
- * Log-in: GetItem the e-mail claim (strongly consistent) -> GetItem the user it points to (strongly consistent)
- * -> verify the password -> PutItem the session (`attribute_not_exists(tokenHash)`) -> 201 with the token,
- * which exists only in this response: the table stores its SHA-256.
- * An unknown e-mail address, a claim without its user and a wrong password all answer the same 401 after the
- * same scrypt work (verifyAgainstNothing), so neither the message nor the time of the answer tells which emails
- * have an account. (Sign-up answers 409 for a taken address, as the API requires, so that endpoint is where
- * rate limiting has to protect against enumeration.)
- * A password hash made with older scrypt parameters is re-hashed with the current ones after it verified:
- * UpdateItem conditional on the old hash, so a password changed meanwhile is not overwritten. A failed re-hash
- * is logged and does not fail the log-in (it is retried at the next one).
- *
- * GET and DELETE /sessions/current act on the caller's session, identified by the authorizer context
- * (sessionId = token hash). Both re-read or conditionally delete it, so with a cached authorizer decision an
- * ended session still answers 401 here.
+ * Log-in reads the e-mail claim, then the user it points to, verifies the password and writes the session; the
+ * token exists only in the response (the table stores its SHA-256). Every failed log-in answers the same 401
+ * after the same scrypt work (verifyAgainstNothing). The current session is the caller's (authorizer context:
+ * sessionId = token hash), re-read or conditionally deleted, so an ended session answers 401 here despite a
+ * cached authorizer decision. Why, and the re-hash of an outdated password hash: README, "Passwords and tokens"
+ * and "Sessions and revocation".
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { requireCaller, type Caller } from "../shared/caller";

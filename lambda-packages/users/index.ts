@@ -1,45 +1,9 @@
 /**
  * Users: POST /users (sign-up), GET /users/me, PATCH /users/me, DELETE /users/me, GET /users/{id}.
  *
- * Data without transactions: the local engine (dynalite) has no TransactWriteItems, so every multi-item change
- * below is a sequence of single-item conditional writes, ordered so that a crash between any two of them
- * leaves a state that is safe and repairs itself.
- *
- * Sign-up: (1) PutItem the e-mail claim `email#<normalized>` = { userId, createdAt } with
- * `attribute_not_exists(pk)`, THEN (2) PutItem the user `user#<id>` with `attribute_not_exists(pk)`.
- * - The claim is the lock: of two sign-ups for the same address only one conditional put succeeds, so no two
- *   users ever share an address. Writing the user first could not guarantee that.
- * - If (2) fails, the claim is deleted again (compensation, conditional on `userId` = ours, so a claim that
- *   someone else took over is left alone) and the request answers 500 (503 when DynamoDB is unavailable).
- * - If the function dies between (1) and (2), or the compensation fails, an orphan claim remains: it points to a
- *   user that does not exist. Nothing reads it as an account (log-in treats a claim without its user as an
- *   unknown address). A later sign-up for the address finds the claim, reads the user it points to (strongly
- *   consistent) and, when that user does not exist and the claim is older than ORPHAN_CLAIM_AGE_MS, takes the
- *   claim over with a put conditional on `userId` = the old id (so of two sign-ups taking it over, one wins).
- *   The age limit keeps a sign-up from stealing the claim of another one that is still between (1) and (2):
- *   it is far longer than any invocation can run (API Gateway gives up after 29 s).
- *   If the user exists, the address is taken: 409.
- *
- * Profile change (PATCH /users/me): optimistic locking. The user is read, `If-Match` (when sent) is compared
- * with its version (409 when it differs), and the change is one UpdateItem conditional on
- * `attribute_exists(pk) AND version = :expected` that also sets `version = version + 1` and `updatedAt`; a change
- * made by another request in between fails the condition: 409, nothing written. When the condition fails because
- * the account was deleted in between (a PATCH racing DELETE /users/me), a strongly consistent re-read finds no
- * user and the answer is 401, as it would be a moment later, instead of a 409 that invites a retry. A new password needs
- * `currentPassword` (verified before anything is written); after the update, every OTHER session of the user is
- * deleted (Query byUserId, BatchWriteItem in chunks of 25 with retries); the caller's session is kept.
- * If that clean-up fails the password is changed but the answer is 500 (logged): the other sessions then
- * end with their TTL at the latest.
- *
- * Account deletion (DELETE /users/me): (1) DeleteItem the user (`attribute_exists(pk)`), (2) DeleteItem the claim
- * (conditional on `userId`), (3) delete the sessions found through the byUserId index (all pages).
- * - The user goes first because it is what every business route checks: from (1) on, the token is useless
- *   here (401 when the caller's user item is gone) even if (2) or (3) never happens.
- * - A claim left by a failed (2) is an orphan claim, taken over by the next sign-up as above.
- * - Sessions left by a failed (3) reach no business route (users: user gone -> 401; GET /sessions/current
- *   also checks the user) and expire with their TTL; the authorizer still accepts them until then.
- * - The index is eventually consistent: a session created a moment before (3) may be missed, with the same
- *   harmless outcome.
+ * No transactions (dynalite has none): a change of several items is a sequence of single-item conditional
+ * writes, steps (1), (2), (3) in the comments below, ordered so that a crash between any two leaves a safe state
+ * that repairs itself. Why each order is safe and what a crash leaves behind: README, "Data without transactions".
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
@@ -152,11 +116,12 @@ async function releaseClaim(db: DynamoDbClient, email: string, userId: string): 
     });
     log.warn("sign-up failed after claiming the email; claim released", { userId, email });
   } catch (error) {
-    // The orphan claim is taken over by a later sign-up (see the top of this file).
+    // The orphan claim is taken over by a later sign-up (claimEmail).
     log.error("sign-up failed and its email claim could not be released", { userId, email, error });
   }
 }
 
+/** (1) claimEmail, then (2) the user item; releaseClaim when (2) fails. */
 async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const input = parseWith(SignUpSchema, parseJsonBody(event));
   const db = await dynamoDb;
@@ -222,6 +187,7 @@ function checkProfileChange(input: ProfileChange): void {
   }
 }
 
+/** Optimistic locking: one UpdateItem conditional on the version; a new password then ends the other sessions. */
 async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const caller = requireCaller(event);
   const input = parseWith(ProfileChangeSchema, parseJsonBody(event));
@@ -292,6 +258,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
 
 // ---- Account deletion ---------------------------------------------------------------------------------------
 
+/** (1) the user, (2) its email claim, (3) its sessions: the user first, so the token is useless from (1) on. */
 async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const caller = requireCaller(event);
   const db = await dynamoDb;

@@ -1,29 +1,13 @@
 /**
- * The local DynamoDB endpoint: an HTTP proxy in front of dynalite that authorizes every request the way
- * DynamoDB does before it passes it on. It reads the access key id from the SigV4 Authorization header (the
- * signature itself is not verified) and the session token from X-Amz-Security-Token, finds the function whose
- * role session they are (local/iam/local-iam.ts), and evaluates each authorization of the call
- * (dynamodb-requests.ts) against that role's synthesized policies.
- *
- * Answers, in DynamoDB's JSON error shape (HTTP 400):
- * - `AccessDeniedException` "User: arn:aws:sts::<account>:assumed-role/<role>/<function> is not authorized to
- *   perform: <action> on resource: <arn> because no identity-based policy allows the <action> action" (or
- *   "... with an explicit deny in an identity-based policy").
- * - For a table encrypted with a customer managed key, the caller also needs `kms:Decrypt` on that key through
- *   DynamoDB: DynamoDB decrypts the table key with KMS on behalf of "the principal in your AWS account who is
- *   accessing the table" (AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS": Decrypt, table key
- *   caching), with the encryption context aws:dynamodb:tableName and aws:dynamodb:subscriberId, and
- *   kms:ViaService dynamodb.<region>.amazonaws.com. Reads and writes alike need it (aws/aws-cdk#10010: a PutItem
- *   without kms:Decrypt fails); GenerateDataKey is DynamoDB's own call when it creates the table key, not the
- *   caller's. Refused, DynamoDB answers `AccessDeniedException` "KMS key access denied error:
- *   com.amazonaws.services.kms.model.AWSKMSException: The ciphertext refers to a customer master key that does
- *   not exist, does not exist in this region, or you are not allowed to access. (Service: AWSKMS; ...)", the
- *   message reported in aws/aws-cdk#10010. DynamoDB caches the table key per connection for up to five minutes;
- *   the local check runs on every request, so it is stricter than AWS right after a policy change.
- * - `UnrecognizedClientException` "The security token included in the request is invalid." for credentials
- *   that are no function's and not the local admin key id.
- * Requests with the local admin key id (tests, `npm run verify`, table creation) pass unevaluated; a request
- * without an Authorization header goes on to dynalite, which refuses it.
+ * The local DynamoDB endpoint: an HTTP proxy in front of dynalite that authorizes every request as DynamoDB does
+ * before passing it on. The caller is the function whose role session the SigV4 access key id and the session
+ * token belong to (local-iam.ts; the signature is not verified); each authorization of the call
+ * (dynamodb-requests.ts) is evaluated against that role's synthesized policies, plus `kms:Decrypt` through
+ * DynamoDB on a table's customer managed key. Refusals are DynamoDB's HTTP 400 JSON errors with AWS's messages:
+ * `AccessDeniedException` (for the key, the message reported in aws/aws-cdk#10010) and
+ * `UnrecognizedClientException` for credentials of no function. The local admin key id passes unevaluated; a
+ * request without an Authorization header goes on to dynalite, which refuses it. What AWS does, with sources, and
+ * what is not modelled: README, "How the local run enforces IAM".
  */
 import { randomUUID } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
