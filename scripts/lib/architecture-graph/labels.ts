@@ -18,7 +18,7 @@ export interface LabelInput {
 interface LabelContext extends LabelInput {
   readonly app: TerraformApp;
   /** The primary resource's arguments. */
-  readonly config: Record<string, any>;
+  readonly config: Record<string, unknown>;
   /** The other resources counted by type, leaving out `exclude`d types. */
   others(exclude?: ReadonlySet<string>): string[];
   /** A name argument as deployed, or the construct name when it is not a string. */
@@ -44,7 +44,7 @@ export function labelOf(app: TerraformApp, input: LabelInput): string[] {
   const context: LabelContext = {
     ...input,
     app,
-    config: (primary?.config ?? {}) as Record<string, any>,
+    config: (primary?.config ?? {}) as Record<string, unknown>,
     others: (exclude = new Set()) => countTypes(blocks.filter((b) => b !== primary && !exclude.has(b.type))),
     named: (value) => literal(app, primary?.stack ?? "", value) || construct,
   };

@@ -55,10 +55,13 @@ export function mermaidId(text: string): string {
   return text.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
 }
 
-/** A Terraform argument that may be one block or a list of them, as a list. */
-export function asArray(value: unknown): any[] {
-  if (Array.isArray(value)) return value;
-  return value && typeof value === "object" ? [value] : [];
+/**
+ * A Terraform argument that may be one block or a list of them, as a list. `T` is what the caller knows the
+ * items to be (synthesized JSON carries no types).
+ */
+export function asArray<T = Record<string, unknown>>(value: unknown): T[] {
+  if (Array.isArray(value)) return value as T[];
+  return value && typeof value === "object" ? [value as T] : [];
 }
 
 export function unique<T>(items: readonly T[]): T[] {
