@@ -15,6 +15,7 @@ import { ResourceTree } from "./rest-api/resource-tree";
 import { addRouteMethods } from "./rest-api/route-methods";
 import { addMethodSettings, addStageWithLogs } from "./rest-api/stage";
 import { routeKey, type ApiRoute, type LambdaTarget, type Throttle } from "./rest-api/types";
+import { ValidationError } from "./validation-error";
 
 export type { ApiAlarmProps } from "./rest-api/alarms";
 export { gatewayErrorTemplate } from "./rest-api/gateway-responses";
@@ -69,7 +70,7 @@ export class LambdaRestApi extends Construct {
 
   constructor(scope: Construct, id: string, props: LambdaRestApiProps) {
     super(scope, id);
-    validateProps(props);
+    validateProps(this, props);
     const { routes, stageName } = props;
     const corsOrigins = props.corsOrigins ?? [];
 
@@ -136,23 +137,23 @@ export class LambdaRestApi extends Construct {
 const ROUTE_PATH = /^\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\})(\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\}))*$/;
 
 /** Rejects props the API cannot be built from, naming the prop and the value received. */
-function validateProps(props: LambdaRestApiProps): void {
+function validateProps(scope: Construct, props: LambdaRestApiProps): void {
   const keys = new Set<string>();
   for (const route of props.routes) {
     const key = routeKey(route);
     if (!ROUTE_PATH.test(route.path)) {
-      throw new Error(`routes: path of "${key}" must look like /users/{id}, received "${route.path}"`);
+      throw new ValidationError(`routes: path of "${key}" must look like /users/{id}, received "${route.path}"`, scope);
     }
-    if (keys.has(key)) throw new Error(`routes: "${key}" is defined twice`);
+    if (keys.has(key)) throw new ValidationError(`routes: "${key}" is defined twice`, scope);
     keys.add(key);
     if (route.auth === "bearer" && !props.authorizer) {
-      throw new Error(`routes: "${key}" needs the bearer authorizer, but no authorizer was given`);
+      throw new ValidationError(`routes: "${key}" needs the bearer authorizer, but no authorizer was given`, scope);
     }
   }
   for (const key of Object.keys(props.routeThrottling ?? {})) {
     if (!keys.has(key)) {
-      throw new Error(`routeThrottling: "${key}" is not a route of this API (routes: ${[...keys].join(", ")})`);
+      throw new ValidationError(`routeThrottling: "${key}" is not a route of this API (routes: ${[...keys].join(", ")})`, scope);
     }
   }
-  if (props.stageName.length === 0) throw new Error(`stageName must not be empty, received ""`);
+  if (props.stageName.length === 0) throw new ValidationError(`stageName must not be empty, received ""`, scope);
 }
