@@ -68,16 +68,18 @@ describe("health handler", () => {
     const proxy = createHttpServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", async () => {
-        const body = Buffer.concat(chunks);
-        recorded.push({ target: req.headers["x-amz-target"] as string | undefined, body: JSON.parse(body.toString()) });
-        const upstream = await fetch(db.endpoint, {
-          method: "POST",
-          headers: req.headers as Record<string, string>,
-          body,
-        });
-        res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" });
-        res.end(Buffer.from(await upstream.arrayBuffer()));
+      req.on("end", () => {
+        void (async () => {
+          const body = Buffer.concat(chunks);
+          recorded.push({ target: req.headers["x-amz-target"] as string | undefined, body: JSON.parse(body.toString()) });
+          const upstream = await fetch(db.endpoint, {
+            method: "POST",
+            headers: req.headers as Record<string, string>,
+            body,
+          });
+          res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" });
+          res.end(Buffer.from(await upstream.arrayBuffer()));
+        })();
       });
     });
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));

@@ -3,6 +3,7 @@
  * packaged here: the environment a sandbox gets, warm sandboxes, one invocation at a time per sandbox and
  * scale-out, errors, timeouts, crashes, failed inits and Lambda's JSON log lines.
  */
+import { availableParallelism } from "node:os";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -191,7 +192,7 @@ describe("LocalFunction", () => {
   });
 
   test("caps the workers at maxConcurrency, by default two per CPU core and at least 4, and a lower reserved concurrency caps them further", async () => {
-    expect(DEFAULT_MAX_CONCURRENCY).toBe(Math.max(4, 2 * require("node:os").availableParallelism()));
+    expect(DEFAULT_MAX_CONCURRENCY).toBe(Math.max(4, 2 * availableParallelism()));
     const fn = start({ reservedConcurrency: 2 }, 3);
 
     const results = await Promise.all([1, 2, 3].map(() => fn.invoke({ action: "sleep", ms: 100 })));

@@ -5,6 +5,8 @@
  * the error vocabulary. Then the contract checker the e2e suite uses (support/contract.ts) is shown to fail
  * where it must.
  */
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -38,13 +40,13 @@ describe("docs/openapi.json", () => {
   });
 
   test("the validator refuses an invalid document (it can fail)", () => {
-    const broken = join(require("node:os").tmpdir(), `openapi-broken-${process.pid}.json`);
-    require("node:fs").writeFileSync(broken, JSON.stringify({ ...doc, paths: { "/health": { get: { responses: { 200: { content: {} } } } } } }));
+    const broken = join(tmpdir(), `openapi-broken-${process.pid}.json`);
+    writeFileSync(broken, JSON.stringify({ ...doc, paths: { "/health": { get: { responses: { 200: { content: {} } } } } } }));
     try {
       const out = JSON.parse(execFileSync(process.execPath, [join(ROOT, "scripts", "lib", "validate-openapi.mjs"), broken], { encoding: "utf8" }));
       expect(out.valid).toBe(false);
     } finally {
-      require("node:fs").rmSync(broken, { force: true });
+      rmSync(broken, { force: true });
     }
   });
 

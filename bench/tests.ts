@@ -23,6 +23,7 @@ const NPM_TEST_LIMIT_SECONDS = 45;
 const TESTS_DIR = join(REPO_ROOT, "__tests__");
 /** A suite is not a unit suite when it lives here or runs Terraform (as jest's sequencer tells them apart). */
 const E2E_DIR = join(TESTS_DIR, "e2e");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's sequencer is a CommonJS file without types
 const { RUNS_TERRAFORM } = require("../__tests__/support/terraform-first-sequencer") as { RUNS_TERRAFORM: RegExp };
 
 interface JestJson {

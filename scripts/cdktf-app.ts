@@ -14,6 +14,7 @@ if (!process.env.NODE_OPTIONS?.includes("--enable-source-maps")) process.setSour
 import { packageCommand } from "../lambda-packages/build";
 
 packageCommand([]).then(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- main.ts synthesizes when loaded: only after packaging succeeded
   () => require("../main"),
   (error: unknown) => {
     console.error(error instanceof Error ? error.message : error);

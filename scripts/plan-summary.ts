@@ -21,6 +21,7 @@ export interface StackPlan {
 /** Reads one diff log (ANSI colours stripped, in case it was not written with --no-color). */
 export function parsePlanLog(stack: string, log: string | undefined): StackPlan {
   if (log === undefined) return { stack, result: "no diff log (an earlier step failed)", planned: false, changes: [] };
+  // eslint-disable-next-line no-control-regex -- the ANSI colour escapes Terraform writes start with ESC
   const text = log.replace(/\u001b\[[0-9;]*m/g, "");
   const plan = /Plan: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(text);
   const changes = [...text.matchAll(/# ((?:data\.)?[a-z0-9_]+\.[^\s]+) (will be|must be) ([a-z -]+?)\s*$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);

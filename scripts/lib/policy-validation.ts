@@ -152,9 +152,22 @@ function attachedArn(app: TerraformApp, block: Block): string | undefined {
   return undefined;
 }
 
+/** One `statement` block of a synthesized `aws_iam_policy_document` (Terraform's argument names). */
+interface PolicyDocumentStatementBlock {
+  readonly sid?: string;
+  readonly effect?: string;
+  readonly actions?: string[];
+  readonly not_actions?: string[];
+  readonly resources?: string[];
+  readonly not_resources?: string[];
+  readonly principals?: unknown;
+  readonly not_principals?: unknown;
+  readonly condition?: unknown;
+}
+
 /** The statements of an `aws_iam_policy_document`, in IAM's JSON grammar, references resolved. */
 function documentStatements(app: TerraformApp, doc: Block): IamStatement[] {
-  const blocks = (doc.config.statement ?? []) as Record<string, any>[];
+  const blocks = (doc.config.statement ?? []) as PolicyDocumentStatementBlock[];
   return blocks.map((s) => {
     const principals = (list: unknown) => {
       if (!Array.isArray(list) || list.length === 0) return undefined;
@@ -563,10 +576,13 @@ function principalProblems(principal: IamStatement["Principal"]): string[] {
   if (typeof principal === "string") return principal === "*" ? [] : [`Principal must be "*" or an object, found ${JSON.stringify(principal)}`];
   const problems: string[] = [];
   const shapes: Record<string, RegExp> = {
-    AWS: /^(\*|\d{12}|arn:aws[a-z-]*:(iam::(\d{12}|\u0001):(root|role\/.+|user\/.+)|sts::(\d{12}|\u0001):assumed-role\/.+)|\u0001)$/,
+    // OPAQUE (\u0001) stands for a reference the validator cannot resolve; it matches as a wildcard.
+  /* eslint-disable no-control-regex */
+  AWS: /^(\*|\d{12}|arn:aws[a-z-]*:(iam::(\d{12}|\u0001):(root|role\/.+|user\/.+)|sts::(\d{12}|\u0001):assumed-role\/.+)|\u0001)$/,
     Service: /^([a-z0-9.-]+\.amazonaws\.com(\.cn)?|\u0001)$/,
     Federated: /^(arn:aws[a-z-]*:iam::(\d{12}|\u0001):(oidc|saml)-provider\/.+|\u0001)$/,
     CanonicalUser: /^([0-9a-f]{64}|\u0001)$/,
+  /* eslint-enable no-control-regex */
   };
   for (const [type, identifiers] of Object.entries(principal)) {
     const shape = shapes[type];

@@ -3,6 +3,9 @@
  * the parsed answer.
  */
 
+// The body is whatever JSON the server sent: callers check its shape at run time (verify's check(), the e2e
+// suite's expectations, the contract checker), so its default type is deliberately loose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ApiResponse<T = any> {
   readonly status: number;
   readonly headers: Headers;
@@ -21,6 +24,7 @@ export interface ApiRequestOptions {
   readonly headers?: Record<string, string>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ApiResponse
 export type ApiClient = <T = any>(method: string, path: string, options?: ApiRequestOptions) => Promise<ApiResponse<T>>;
 
 /** A client for the stage at `baseUrl` ("https://.../prod"); `path` starts with "/". */
