@@ -56,10 +56,7 @@ describe("api-stack's synthesized JSON", () => {
       terraform: { backend?: { local?: { path: string } } };
       data: { terraform_remote_state: Record<string, { config: { path: string } }> };
     };
-    const statePaths = [
-      json.terraform.backend?.local?.path,
-      ...Object.values(json.data.terraform_remote_state).map((s) => s.config.path),
-    ];
+    const statePaths = [json.terraform.backend?.local?.path, ...Object.values(json.data.terraform_remote_state).map((s) => s.config.path)];
     expect(statePaths.every((p) => p?.startsWith(`${STATE_DIR_PLACEHOLDER}/state/${environment}/`))).toBe(true);
     expect(fixture.split(STATE_DIR_PLACEHOLDER)).toHaveLength(statePaths.length + 1);
     expect(fixture).not.toContain(tmpdir());

@@ -72,9 +72,7 @@ function addPreflight(
     resourceId,
     httpMethod: method.httpMethod,
     statusCode: "204",
-    responseParameters: Object.fromEntries(
-      [...PREFLIGHT_HEADERS, "Access-Control-Allow-Origin"].map((h) => [`method.response.header.${h}`, false]),
-    ),
+    responseParameters: Object.fromEntries([...PREFLIGHT_HEADERS, "Access-Control-Allow-Origin"].map((h) => [`method.response.header.${h}`, false])),
   });
   return new ApiGatewayIntegrationResponse(scope, `integration-response-${id}`, {
     restApiId: api.id,
