@@ -1,4 +1,5 @@
 import { ACCESS_LOG_FORMAT } from "../constructs/lambda-rest-api";
+import { ValidationError } from "../constructs/validation-error";
 import { ROUTES } from "../stacks/routes";
 import { ERROR_CODES, GATEWAY_RESPONSES, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
 import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
@@ -240,13 +241,14 @@ describe("ApiStack", () => {
       }
     });
 
-    test("a route override for a route that does not exist stops synth", () => {
+    test("a route override for a route that does not exist stops synth, naming the API's construct path", () => {
       const config = prod.config;
-      expect(() =>
+      const synth = () =>
         synthStacks({
           config: { ...config, api: { ...config.api, routeThrottling: { "GET /helth": { rateLimit: 1, burstLimit: 1 } } } },
-        }),
-      ).toThrow('routeThrottling: "GET /helth" is not a route of this API (routes: GET /health');
+        });
+      expect(synth).toThrow(ValidationError);
+      expect(synth).toThrow('api-stack/rest-api: routeThrottling: "GET /helth" is not a route of this API (routes: GET /health, ');
     });
   });
 

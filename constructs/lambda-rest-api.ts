@@ -1,43 +1,26 @@
-import { createHash } from "node:crypto";
 import { Construct } from "constructs";
-import { Fn, ITerraformDependable } from "cdktf";
-import { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
-import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
-import { ApiGatewayGatewayResponse } from "@cdktf/provider-aws/lib/api-gateway-gateway-response";
-import { ApiGatewayIntegration } from "@cdktf/provider-aws/lib/api-gateway-integration";
-import { ApiGatewayIntegrationResponse } from "@cdktf/provider-aws/lib/api-gateway-integration-response";
-import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
-import { ApiGatewayMethodResponse } from "@cdktf/provider-aws/lib/api-gateway-method-response";
-import { ApiGatewayMethodSettings } from "@cdktf/provider-aws/lib/api-gateway-method-settings";
-import { ApiGatewayResource } from "@cdktf/provider-aws/lib/api-gateway-resource";
+import type { ITerraformDependable } from "cdktf";
+import type { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
+import type { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
+import type { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
 import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
-import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { ERROR_CODES, GATEWAY_RESPONSES, RETRY_AFTER_SECONDS, type GatewayResponseDefinition, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
-import { addAlarm, AlarmSettings } from "./alarms";
+import type { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
+import type { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { addStageAlarms, type ApiAlarmProps } from "./rest-api/alarms";
+import { addBearerAuthorizer } from "./rest-api/authorizer";
+import { addCorsPreflights } from "./rest-api/cors-preflight";
+import { addDeployment } from "./rest-api/deployment";
+import { addGatewayResponses } from "./rest-api/gateway-responses";
+import { ResourceTree } from "./rest-api/resource-tree";
+import { addRouteMethods } from "./rest-api/route-methods";
+import { addMethodSettings, addStageWithLogs } from "./rest-api/stage";
+import { routeKey, type ApiRoute, type LambdaTarget, type Throttle } from "./rest-api/types";
+import { ValidationError } from "./validation-error";
 
-export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-/** The parts of a Lambda function the API needs; they cross the stack boundary as references. */
-export interface LambdaTarget {
-  readonly functionName: string;
-  readonly invokeArn: string;
-}
-
-/** One route: `METHOD /path` proxied to a function, public or behind the Lambda authorizer. */
-export interface ApiRoute {
-  readonly method: HttpMethod;
-  /** Resource path, e.g. "/users/{id}". */
-  readonly path: string;
-  readonly target: LambdaTarget;
-  readonly auth: "none" | "bearer";
-}
-
-export interface Throttle {
-  readonly rateLimit: number;
-  readonly burstLimit: number;
-}
+export type { ApiAlarmProps } from "./rest-api/alarms";
+export { gatewayErrorTemplate } from "./rest-api/gateway-responses";
+export { ACCESS_LOG_FORMAT, methodSettingsPath } from "./rest-api/stage";
+export type { ApiRoute, HttpMethod, LambdaTarget, Throttle } from "./rest-api/types";
 
 export interface LambdaRestApiProps {
   /** Name of the REST API, prefix included; also names its log groups. */
@@ -65,70 +48,20 @@ export interface LambdaRestApiProps {
   readonly stageDependsOn?: readonly ITerraformDependable[];
 }
 
-export interface ApiAlarmProps extends AlarmSettings {
-  /** 5XX responses per period. */
-  readonly serverErrors: number;
-  /** Fraction of requests answered 4XX (the 4XXError metric's average). */
-  readonly clientErrorRate: number;
-  readonly latencyP99Ms: number;
-  readonly integrationLatencyP99Ms: number;
-}
-
-/** Fields of each access log line (JSON, one object per request). */
-export const ACCESS_LOG_FORMAT = {
-  requestId: "$context.requestId",
-  extendedRequestId: "$context.extendedRequestId",
-  requestTime: "$context.requestTimeEpoch",
-  sourceIp: "$context.identity.sourceIp",
-  userAgent: "$context.identity.userAgent",
-  httpMethod: "$context.httpMethod",
-  resourcePath: "$context.resourcePath",
-  path: "$context.path",
-  protocol: "$context.protocol",
-  status: "$context.status",
-  responseLength: "$context.responseLength",
-  responseLatency: "$context.responseLatency",
-  integrationLatency: "$context.integration.latency",
-  integrationStatus: "$context.integration.status",
-  integrationError: "$context.integration.error",
-  authorizerError: "$context.authorizer.error",
-  errorResponseType: "$context.error.responseType",
-  xrayTraceId: "$context.xrayTraceId",
-} as const;
-
-/**
- * Body of the gateway's own error of one response type, in the app's error format `{"error": {"code", "message"}}`
- * with the code and a static message from GATEWAY_RESPONSES (static, because `$context.error.message` is empty
- * for some types, e.g. AUTHORIZER_CONFIGURATION_ERROR).
- */
-export function gatewayErrorTemplate(type: GatewayResponseType): string {
-  const { code, message } = GATEWAY_RESPONSES[type];
-  return JSON.stringify({ error: { code, message } });
-}
-
-/** Headers of one gateway response type beyond the security and CORS headers. */
-function gatewayErrorHeaders(type: GatewayResponseType): Record<string, string> {
-  const { code } = GATEWAY_RESPONSES[type];
-  return {
-    ...(ERROR_CODES[code].retryable ? { "gatewayresponse.header.Retry-After": `'${RETRY_AFTER_SECONDS}'` } : {}),
-    ...(code === "UNAUTHORIZED" ? { "gatewayresponse.header.WWW-Authenticate": "'Bearer'" } : {}),
-  };
-}
-
-const SECURITY_HEADERS = {
-  "gatewayresponse.header.Cache-Control": "'no-store'",
-  "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
-};
-
 /**
  * A regional REST API whose routes proxy to Lambda functions: resources, methods, Lambda proxy integrations,
  * one invoke permission per route scoped to this API, stage and route, an optional REQUEST authorizer, JSON
  * gateway errors, one deployment replaced (create before destroy) whenever a route changes, and a stage with
  * JSON access logs, X-Ray, detailed metrics, execution logging and throttling.
+ *
+ * Each part is a function in `rest-api/` that creates its resources in this construct's scope, so every
+ * resource's construct path, and with it its Terraform name, is the one it has always had
+ * (`__tests__/api-stack-json.test.ts` holds the synthesized JSON to its fixtures).
  */
 export class LambdaRestApi extends Construct {
   public readonly api: ApiGatewayRestApi;
   public readonly authorizer?: ApiGatewayAuthorizer;
+  /** Keyed "METHOD /path". */
   public readonly methods: Readonly<Record<string, ApiGatewayMethod>>;
   public readonly deployment: ApiGatewayDeployment;
   public readonly stage: ApiGatewayStage;
@@ -137,7 +70,9 @@ export class LambdaRestApi extends Construct {
 
   constructor(scope: Construct, id: string, props: LambdaRestApiProps) {
     super(scope, id);
-    validateRoutes(props);
+    validateProps(this, props);
+    const { routes, stageName } = props;
+    const corsOrigins = props.corsOrigins ?? [];
 
     this.api = new ApiGatewayRestApi(this, "api", {
       name: props.name,
@@ -145,274 +80,50 @@ export class LambdaRestApi extends Construct {
       endpointConfiguration: { types: ["REGIONAL"] },
       // A change that forces a new API (e.g. its endpoint type) creates the new API first and deletes the old one
       // last, so the old stage keeps answering until the new one exists (checkov CKV_AWS_237). The stage is
-      // create-before-destroy too (below): a replaced stage is never missing in between.
+      // create-before-destroy too: a replaced stage is never missing in between.
       lifecycle: { createBeforeDestroy: true },
     });
+    const api = this.api;
+    const authorizer = props.authorizer && addBearerAuthorizer(this, api, { name: props.name, ...props.authorizer });
+    this.authorizer = authorizer;
 
-    if (props.authorizer) {
-      this.authorizer = new ApiGatewayAuthorizer(this, "authorizer", {
-        name: `${props.name}-bearer`,
-        restApiId: this.api.id,
-        type: "REQUEST",
-        authorizerUri: props.authorizer.target.invokeArn,
-        identitySource: "method.request.header.Authorization",
-        authorizerResultTtlInSeconds: props.authorizer.cacheTtlSeconds,
-      });
-      new LambdaPermission(this, "authorizer-permission", {
-        statementId: "AllowApiGatewayAuthorizer",
-        action: "lambda:InvokeFunction",
-        functionName: props.authorizer.target.functionName,
-        principal: "apigateway.amazonaws.com",
-        sourceArn: `${this.api.executionArn}/authorizers/${this.authorizer.id}`,
-      });
-    }
-
-    const resources = new Map<string, ApiGatewayResource>();
-    const resourceFor = (path: string): string => {
-      if (path === "/") return this.api.rootResourceId;
-      const existing = resources.get(path);
-      if (existing) return existing.id;
-      const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
-      const resource = new ApiGatewayResource(this, `resource${constructIdOf(path)}`, {
-        restApiId: this.api.id,
-        parentId: resourceFor(parentPath),
-        pathPart: path.slice(path.lastIndexOf("/") + 1),
-      });
-      resources.set(path, resource);
-      return resource.id;
-    };
-
-    const methods: Record<string, ApiGatewayMethod> = {};
-    const integrations: ApiGatewayIntegration[] = [];
-    for (const route of props.routes) {
-      const key = `${route.method} ${route.path}`;
-      const routeId = `${route.method.toLowerCase()}${constructIdOf(route.path)}`;
-      const resourceId = resourceFor(route.path);
-      const method = new ApiGatewayMethod(this, `method-${routeId}`, {
-        restApiId: this.api.id,
-        resourceId,
-        httpMethod: route.method,
-        authorization: route.auth === "bearer" ? "CUSTOM" : "NONE",
-        authorizerId: route.auth === "bearer" ? this.authorizer!.id : undefined,
-        requestParameters: route.auth === "bearer" ? { "method.request.header.Authorization": true } : undefined,
-      });
-      methods[key] = method;
-      integrations.push(
-        new ApiGatewayIntegration(this, `integration-${routeId}`, {
-          restApiId: this.api.id,
-          resourceId,
-          httpMethod: method.httpMethod,
-          type: "AWS_PROXY",
-          integrationHttpMethod: "POST",
-          uri: route.target.invokeArn,
-        }),
-      );
-      new LambdaPermission(this, `permission-${routeId}`, {
-        statementId: `AllowApiGateway-${route.method}${route.path.replace(/[^A-Za-z0-9]+/g, "-")}`.replace(/-+$/, ""),
-        action: "lambda:InvokeFunction",
-        functionName: route.target.functionName,
-        principal: "apigateway.amazonaws.com",
-        sourceArn: `${this.api.executionArn}/${props.stageName}/${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`,
-      });
-    }
+    const resources = new ResourceTree(this, api);
+    const { methods, integrations } = addRouteMethods(this, { api, resources, routes, stageName, authorizer });
     this.methods = methods;
+    const preflights = corsOrigins.length > 0 ? addCorsPreflights(this, { api, resources, routes, origins: corsOrigins }) : [];
+    const gatewayResponses = addGatewayResponses(this, api, corsOrigins);
 
-    const preflights = props.corsOrigins?.length ? this.addPreflights(props.routes, props.corsOrigins, resourceFor) : [];
-
-    const gatewayResponses = (Object.keys(GATEWAY_RESPONSES) as GatewayResponseType[]).map((responseType) => {
-      const definition: GatewayResponseDefinition = GATEWAY_RESPONSES[responseType];
-      return new ApiGatewayGatewayResponse(this, `response-${responseType.toLowerCase()}`, {
-        restApiId: this.api.id,
-        responseType,
-        statusCode: definition.status === undefined ? undefined : String(definition.status),
-        responseTemplates: { "application/json": gatewayErrorTemplate(responseType) },
-        responseParameters: { ...SECURITY_HEADERS, ...gatewayErrorHeaders(responseType), ...gatewayCorsHeaders(props.corsOrigins ?? []) },
-      });
-    });
-
-    // A deployment is a snapshot: any change to a route, integration, authorizer or gateway response must
-    // produce a new one. The digest covers what is known at synth; the Terraform hash covers the references.
-    const routeDigest = createHash("sha256")
-      .update(
-        JSON.stringify({
-          routes: props.routes.map((r) => [r.method, r.path, r.auth]),
-          cors: props.corsOrigins ?? [],
-          gatewayCors: gatewayCorsHeaders(props.corsOrigins ?? []),
-          GATEWAY_RESPONSES,
-          SECURITY_HEADERS,
-        }),
-      )
-      .digest("hex");
-    this.deployment = new ApiGatewayDeployment(this, "deployment", {
-      restApiId: this.api.id,
-      description: `routes ${routeDigest.slice(0, 12)}`,
-      triggers: {
-        routes: routeDigest,
-        references: Fn.sha1(
-          Fn.jsonencode([
-            ...Object.values(methods).map((m) => [m.id, m.authorization, m.authorizerId]),
-            ...integrations.map((i) => [i.id, i.uri]),
-            ...preflights.map((p) => [p.id, p.responseTemplates]),
-            ...gatewayResponses.map((r) => r.id),
-            this.authorizer ? [this.authorizer.id, this.authorizer.authorizerUri, this.authorizer.authorizerResultTtlInSeconds] : [],
-          ]),
-        ),
-      },
-      lifecycle: { createBeforeDestroy: true },
-      dependsOn: [...Object.values(methods), ...integrations, ...preflights, ...gatewayResponses],
+    this.deployment = addDeployment(this, {
+      api,
+      routes,
+      corsOrigins,
+      methods: Object.values(methods),
+      integrations,
+      preflights,
+      gatewayResponses,
+      authorizer,
     });
 
-    this.accessLogGroup = new CloudwatchLogGroup(this, "access-logs", {
-      name: `/aws/apigateway/${props.name}/${props.stageName}/access`,
-      retentionInDays: props.logRetentionDays,
-      kmsKeyId: props.kmsKeyArn,
+    const stage = addStageWithLogs(this, {
+      api,
+      deployment: this.deployment,
+      name: props.name,
+      stageName,
+      logRetentionDays: props.logRetentionDays,
+      kmsKeyArn: props.kmsKeyArn,
+      dependsOn: props.stageDependsOn,
     });
-    // API Gateway writes execution logs to this fixed name and would create it without retention or key.
-    this.executionLogGroup = new CloudwatchLogGroup(this, "execution-logs", {
-      name: `API-Gateway-Execution-Logs_${this.api.id}/${props.stageName}`,
-      retentionInDays: props.logRetentionDays,
-      kmsKeyId: props.kmsKeyArn,
-    });
+    this.stage = stage.stage;
+    this.accessLogGroup = stage.accessLogGroup;
+    this.executionLogGroup = stage.executionLogGroup;
 
-    this.stage = new ApiGatewayStage(this, "stage", {
-      restApiId: this.api.id,
-      deploymentId: this.deployment.id,
-      stageName: props.stageName,
-      xrayTracingEnabled: true,
-      accessLogSettings: {
-        destinationArn: this.accessLogGroup.arn,
-        format: JSON.stringify(ACCESS_LOG_FORMAT),
-      },
-      dependsOn: [this.executionLogGroup, ...(props.stageDependsOn ?? [])],
-      // With the API's: a new API gets its new stage before the old stage and API are deleted.
-      lifecycle: { createBeforeDestroy: true },
-    });
-
-    const settings = (throttle: Throttle) => ({
-      metricsEnabled: true,
-      loggingLevel: props.executionLogLevel,
-      dataTraceEnabled: false,
-      throttlingRateLimit: throttle.rateLimit,
-      throttlingBurstLimit: throttle.burstLimit,
-    });
-    if (props.alarms) this.addAlarms(props.name, props.stageName, props.alarms);
-
-    // Settings of one stage are applied one at a time: API Gateway rejects concurrent updates of a stage.
-    let previous = new ApiGatewayMethodSettings(this, "settings-all", {
-      restApiId: this.api.id,
-      stageName: this.stage.stageName,
-      methodPath: "*/*",
-      settings: settings(props.throttling),
-    });
-    for (const [routeKey, throttle] of Object.entries(props.routeThrottling ?? {})) {
-      const [method, path] = routeKey.split(" ");
-      previous = new ApiGatewayMethodSettings(this, `settings-${method.toLowerCase()}${constructIdOf(path)}`, {
-        restApiId: this.api.id,
-        stageName: this.stage.stageName,
-        methodPath: methodSettingsPath(method, path),
-        settings: settings(throttle),
-        dependsOn: [previous],
-      });
-    }
-  }
-
-  private addAlarms(name: string, stageName: string, alarms: ApiAlarmProps): void {
-    const metric = (metricName: string) => ({
-      namespace: "AWS/ApiGateway",
-      metricName,
-      dimensions: { ApiName: this.api.name, Stage: stageName },
-    });
-    addAlarm(this, "5xx-alarm", alarms, {
-      ...metric("5XXError"),
-      statistic: "Sum",
-      name: `${name}-5xx`,
-      description: `${name} answers 5XX (function errors, timeouts or gateway faults)`,
-      threshold: alarms.serverErrors,
-    });
-    addAlarm(this, "4xx-alarm", alarms, {
-      ...metric("4XXError"),
-      statistic: "Average",
-      name: `${name}-4xx-rate`,
-      description: `More than ${alarms.clientErrorRate * 100} % of requests to ${name} are answered 4XX`,
-      threshold: alarms.clientErrorRate,
-      comparison: "GreaterThanThreshold",
-    });
-    addAlarm(this, "latency-alarm", alarms, {
-      ...metric("Latency"),
-      statistic: "p99",
-      name: `${name}-latency-p99`,
-      description: `p99 latency of ${name} is ${alarms.latencyP99Ms} ms or more`,
-      threshold: alarms.latencyP99Ms,
-    });
-    addAlarm(this, "integration-latency-alarm", alarms, {
-      ...metric("IntegrationLatency"),
-      statistic: "p99",
-      name: `${name}-integration-latency-p99`,
-      description: `p99 integration (function) latency of ${name} is ${alarms.integrationLatencyP99Ms} ms or more`,
-      threshold: alarms.integrationLatencyP99Ms,
-    });
-  }
-
-  /**
-   * Answers browsers' CORS preflight (OPTIONS) on every resource that has routes, without invoking a function:
-   * a MOCK integration whose response template echoes the Origin only when it is one of `origins`. The actual
-   * responses carry their CORS headers from the functions (ALLOWED_ORIGINS).
-   */
-  private addPreflights(
-    routes: readonly ApiRoute[],
-    origins: readonly string[],
-    resourceFor: (path: string) => string,
-  ): ApiGatewayIntegrationResponse[] {
-    const methodsByPath = new Map<string, string[]>();
-    for (const route of routes) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
-    const allowed = origins.map((o) => `$origin == "${o}"`).join(" || ");
-    const template = [
-      '#set($origin = $input.params("Origin"))',
-      `#if(${allowed})`,
-      "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
-      "#end",
-    ].join("\n");
-
-    return [...methodsByPath].map(([path, methods]) => {
-      const id = `options${constructIdOf(path)}`;
-      const resourceId = resourceFor(path);
-      const method = new ApiGatewayMethod(this, `method-${id}`, {
-        restApiId: this.api.id,
-        resourceId,
-        httpMethod: "OPTIONS",
-        authorization: "NONE",
-      });
-      const integration = new ApiGatewayIntegration(this, `integration-${id}`, {
-        restApiId: this.api.id,
-        resourceId,
-        httpMethod: method.httpMethod,
-        type: "MOCK",
-        requestTemplates: { "application/json": '{"statusCode": 204}' },
-      });
-      const headers = ["Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age", "Vary"];
-      const response = new ApiGatewayMethodResponse(this, `response-${id}`, {
-        restApiId: this.api.id,
-        resourceId,
-        httpMethod: method.httpMethod,
-        statusCode: "204",
-        responseParameters: Object.fromEntries(
-          [...headers, "Access-Control-Allow-Origin"].map((h) => [`method.response.header.${h}`, false]),
-        ),
-      });
-      return new ApiGatewayIntegrationResponse(this, `integration-response-${id}`, {
-        restApiId: this.api.id,
-        resourceId,
-        httpMethod: method.httpMethod,
-        statusCode: response.statusCode,
-        responseParameters: {
-          "method.response.header.Access-Control-Allow-Methods": `'${[...methods, "OPTIONS"].join(",")}'`,
-          "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type,If-Match'",
-          "method.response.header.Access-Control-Max-Age": "'600'",
-          "method.response.header.Vary": "'Origin'",
-        },
-        responseTemplates: { "application/json": template },
-        dependsOn: [integration],
-      });
+    if (props.alarms) addStageAlarms(this, { apiName: api.name, name: props.name, stageName, alarms: props.alarms });
+    addMethodSettings(this, {
+      api,
+      stage: this.stage,
+      executionLogLevel: props.executionLogLevel,
+      throttling: props.throttling,
+      routeThrottling: props.routeThrottling,
     });
   }
 
@@ -422,65 +133,27 @@ export class LambdaRestApi extends Construct {
   }
 }
 
-/**
- * CORS headers of the gateway's own errors (401 from the authorizer, 429, 503, ...), so a browser app on ANY
- * configured origin can read them and show their message. A gateway response has static headers: API Gateway
- * cannot check the request's Origin against a list, so "only the configured origins" is not expressible here.
- * The choices were: one origin only (what this did before: with two origins, neither could read a 401 or a
- * 429), echoing `method.request.header.Origin` (any origin, unvalidated), or `*`. We use `*`, because:
- * - these bodies are static (GATEWAY_RESPONSES: a code and a fixed message, nothing about a user or an
- *   account), so reading them cross-origin tells a page nothing that `curl` would not;
- * - the API's credentials are bearer tokens a client puts in a header itself, never cookies, so no browser
- *   attaches them to a third-party page's request: such a page only ever gets an anonymous answer;
- * - `*` fails safe: browsers refuse it together with `Access-Control-Allow-Credentials`, where an echoed
- *   Origin would silently turn into a hole if credentials were ever added.
- * The functions' responses, which carry user data, still name one allowed origin (`corsHeaders` in
- * lambda-packages/shared/http.ts), and preflight still only allows the configured origins, so a page elsewhere
- * cannot send an authenticated request at all. Without configured origins (no browser client) nothing is added.
- */
-function gatewayCorsHeaders(origins: readonly string[]): Record<string, string> {
-  if (origins.length === 0) return {};
-  return {
-    "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
-    "gatewayresponse.header.Access-Control-Expose-Headers": "'Retry-After,WWW-Authenticate'",
-  };
-}
+/** A path segment is a literal (`users`) or one parameter (`{id}`); no trailing slash, no empty segment. */
+const ROUTE_PATH = /^\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\})(\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\}))*$/;
 
-/**
- * The `method_path` of `aws_api_gateway_method_settings` for one route: the key API Gateway stores the stage's
- * method settings under, `{resource_path}/{http_method}` with every "/" of the resource path (the leading one
- * too) written "~1", as in a JSON pointer: "PATCH /users/me" -> "~1users~1me/PATCH". That is the form GetStage
- * reports and CloudFormation's MethodSetting.ResourcePath uses ("/resource/subresource" is "/~1resource~1subresource").
- * The provider passes method_path unchanged into UpdateStage's patch path (`/{method_path}/throttling/...`) and
- * reads the setting back by exactly this key (internal/service/apigateway/method_settings.go), so any other
- * spelling would not round-trip.
- */
-export function methodSettingsPath(method: string, path: string): string {
-  return `${path.replace(/\//g, "~1")}/${method}`;
-}
-
-/** "/users/{id}" -> "-users-id": stable construct ids derived from the path (renaming one replaces it). */
-function constructIdOf(path: string): string {
-  return path === "/" ? "-root" : path.replace(/[{}]/g, "").replace(/\//g, "-");
-}
-
-function validateRoutes(props: LambdaRestApiProps): void {
+/** Rejects props the API cannot be built from, naming the prop and the value received. */
+function validateProps(scope: Construct, props: LambdaRestApiProps): void {
   const keys = new Set<string>();
   for (const route of props.routes) {
-    const key = `${route.method} ${route.path}`;
-    if (!/^\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\})(\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\}))*$/.test(route.path)) {
-      throw new Error(`routes: path of "${key}" must look like /users/{id}, received "${route.path}"`);
+    const key = routeKey(route);
+    if (!ROUTE_PATH.test(route.path)) {
+      throw new ValidationError(`routes: path of "${key}" must look like /users/{id}, received "${route.path}"`, scope);
     }
-    if (keys.has(key)) throw new Error(`routes: "${key}" is defined twice`);
+    if (keys.has(key)) throw new ValidationError(`routes: "${key}" is defined twice`, scope);
     keys.add(key);
     if (route.auth === "bearer" && !props.authorizer) {
-      throw new Error(`routes: "${key}" needs the bearer authorizer, but no authorizer was given`);
+      throw new ValidationError(`routes: "${key}" needs the bearer authorizer, but no authorizer was given`, scope);
     }
   }
   for (const key of Object.keys(props.routeThrottling ?? {})) {
     if (!keys.has(key)) {
-      throw new Error(`routeThrottling: "${key}" is not a route of this API (routes: ${[...keys].join(", ")})`);
+      throw new ValidationError(`routeThrottling: "${key}" is not a route of this API (routes: ${[...keys].join(", ")})`, scope);
     }
   }
-  if (props.stageName.length === 0) throw new Error(`stageName must not be empty, received ""`);
+  if (props.stageName.length === 0) throw new ValidationError(`stageName must not be empty, received ""`, scope);
 }
