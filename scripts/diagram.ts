@@ -11,8 +11,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { loadConfig } from "../config/load";
+import { synthesizeJson } from "../stacks/synthesize";
 import { ArchitectureGraph, buildArchitectureGraph, GraphEdge, GraphNode } from "./lib/architecture-graph";
-import { synthApp } from "./lib/synth-app";
 import type { TerraformJson } from "./lib/terraform-json";
 
 /** Repository root (this file is `<root>/scripts/diagram.ts`). */
@@ -153,7 +154,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
 
 function main(argv: readonly string[]): void {
   const options = parseArgs(argv);
-  const { json, stackIds } = synthApp({ environment: options.environment });
+  const { json, stackIds } = synthesizeJson({ config: loadConfig({ environment: options.environment }) });
   const doc = renderArchitectureDoc(json, stackIds, options.environment);
   if (options.out === "-") {
     process.stdout.write(doc);
