@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { ValidationError } from "./validation-error";
 
 /**
  * What the account (through IAM policies) may do with the key: administration and symmetric-key use, listed
@@ -55,7 +56,7 @@ export class AppKey extends Construct {
     super(scope, id);
     const window = props.deletionWindowInDays ?? 30;
     if (window < 7 || window > 30) {
-      throw new Error(`deletionWindowInDays must be 7..30, received ${window}`);
+      throw new ValidationError(`deletionWindowInDays must be 7..30, received ${window}`, this);
     }
 
     const policy = new DataAwsIamPolicyDocument(this, "policy", {
