@@ -12,11 +12,9 @@
 if (!process.env.NODE_OPTIONS?.includes("--enable-source-maps")) process.setSourceMapsEnabled(false);
 
 import { packageCommand } from "../lambda-packages/build";
+import { exitWithError } from "../report-error";
 
-packageCommand([]).then(
-  () => require("../main"),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+// main.ts reports its own errors; a packaging error, or one while loading main's modules, is reported the same way.
+packageCommand([])
+  .then(() => require("../main"))
+  .catch(exitWithError);
