@@ -11,14 +11,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { loadConfig } from "../config/load";
+import { DEFAULT_ENVIRONMENT, loadConfig } from "../config/load";
 import { synthesizeJson } from "../stacks/synthesize";
 import { ArchitectureGraph, buildArchitectureGraph, GraphEdge, GraphNode } from "./lib/architecture-graph";
 import type { TerraformJson } from "./lib/terraform-json";
 
 /** Repository root (this file is `<root>/scripts/diagram.ts`). */
 export const REPO_ROOT = resolve(__dirname, "..");
-export const DEFAULT_ENVIRONMENT = "prod";
 /** The committed diagram of the default environment. */
 export const ARCHITECTURE_DOC = join(REPO_ROOT, "docs", "architecture.md");
 export const README = join(REPO_ROOT, "README.md");
