@@ -2,7 +2,10 @@
  * A construct that refuses its props throws a ValidationError whose message starts with the construct's path,
  * so the one line `main.ts` prints says which construct of which stack is wrong.
  */
-import { App, TerraformStack } from "cdktf";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { ApiGatewayLoggingRole } from "../bootstrap/api-gateway-logging-role";
 import { StateBucket } from "../bootstrap/state-bucket";
 import { AppKey } from "../constructs/app-key";
@@ -11,6 +14,12 @@ import { PackageBucket } from "../constructs/package-bucket";
 import { RegionalWaf } from "../constructs/regional-waf";
 import { SecureTable, type SecureTableProps } from "../constructs/secure-table";
 import { ValidationError } from "../constructs/validation-error";
+
+/** A stand-in for a built ZIP: NodeFunction's asset only needs the file to exist. */
+const zipDir = mkdtempSync(join(tmpdir(), "validation-error-"));
+const ZIP_PATH = join(zipDir, "health.zip");
+writeFileSync(ZIP_PATH, "not a real zip");
+afterAll(() => rmSync(zipDir, { recursive: true, force: true }));
 
 const SETTINGS: FunctionSettings = {
   runtime: "nodejs22.x",
@@ -97,7 +106,7 @@ function nodeFunction(stack: TerraformStack, override: { settings?: FunctionSett
   return new NodeFunction(stack, "health", {
     functionName: override.functionName ?? "t-health",
     description: "health",
-    artifact: { name: "health", zipPath: "/nonexistent/health.zip", sha256Hex: "0".repeat(64), sha256Base64: "A".repeat(44), s3Key: "health/0.zip", sizeBytes: 1 },
+    artifact: { name: "health", zipPath: ZIP_PATH, sha256Hex: "0".repeat(64), sha256Base64: "A".repeat(44), s3Key: "health/0.zip", sizeBytes: 1 },
     packageBucket: "t-packages",
     settings: override.settings ?? SETTINGS,
     kmsKeyArn: "arn:aws:kms:us-east-1:000000000000:key/k",
@@ -113,5 +122,19 @@ describe("a construct that refuses its props", () => {
     expect(() => add(newStack())).toThrow(ValidationError);
     // An error object: the message must be equal, not merely contained.
     expect(() => add(newStack())).toThrow(new Error(message));
+  });
+
+  test("does not check a value that is a token, known only at apply time", () => {
+    const stack = new TerraformStack(new App({ outdir: "/nonexistent-never-synthesized" }), "stack");
+    const number = (id: string) => new TerraformVariable(stack, id, { type: "number" }).numberValue;
+    const string = (id: string) => new TerraformVariable(stack, id, { type: "string" }).stringValue;
+    expect(() => {
+      new AppKey(stack, "app-key", { aliasName: "t-app", accountId: "000000000000", region: "us-east-1", alarmArnPattern: "*", deletionWindowInDays: number("window") });
+      new PackageBucket(stack, "packages", { bucketName: "t-packages", kmsKeyArn: "k", noncurrentVersionRetentionDays: number("retention") });
+      new RegionalWaf(stack, "waf", { name: "t-waf", resourceArn: "arn", rateLimitPer5Minutes: number("rate") });
+      nodeFunction(stack, { settings: { ...SETTINGS, memorySize: number("memory") }, functionName: string("name") });
+      new ApiGatewayLoggingRole(stack, "logging-role", { roleName: string("role") });
+      new StateBucket(stack, "state", { bucketName: "t-state", noncurrentVersionRetentionDays: number("kept-days"), keepNoncurrentVersions: number("kept") });
+    }).not.toThrow();
   });
 });

@@ -1,3 +1,4 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
@@ -21,7 +22,7 @@ export class ApiGatewayLoggingRole extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiGatewayLoggingRoleProps) {
     super(scope, id);
-    if (props.roleName.length > 64) throw new ValidationError(`roleName must be at most 64 characters, received "${props.roleName}"`, this);
+    if (!Token.isUnresolved(props.roleName) && props.roleName.length > 64) throw new ValidationError(`roleName must be at most 64 characters, received "${props.roleName}"`, this);
     const trust = new DataAwsIamPolicyDocument(this, "trust", {
       statement: [
         {

@@ -1,3 +1,4 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { PrivateBucket } from "../constructs/private-bucket";
 import { ValidationError } from "../constructs/validation-error";
@@ -42,10 +43,10 @@ export class StateBucket extends PrivateBucket {
       ],
     });
     // After super(): the errors need this construct's path. Nothing is synthesized once one throws.
-    if (!Number.isInteger(retention) || retention < 1) {
+    if (!Token.isUnresolved(retention) && (!Number.isInteger(retention) || retention < 1)) {
       throw new ValidationError(`noncurrentVersionRetentionDays must be a positive integer, received ${retention}`, this);
     }
-    if (!Number.isInteger(keep) || keep < 1 || keep > 100) {
+    if (!Token.isUnresolved(keep) && (!Number.isInteger(keep) || keep < 1 || keep > 100)) {
       throw new ValidationError(`keepNoncurrentVersions must be an integer 1..100 (S3's limit), received ${keep}`, this);
     }
   }

@@ -1,3 +1,4 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
@@ -55,7 +56,7 @@ export class AppKey extends Construct {
   constructor(scope: Construct, id: string, props: AppKeyProps) {
     super(scope, id);
     const window = props.deletionWindowInDays ?? 30;
-    if (window < 7 || window > 30) {
+    if (!Token.isUnresolved(window) && (window < 7 || window > 30)) {
       throw new ValidationError(`deletionWindowInDays must be 7..30, received ${window}`, this);
     }
 

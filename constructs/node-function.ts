@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AssetType, TerraformAsset } from "cdktf";
+import { AssetType, TerraformAsset, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import {
   DataAwsIamPolicyDocument,
@@ -88,10 +88,10 @@ export class NodeFunction extends Construct {
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
     const { settings } = props;
-    if (settings.memorySize < MEMORY_RANGE[0] || settings.memorySize > MEMORY_RANGE[1]) {
+    if (!Token.isUnresolved(settings.memorySize) && (settings.memorySize < MEMORY_RANGE[0] || settings.memorySize > MEMORY_RANGE[1])) {
       throw new ValidationError(`memorySize must be 128..10240 MB, received ${settings.memorySize}`, this);
     }
-    if (props.functionName.length > 64) {
+    if (!Token.isUnresolved(props.functionName) && props.functionName.length > 64) {
       throw new ValidationError(`functionName must be at most 64 characters, received "${props.functionName}"`, this);
     }
 

@@ -1,3 +1,4 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { PrivateBucket } from "./private-bucket";
 import { ValidationError } from "./validation-error";
@@ -30,7 +31,7 @@ export class PackageBucket extends PrivateBucket {
       ],
     });
     // After super(): the error needs this construct's path. Nothing is synthesized once it throws.
-    if (!Number.isInteger(retention) || retention < 1) {
+    if (!Token.isUnresolved(retention) && (!Number.isInteger(retention) || retention < 1)) {
       throw new ValidationError(`noncurrentVersionRetentionDays must be a positive integer, received ${retention}`, this);
     }
   }

@@ -1,3 +1,4 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
@@ -55,8 +56,9 @@ export class RegionalWaf extends Construct {
 
   constructor(scope: Construct, id: string, props: RegionalWafProps) {
     super(scope, id);
-    if (!Number.isInteger(props.rateLimitPer5Minutes) || props.rateLimitPer5Minutes < 10) {
-      throw new ValidationError(`rateLimitPer5Minutes must be an integer >= 10, received ${props.rateLimitPer5Minutes}`, this);
+    const rateLimit = props.rateLimitPer5Minutes;
+    if (!Token.isUnresolved(rateLimit) && (!Number.isInteger(rateLimit) || rateLimit < 10)) {
+      throw new ValidationError(`rateLimitPer5Minutes must be an integer >= 10, received ${rateLimit}`, this);
     }
     const visibility = (metric: string) => ({
       CloudWatchMetricsEnabled: true,
