@@ -1,16 +1,16 @@
 import { App } from "cdktf";
-import { loadConfigOrExit } from "./config/load";
+import { loadConfig } from "./config/load";
 import { loadLambdaArtifact } from "./lambda-packages/artifacts";
-import { addStacks } from "./stacks";
 import { version } from "./package.json";
+import { exitWithError } from "./report-error";
+import { addStacks } from "./stacks";
 
-const config = loadConfigOrExit();
-
-const app = new App();
 try {
+  const config = loadConfig();
+  const app = new App();
   addStacks(app, { config, artifacts: (name) => loadLambdaArtifact(name), stateDir: process.cwd(), serviceVersion: version });
+  app.synth();
 } catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
+  // A config, props or package error: its message; anything else is a bug: its stack (see report-error.ts).
+  exitWithError(error);
 }
-app.synth();

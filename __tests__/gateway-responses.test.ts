@@ -12,7 +12,7 @@ import { ERROR_CODES, GATEWAY_RESPONSES, type ErrorCode } from "../lambda-packag
 import { AWS_RESPONSE_TYPE_STATUS, renderGatewayResponse } from "../local/gateway-responses";
 import type { GatewayRequest } from "../local/proxy-integration";
 import { restApiModel, type RestApiModel } from "../local/rest-api";
-import { synthApp } from "../local/synth-app";
+import { packageAndSynthesize } from "../local/package-and-synthesize";
 import { SynthesizedApp } from "../local/synthesized";
 
 const REQUEST: GatewayRequest = {
@@ -40,7 +40,7 @@ describe.each(["dev", "prod"])("the gateway responses of the %s stacks", (enviro
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `gateway-responses-${environment}-`));
-    await synthApp({ environment, outdir: join(dir, "out"), stateDir: join(dir, "state"), buildPackages: false });
+    await packageAndSynthesize({ environment, outdir: join(dir, "out"), stateDir: join(dir, "state"), buildPackages: false });
     api = restApiModel(new SynthesizedApp(join(dir, "out")));
   }, 60_000);
 

@@ -31,6 +31,7 @@ interface Edit {
  */
 const EDITS: readonly Edit[] = [
   { module: "aws-lite-dynamodb.d.ts", bundledBy: [] },
+  { module: "batch-retry.ts", symbol: "batchWriteAll", bundledBy: ["users"] },
   { module: "caller.ts", symbol: "authorizerContext", bundledBy: ["authorizer"] },
   { module: "dynamodb.ts", symbol: "isConditionalCheckFailed", bundledBy: ["sessions", "users"] },
   { module: "env.ts", symbol: "integerEnv", bundledBy: ["health", "sessions"] },

@@ -9,6 +9,7 @@ import {
   computeSourceHash,
   DIST_DIR,
   LAMBDA_PACKAGES_DIR,
+  LambdaArtifactError,
   loadLambdaArtifact,
   REPO_ROOT,
 } from "../lambda-packages/artifacts";
@@ -257,7 +258,8 @@ describe("buildPackage", () => {
 });
 
 describe("loadLambdaArtifact", () => {
-  it("says the ZIP is missing and what to run", () => {
+  it("says the ZIP is missing and what to run, as a LambdaArtifactError (a user error, printed without a stack)", () => {
+    expect(() => loadLambdaArtifact("no-such-function")).toThrow(LambdaArtifactError);
     expect(() => loadLambdaArtifact("no-such-function")).toThrow(
       "Lambda package lambda-packages/dist/no-such-function.zip is missing. Run `npm run package` to build it.",
     );

@@ -12,7 +12,7 @@ import { ApiGateway, matchResource, serveApiGateway, type GatewayResult } from "
 import type { InvocationResult } from "../local/functions";
 import type { GatewayRequest } from "../local/proxy-integration";
 import { restApiModel, type MethodModel, type RestApiModel } from "../local/rest-api";
-import { synthApp } from "../local/synth-app";
+import { packageAndSynthesize } from "../local/package-and-synthesize";
 import { SynthesizedApp } from "../local/synthesized";
 import { GATEWAY_RESPONSES, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
 
@@ -83,7 +83,7 @@ describe("the local API Gateway", () => {
   async function synthesize(environment: string): Promise<RestApiModel> {
     const dir = mkdtempSync(join(tmpdir(), `local-api-${environment}-`));
     dirs.push(dir);
-    await synthApp({ environment, outdir: join(dir, "out"), stateDir: join(dir, "state"), buildPackages: false });
+    await packageAndSynthesize({ environment, outdir: join(dir, "out"), stateDir: join(dir, "state"), buildPackages: false });
     return restApiModel(new SynthesizedApp(join(dir, "out")));
   }
 

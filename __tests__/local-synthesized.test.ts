@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { tableDefinitions } from "../local/dynamodb";
 import { functionDefinitions } from "../local/functions";
 import { functionOfInvokeArn } from "../local/rest-api";
-import { synthApp } from "../local/synth-app";
+import { packageAndSynthesize } from "../local/package-and-synthesize";
 import { SynthesizedApp } from "../local/synthesized";
 import { version } from "../package.json";
 
@@ -19,7 +19,7 @@ describe("SynthesizedApp", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "local-synthesized-"));
-    await synthApp({ environment: "dev", outdir: join(dir, "out"), stateDir: join(dir, "state"), buildPackages: false });
+    await packageAndSynthesize({ environment: "dev", outdir: join(dir, "out"), stateDir: join(dir, "state"), buildPackages: false });
     app = new SynthesizedApp(join(dir, "out"), { invokeUrl: (stage) => `http://127.0.0.1:4000/${stage}` });
   }, 60_000);
 

@@ -7,7 +7,7 @@ import { FUNCTION_NAMES, type FunctionName } from "../config/schema";
 import type { Routes } from "../lambda-packages/shared/router";
 import { functionDescription } from "../stacks/compute-stack";
 import { ROUTES, routeKey, routesOf } from "../stacks/routes";
-import { ROUTES as TEST_GATEWAY_ROUTES } from "./support/api-events";
+import { GATEWAY_ROUTES } from "./support/api-events";
 import { loadHandler } from "./support/dynalite";
 
 /** Functions behind API routes (the authorizer is not one: it guards routes, it serves none). */
@@ -52,7 +52,7 @@ describe("the route table (stacks/routes.ts)", () => {
   });
 
   test("the handler tests' gateway serves the same routes, with the same function and auth", () => {
-    expect(TEST_GATEWAY_ROUTES).toEqual(Object.fromEntries(ROUTES.map((r) => [routeKey(r), { fn: r.function, bearer: r.auth === "bearer" }])));
+    expect(GATEWAY_ROUTES).toEqual(Object.fromEntries(ROUTES.map((r) => [routeKey(r), { fn: r.function, bearer: r.auth === "bearer" }])));
   });
 
   test("a function's description lists its routes, and the authorizer's none", () => {

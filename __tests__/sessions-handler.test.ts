@@ -282,6 +282,24 @@ describe("sessions handler", () => {
       expect(proxy.calls.map((c) => c.operation)).toEqual(["BatchGetItem", "BatchGetItem"]);
     });
 
+    it("answers 503 SERVICE_UNAVAILABLE when DynamoDB leaves keys unprocessed on every attempt", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      const context = await contextFor(body.token);
+      const proxy = await startDynamoProxy(db, (c) => {
+        if (c.operation !== "BatchGetItem") return;
+        return { status: 200, body: { Responses: {}, UnprocessedKeys: c.body.RequestItems } };
+      });
+      const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+
+      const response = await call(viaProxy, { method: "GET", resource: "/sessions/current", authorizer: context });
+      await proxy.close();
+
+      expect(response.status).toBe(503);
+      expect(response.body.error).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+      expect(proxy.calls.map((c) => c.operation)).toEqual(Array(5).fill("BatchGetItem"));
+    });
+
     it("answers 401 when the session outlived its user", async () => {
       const user = await signUp();
       const { body } = await logIn(user.email, PASSWORD);

@@ -37,7 +37,7 @@ interface VariantFigures {
   readonly outputSha256: string;
 }
 
-export interface SynthOptions {
+export interface BenchSynthOptions {
   readonly hook: TsHook;
   readonly tmp: string;
   /** Measured runs per variant (after one warm-up each). */
@@ -129,7 +129,7 @@ function figures(results: readonly ChildResult[], walls: readonly number[], sha:
   };
 }
 
-export async function benchSynth(options: SynthOptions): Promise<SectionResult> {
+export async function benchSynth(options: BenchSynthOptions): Promise<SectionResult> {
   const dir = mkdtempSync(join(options.tmp, "synth-"));
   // One state folder for every run: its absolute path is written into the cross-stack terraform_remote_state
   // blocks, so sharing it lets the outputs of the two variants be compared byte for byte.

@@ -1,8 +1,10 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { ValidationError } from "../constructs/validation-error";
 
 export interface ApiGatewayLoggingRoleProps {
   /** Role name. IAM is global, so it names the region the setting is for. */
@@ -20,7 +22,7 @@ export class ApiGatewayLoggingRole extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiGatewayLoggingRoleProps) {
     super(scope, id);
-    if (props.roleName.length > 64) throw new Error(`${this.node.path}: roleName must be at most 64 characters, received "${props.roleName}"`);
+    if (!Token.isUnresolved(props.roleName) && props.roleName.length > 64) throw new ValidationError(`roleName must be at most 64 characters, received "${props.roleName}"`, this);
     const trust = new DataAwsIamPolicyDocument(this, "trust", {
       statement: [
         {

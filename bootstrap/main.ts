@@ -5,16 +5,15 @@
  * here (git-ignored).
  */
 import { App } from "cdktf";
-import { loadConfigOrExit } from "../config/load";
+import { loadConfig } from "../config/load";
+import { exitWithError } from "../report-error";
 import { addBootstrapStacks } from "./index";
 
-const config = loadConfigOrExit();
-
-const app = new App();
 try {
+  const config = loadConfig();
+  const app = new App();
   addBootstrapStacks(app, { config, stateDir: __dirname });
+  app.synth();
 } catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
+  exitWithError(error);
 }
-app.synth();

@@ -1,5 +1,7 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { PrivateBucket } from "../constructs/private-bucket";
+import { ValidationError } from "../constructs/validation-error";
 
 export interface StateBucketProps {
   /** Globally unique bucket name: the `backend.bucket` of the app's config. */
@@ -19,13 +21,7 @@ export interface StateBucketProps {
 export class StateBucket extends PrivateBucket {
   constructor(scope: Construct, id: string, props: StateBucketProps) {
     const retention = props.noncurrentVersionRetentionDays ?? 90;
-    if (!Number.isInteger(retention) || retention < 1) {
-      throw new Error(`noncurrentVersionRetentionDays must be a positive integer, received ${retention}`);
-    }
     const keep = props.keepNoncurrentVersions ?? 10;
-    if (!Number.isInteger(keep) || keep < 1 || keep > 100) {
-      throw new Error(`keepNoncurrentVersions must be an integer 1..100 (S3's limit), received ${keep}`);
-    }
     super(scope, id, {
       bucketName: props.bucketName,
       preventDestroy: true,
@@ -46,5 +42,12 @@ export class StateBucket extends PrivateBucket {
         },
       ],
     });
+    // After super(): the errors need this construct's path. Nothing is synthesized once one throws.
+    if (!Token.isUnresolved(retention) && (!Number.isInteger(retention) || retention < 1)) {
+      throw new ValidationError(`noncurrentVersionRetentionDays must be a positive integer, received ${retention}`, this);
+    }
+    if (!Token.isUnresolved(keep) && (!Number.isInteger(keep) || keep < 1 || keep > 100)) {
+      throw new ValidationError(`keepNoncurrentVersions must be an integer 1..100 (S3's limit), received ${keep}`, this);
+    }
   }
 }

@@ -83,20 +83,6 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   return result.data;
 }
 
-/**
- * For command-line entry points (the cdktf apps): the validated config, or the problems printed to stderr and
- * exit code 1 before anything is synthesized.
- */
-export function loadConfigOrExit(options: LoadConfigOptions = {}): AppConfig {
-  try {
-    return loadConfig(options);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return process.exit(1);
-  }
-}
-
 /** Environments that have a config file in `configDir`. */
 export function listEnvironments(configDir: string = CONFIG_DIR): string[] {
   try {

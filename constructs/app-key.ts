@@ -1,7 +1,9 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { ValidationError } from "./validation-error";
 
 /**
  * What the account (through IAM policies) may do with the key: administration and symmetric-key use, listed
@@ -54,8 +56,8 @@ export class AppKey extends Construct {
   constructor(scope: Construct, id: string, props: AppKeyProps) {
     super(scope, id);
     const window = props.deletionWindowInDays ?? 30;
-    if (window < 7 || window > 30) {
-      throw new Error(`deletionWindowInDays must be 7..30, received ${window}`);
+    if (!Token.isUnresolved(window) && (window < 7 || window > 30)) {
+      throw new ValidationError(`deletionWindowInDays must be 7..30, received ${window}`, this);
     }
 
     const policy = new DataAwsIamPolicyDocument(this, "policy", {

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AssetType, TerraformAsset } from "cdktf";
+import { AssetType, TerraformAsset, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import {
   DataAwsIamPolicyDocument,
@@ -12,6 +12,7 @@ import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
 import { addAlarm, AlarmSettings } from "./alarms";
 import { DynamoDbOperation, dynamoDbAction, kmsActionsThroughDynamoDb } from "./dynamodb-operations";
+import { ValidationError } from "./validation-error";
 
 /** One DynamoDB permission of a function: exactly these operations on exactly one table or index ARN. */
 export interface DynamoDbGrant {
@@ -87,11 +88,11 @@ export class NodeFunction extends Construct {
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
     const { settings } = props;
-    if (settings.memorySize < MEMORY_RANGE[0] || settings.memorySize > MEMORY_RANGE[1]) {
-      throw new Error(`memorySize must be 128..10240 MB, received ${settings.memorySize}`);
+    if (!Token.isUnresolved(settings.memorySize) && (settings.memorySize < MEMORY_RANGE[0] || settings.memorySize > MEMORY_RANGE[1])) {
+      throw new ValidationError(`memorySize must be 128..10240 MB, received ${settings.memorySize}`, this);
     }
-    if (props.functionName.length > 64) {
-      throw new Error(`functionName must be at most 64 characters, received "${props.functionName}"`);
+    if (!Token.isUnresolved(props.functionName) && props.functionName.length > 64) {
+      throw new ValidationError(`functionName must be at most 64 characters, received "${props.functionName}"`, this);
     }
 
     const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {

@@ -1,5 +1,7 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { PrivateBucket } from "./private-bucket";
+import { ValidationError } from "./validation-error";
 
 export interface PackageBucketProps {
   /** Globally unique bucket name. */
@@ -16,9 +18,6 @@ export interface PackageBucketProps {
 export class PackageBucket extends PrivateBucket {
   constructor(scope: Construct, id: string, props: PackageBucketProps) {
     const retention = props.noncurrentVersionRetentionDays ?? 90;
-    if (!Number.isInteger(retention) || retention < 1) {
-      throw new Error(`noncurrentVersionRetentionDays must be a positive integer, received ${retention}`);
-    }
     super(scope, id, {
       bucketName: props.bucketName,
       kmsKeyArn: props.kmsKeyArn,
@@ -31,5 +30,9 @@ export class PackageBucket extends PrivateBucket {
         },
       ],
     });
+    // After super(): the error needs this construct's path. Nothing is synthesized once it throws.
+    if (!Token.isUnresolved(retention) && (!Number.isInteger(retention) || retention < 1)) {
+      throw new ValidationError(`noncurrentVersionRetentionDays must be a positive integer, received ${retention}`, this);
+    }
   }
 }

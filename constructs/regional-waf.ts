@@ -1,6 +1,8 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
+import { ValidationError } from "./validation-error";
 
 export interface RegionalWafProps {
   /** Web ACL name, prefix included; also the prefix of its CloudWatch metric names. */
@@ -54,8 +56,9 @@ export class RegionalWaf extends Construct {
 
   constructor(scope: Construct, id: string, props: RegionalWafProps) {
     super(scope, id);
-    if (!Number.isInteger(props.rateLimitPer5Minutes) || props.rateLimitPer5Minutes < 10) {
-      throw new Error(`rateLimitPer5Minutes must be an integer >= 10, received ${props.rateLimitPer5Minutes}`);
+    const rateLimit = props.rateLimitPer5Minutes;
+    if (!Token.isUnresolved(rateLimit) && (!Number.isInteger(rateLimit) || rateLimit < 10)) {
+      throw new ValidationError(`rateLimitPer5Minutes must be an integer >= 10, received ${rateLimit}`, this);
     }
     const visibility = (metric: string) => ({
       CloudWatchMetricsEnabled: true,
@@ -86,7 +89,7 @@ export class RegionalWaf extends Construct {
     ];
     this.capacity = rules.reduce((sum, rule) => sum + ruleCapacity(rule), 0);
     if (this.capacity > WEB_ACL_BASE_CAPACITY) {
-      throw new Error(`${this.node.path}: the web ACL's rules need ${this.capacity} WCU, more than the ${WEB_ACL_BASE_CAPACITY} of the base price`);
+      throw new ValidationError(`the web ACL's rules need ${this.capacity} WCU, more than the ${WEB_ACL_BASE_CAPACITY} of the base price`, this);
     }
 
     this.webAcl = new Wafv2WebAcl(this, "acl", {

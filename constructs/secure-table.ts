@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { addAlarm, AlarmSettings } from "./alarms";
 import type { DynamoDbOperation } from "./dynamodb-operations";
+import { ValidationError } from "./validation-error";
 
 /** A string (S) or number (N) key attribute. */
 export interface KeyAttribute {
@@ -58,9 +59,9 @@ export class SecureTable extends Construct {
     ].filter((a): a is KeyAttribute => a !== undefined);
     const attributes = [...new Map(keyAttributes.map((a) => [a.name, a])).values()];
     for (const a of keyAttributes) {
-      const first = attributes.find((b) => b.name === a.name)!;
+      const first = keyAttributes.find((b) => b.name === a.name)!;
       if (first.type !== a.type) {
-        throw new Error(`key attribute ${a.name} of ${props.tableName} is both ${first.type} and ${a.type}`);
+        throw new ValidationError(`key attribute ${a.name} of ${props.tableName} is both ${first.type} and ${a.type}`, this);
       }
     }
 
@@ -101,7 +102,7 @@ export class SecureTable extends Construct {
       metrics: { r: metric("ReadThrottleEvents"), w: metric("WriteThrottleEvents") },
     });
     if (alarms.operations.length === 0) {
-      throw new Error(`alarms.operations of ${tableName} must name at least one operation, received none`);
+      throw new ValidationError(`alarms.operations of ${tableName} must name at least one operation, received none`, this);
     }
     const operations = Object.fromEntries(
       alarms.operations.map((operation, i) => [`m${i}`, metric("SystemErrors", { Operation: operation })]),

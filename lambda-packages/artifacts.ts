@@ -123,8 +123,22 @@ export function checkLambdaArtifact(
 }
 
 /**
- * Describes the package of one function for the CDKTF app, after checkLambdaArtifact(). Throws an Error that
- * says what is wrong and to run `npm run package`, so synth refuses a missing or stale ZIP.
+ * A function's package cannot be used: missing, stale or altered. The user's to fix (the message says to run
+ * `npm run package`), so the cdktf apps print only the message.
+ */
+export class LambdaArtifactError extends Error {
+  constructor(
+    readonly functionName: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LambdaArtifactError";
+  }
+}
+
+/**
+ * Describes the package of one function for the CDKTF app, after checkLambdaArtifact(). Throws a
+ * LambdaArtifactError that says what is wrong and to run `npm run package`, so synth refuses a missing or stale ZIP.
  * @param options.distDir @default lambda-packages/dist
  * @param options.sourceDir @default lambda-packages/
  */
@@ -133,7 +147,7 @@ export function loadLambdaArtifact(
   options: { distDir?: string; sourceDir?: string } = {},
 ): LambdaArtifact {
   const check = checkLambdaArtifact(name, options);
-  if (!check.ok) throw new Error(check.problem);
+  if (!check.ok) throw new LambdaArtifactError(name, check.problem);
   return check.artifact;
 }
 

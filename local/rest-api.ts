@@ -8,7 +8,8 @@
 import type { ResourceRef, SynthesizedApp } from "./synthesized";
 import { LOCAL_ACCOUNT_ID } from "./synthesized";
 
-export interface Throttle {
+/** The throttle of a method as the synthesized method settings give it: a token bucket API Gateway refills. */
+export interface MethodThrottle {
   /** Requests per second added to the bucket. */
   readonly rateLimit: number;
   /** Bucket size. */
@@ -45,7 +46,7 @@ export interface MethodModel {
   readonly authorizer?: AuthorizerModel;
   readonly integration: IntegrationModel;
   /** The method's throttle: its own method settings, else the stage's `*\/*` settings; none: unthrottled. */
-  readonly throttle?: Throttle;
+  readonly throttle?: MethodThrottle;
 }
 
 export interface ResourceModel {
@@ -189,8 +190,8 @@ export function functionOfInvokeArn(invokeArn: string): string {
  * Throttles by "<resource path> <METHOD>", and "*" for the stage's `*\/*` settings. A method path is
  * `<resource path without its leading slash>/<METHOD>`, e.g. `users/POST`; -1 or no value means unthrottled.
  */
-function methodThrottles(app: SynthesizedApp, settings: ResourceRef[], stageName: string): Map<string, Throttle> {
-  const throttles = new Map<string, Throttle>();
+function methodThrottles(app: SynthesizedApp, settings: ResourceRef[], stageName: string): Map<string, MethodThrottle> {
+  const throttles = new Map<string, MethodThrottle>();
   for (const setting of settings) {
     if (app.argument(setting, "stage_name") !== stageName) continue;
     const values = app.argument<Json>(setting, "settings", {});

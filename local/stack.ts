@@ -1,6 +1,6 @@
 /**
  * `startLocalStack()`: the whole app on this machine, started from its synthesized Terraform JSON only. It
- * packages and synthesizes the app (synth-app.ts), then reads `cdk.tf.json` back and starts
+ * packages and synthesizes the app (package-and-synthesize.ts), then reads `cdk.tf.json` back and starts
  * - DynamoDB (dynalite) with the synthesized tables, persisted under `<dataDir>/<environment>/dynamodb`,
  * - every synthesized Lambda function in its own warm worker threads (functions.ts),
  * - the REST API stage on an HTTP server (api-gateway.ts),
@@ -25,7 +25,7 @@ import { LocalIam } from "./iam/local-iam";
 import { LocalMetrics, type MetricTotals } from "./metrics";
 import { unsupportedLines } from "./mock-integration";
 import { restApiModel } from "./rest-api";
-import { localDataDirs, synthApp } from "./synth-app";
+import { localDataDirs, packageAndSynthesize } from "./package-and-synthesize";
 import { SynthesizedApp } from "./synthesized";
 
 /** Where local data lives by default: `.local-data/` in the repository (git-ignored). */
@@ -116,7 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
-    const config = await synthApp({
+    const config = await packageAndSynthesize({
       environment,
       configOverride: options.configOverride,
       outdir: dirs.synth,

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/load";
 import { DataFolderLockedError } from "./data-lock";
 import { DEFAULT_MAX_CONCURRENCY } from "./functions";
-import { localDataDirs } from "./synth-app";
+import { localDataDirs } from "./package-and-synthesize";
 import { DEFAULT_WEB_PORT, serveWebClient, type WebServer } from "./web-server";
 import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_ENVIRONMENT, LOCAL_METRICS_PATH, startLocalStack, type LocalStack } from "./stack";
 

@@ -6,7 +6,7 @@
  * Fifteen lines of our own rather than a rate-limiting package: the semantics must be exactly API Gateway's
  * (rate and burst as configured, no queueing, no sliding window) and the clock injectable for tests.
  */
-import type { Throttle } from "./rest-api";
+import type { MethodThrottle } from "./rest-api";
 
 /** A token bucket; `now` returns milliseconds. */
 export class TokenBucket {
@@ -14,7 +14,7 @@ export class TokenBucket {
   private updatedAt: number;
 
   constructor(
-    private readonly throttle: Throttle,
+    private readonly throttle: MethodThrottle,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.tokens = throttle.burstLimit;
@@ -40,7 +40,7 @@ export class MethodThrottling {
   constructor(private readonly now?: () => number) {}
 
   /** False when the request must be answered 429; always true for an unthrottled method. */
-  allow(methodKey: string, throttle: Throttle | undefined): boolean {
+  allow(methodKey: string, throttle: MethodThrottle | undefined): boolean {
     if (!throttle) return true;
     let bucket = this.buckets.get(methodKey);
     if (!bucket) {

@@ -12,12 +12,10 @@
 if (!process.env.NODE_OPTIONS?.includes("--enable-source-maps")) process.setSourceMapsEnabled(false);
 
 import { packageCommand } from "../lambda-packages/build";
+import { exitWithError } from "../report-error";
 
-packageCommand([]).then(
+// main.ts reports its own errors; a packaging error, or one while loading main's modules, is reported the same way.
+packageCommand([])
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- main.ts synthesizes when loaded: only after packaging succeeded
-  () => require("../main"),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+  .then(() => require("../main"))
+  .catch(exitWithError);

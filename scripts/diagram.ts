@@ -11,13 +11,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { DEFAULT_ENVIRONMENT, loadConfig } from "../config/load";
+import { synthesizeJson } from "../stacks/synthesize";
 import { ArchitectureGraph, buildArchitectureGraph, GraphEdge, GraphNode } from "./lib/architecture-graph";
-import { synthApp } from "./lib/synth-app";
 import type { TerraformJson } from "./lib/terraform-json";
 
 /** Repository root (this file is `<root>/scripts/diagram.ts`). */
 export const REPO_ROOT = resolve(__dirname, "..");
-export const DEFAULT_ENVIRONMENT = "prod";
 /** The committed diagram of the default environment. */
 export const ARCHITECTURE_DOC = join(REPO_ROOT, "docs", "architecture.md");
 export const README = join(REPO_ROOT, "README.md");
@@ -153,7 +153,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
 
 function main(argv: readonly string[]): void {
   const options = parseArgs(argv);
-  const { json, stackIds } = synthApp({ environment: options.environment });
+  const { json, stackIds } = synthesizeJson({ config: loadConfig({ environment: options.environment }) });
   const doc = renderArchitectureDoc(json, stackIds, options.environment);
   if (options.out === "-") {
     process.stdout.write(doc);

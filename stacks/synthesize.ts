@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { loadLambdaArtifact } from "../lambda-packages/artifacts";
@@ -33,7 +34,8 @@ export interface SynthesizeOptions extends Pick<AppStacksProps, "config" | "stat
   readonly serviceVersion?: string;
 }
 
-export interface SynthesizedApp {
+/** What synthesizeStacks() returns: the live app and stacks, and the JSON it wrote. */
+export interface SynthesisResult {
   readonly app: App;
   readonly stacks: AppStacks;
   /** Stack ids in deploy order (cdktf's manifest lists them alphabetically). */
@@ -48,7 +50,7 @@ export interface SynthesizedApp {
  * Synthesizes the three stacks in-process, as `main.ts` does, into `outdir`, and reads every stack back. For
  * the tools that work on the synthesized JSON (tests, the local stack, the diagram, the benchmarks).
  */
-export function synthesizeStacks(options: SynthesizeOptions): SynthesizedApp {
+export function synthesizeStacks(options: SynthesizeOptions): SynthesisResult {
   const app = new App({ outdir: options.outdir, stackTraces: false });
   const stacks = addStacks(app, {
     config: options.config,
@@ -69,4 +71,19 @@ export function synthesizeStacks(options: SynthesizeOptions): SynthesizedApp {
     stackDirs[id] = join(options.outdir, manifest.stacks[id].workingDirectory);
   }
   return { app, stacks, stackIds, json, stackDirs };
+}
+
+/**
+ * Synthesizes the stacks into a throw-away folder and returns every stack's JSON; the folder is deleted, so
+ * only the JSON outlives the call. For scripts that read the synthesized stacks (the diagram) without touching
+ * the repository's `cdktf.out/`.
+ */
+export function synthesizeJson(options: Omit<SynthesizeOptions, "outdir" | "stateDir">): Pick<SynthesisResult, "stackIds" | "json"> {
+  const workDir = mkdtempSync(join(tmpdir(), "synthesize-json-"));
+  try {
+    const { stackIds, json } = synthesizeStacks({ ...options, outdir: join(workDir, "out"), stateDir: join(workDir, "state") });
+    return { stackIds, json };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }

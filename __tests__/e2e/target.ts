@@ -12,18 +12,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../config/load";
-import type { AppConfig } from "../../config/schema";
+import type { AppConfig, ThrottleConfig } from "../../config/schema";
 import type { Denial, Grant } from "../../local/iam/local-iam";
 import { LOCAL_METRICS_PATH, startLocalStack } from "../../local/stack";
 import { apiClient, type ApiClient } from "../../scripts/target/api-client";
 import { createDynamoDbReader, type DynamoDbReader } from "../../scripts/target/dynamodb-reader";
 import { readOutputsFile } from "../../scripts/target/outputs";
 import { ContractChecker } from "../support/contract";
-
-export interface Throttle {
-  readonly rateLimit: number;
-  readonly burstLimit: number;
-}
 
 export interface E2eTarget {
   readonly name: "local" | "deployed";
@@ -34,7 +29,7 @@ export interface E2eTarget {
   readonly db: DynamoDbReader;
   readonly tables: { readonly users: string; readonly sessions: string };
   /** The limits of GET /health, the route the throttling test bursts. */
-  readonly healthThrottle: Throttle;
+  readonly healthThrottle: ThrottleConfig;
   /** Local only: how often the function behind a route (or its authorizer) has been invoked so far. */
   readonly invocations?: (method: string, path: string) => { readonly function: number; readonly authorizer: number };
   /** Local only: what the local run's IAM refused, what the role policies grant and which grants were used. */
@@ -45,7 +40,7 @@ export interface E2eTarget {
 }
 
 /** The throttle the local target gives GET /health: small, so a burst of a dozen requests goes over it. */
-export const LOCAL_HEALTH_THROTTLE: Throttle = { rateLimit: 2, burstLimit: 4 };
+export const LOCAL_HEALTH_THROTTLE: ThrottleConfig = { rateLimit: 2, burstLimit: 4 };
 
 /** `api` whose every response must be one docs/openapi.json allows; otherwise the call throws, naming the route. */
 function contractChecked(api: ApiClient): { api: ApiClient; contract: { checked: number; problems: string[] } } {
@@ -64,7 +59,7 @@ function contractChecked(api: ApiClient): { api: ApiClient; contract: { checked:
   return { api: checked, contract };
 }
 
-function healthThrottleOf(config: AppConfig): Throttle {
+function healthThrottleOf(config: AppConfig): ThrottleConfig {
   return config.api.routeThrottling["GET /health"] ?? config.api.throttling;
 }
 

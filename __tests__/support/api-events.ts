@@ -14,9 +14,10 @@ import type {
 } from "aws-lambda";
 import { randomUUID } from "node:crypto";
 import type { FunctionName } from "../../config/schema";
+import type { ProxyHandler } from "../../lambda-packages/shared/http";
 import { ROUTES as APP_ROUTES, routeKey } from "../../stacks/routes";
 
-export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type { ProxyHandler };
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 /** The API the events pretend to come from. */
@@ -191,7 +192,7 @@ export function policyAllows(result: APIGatewayAuthorizerResult, arn: string): b
 }
 
 /** Which function serves each route and whether the authorizer guards it: derived from stacks/routes.ts. */
-export const ROUTES: Readonly<Record<string, { readonly fn: FunctionName; readonly bearer: boolean }>> = Object.fromEntries(
+export const GATEWAY_ROUTES: Readonly<Record<string, { readonly fn: FunctionName; readonly bearer: boolean }>> = Object.fromEntries(
   APP_ROUTES.map((route) => [routeKey(route), { fn: route.function, bearer: route.auth === "bearer" }]),
 );
 
@@ -207,7 +208,7 @@ export interface Gateway {
  */
 export function gateway(handlers: { authorizer: AuthorizerHandler } & Partial<Record<Exclude<FunctionName, "authorizer">, ProxyHandler>>): Gateway {
   return async (req) => {
-    const route = ROUTES[`${req.method} ${req.resource}`];
+    const route = GATEWAY_ROUTES[`${req.method} ${req.resource}`];
     if (!route) throw new Error(`no route ${req.method} ${req.resource} in the test API`);
     const headers = { ...(req.headers ?? {}) };
     if (req.token !== undefined) headers.Authorization = `Bearer ${req.token}`;

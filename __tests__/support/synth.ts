@@ -10,11 +10,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { App } from "cdktf";
 import { DEFAULT_ENVIRONMENT, loadConfig } from "../../config/load";
 import type { AppConfig } from "../../config/schema";
-import type { AppStacks, AppStacksProps } from "../../stacks";
-import { synthesizeStacks, TerraformJson } from "../../stacks/synthesize";
+import type { AppStacksProps } from "../../stacks";
+import { synthesizeStacks, type SynthesisResult, type TerraformJson } from "../../stacks/synthesize";
 
 export type { TerraformJson, TerraformOutputJson } from "../../stacks/synthesize";
 
@@ -39,21 +38,14 @@ export interface SynthOptions {
   readonly serviceVersion?: string;
 }
 
-export interface SynthResult {
-  /** The synthesized app (already synthesized: do not call `synth()` again). */
-  readonly app: App;
-  /** The stack constructs, for assertions on their public properties. */
-  readonly stacks: AppStacks;
+/** synthesizeStacks()'s result with what a test needs around it: the config, the folders, cleanup. */
+export interface SynthResult extends Pick<SynthesisResult, "app" | "stacks" | "stackIds" | "json"> {
   /** The config the stacks were built from. */
   readonly config: AppConfig;
   /** Absolute synth output folder (holds `manifest.json` and `stacks/<id>/cdk.tf.json`). */
   readonly outdir: string;
   /** Absolute folder the local backends and `terraform_remote_state` paths point into. */
   readonly stateDir: string;
-  /** Stack ids in the order the app added them, which is deploy order. */
-  readonly stackIds: readonly string[];
-  /** Parsed `cdk.tf.json` of every stack, keyed by stack id. */
-  readonly json: Readonly<Record<string, TerraformJson>>;
   /** Absolute folder of one stack's `cdk.tf.json` (where `terraform init` runs); throws for an unknown id. */
   dir(stackId: string): string;
   /** Deletes the temp folders this call created (never a folder the caller passed in). */

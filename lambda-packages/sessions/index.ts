@@ -9,8 +9,9 @@
  * and "Sessions and revocation".
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { batchGetAll } from "../shared/batch-retry";
 import { requireCaller, type Caller } from "../shared/caller";
-import { dynamoDb, isConditionalCheckFailed, type BatchGetItemInput, type DynamoDbClient, type Item } from "../shared/dynamodb";
+import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
 import { integerEnv, requireEnv } from "../shared/env";
 import { json, noContent, parseJsonBody, route, UnauthorizedError } from "../shared/http";
 import { log } from "../shared/log";
@@ -103,10 +104,10 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
 /**
  * The caller's session (re-read: the authorizer's decision may be cached after log-out) and whether its user
  * still exists, in ONE strongly consistent BatchGetItem across both tables; keys DynamoDB leaves unprocessed
- * (only under throttling) are read again.
+ * (only under throttling) are read again (batchGetAll).
  */
 async function readSessionAndUser(db: DynamoDbClient, caller: Caller): Promise<{ session?: SessionItem; userExists: boolean }> {
-  let request: BatchGetItemInput["RequestItems"] = {
+  const found = await batchGetAll(db, {
     [SESSIONS_TABLE_NAME]: { Keys: [sessionKey(caller.sessionId)], ConsistentRead: true },
     [USERS_TABLE_NAME]: {
       Keys: [userKey(caller.userId)],
@@ -114,17 +115,7 @@ async function readSessionAndUser(db: DynamoDbClient, caller: Caller): Promise<{
       ProjectionExpression: "#pk",
       ExpressionAttributeNames: { "#pk": USERS_TABLE.partitionKey },
     },
-  };
-  const found: Record<string, Item[]> = { [SESSIONS_TABLE_NAME]: [], [USERS_TABLE_NAME]: [] };
-  for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
-    if (attempt === 5) throw new Error("BatchGetItem left keys unprocessed after 5 attempts");
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-    const { Responses, UnprocessedKeys } = await db.BatchGetItem({ RequestItems: request });
-    for (const [table, items] of Object.entries(Responses ?? {})) found[table].push(...items);
-    request = Object.fromEntries(
-      Object.entries(UnprocessedKeys ?? {}).map(([table, unprocessed]) => [table, { ...request[table], Keys: unprocessed.Keys }]),
-    );
-  }
+  });
   const [item] = found[SESSIONS_TABLE_NAME];
   const session = item ? toSessionItem(item) : undefined;
   return { session: session && isActive(session) ? session : undefined, userExists: found[USERS_TABLE_NAME].length > 0 };

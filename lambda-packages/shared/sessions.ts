@@ -11,7 +11,8 @@
  * DynamoDB deletes expired items lazily (up to days later), so every read goes through isActive().
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { DynamoDbClient, Item, RawKey, WriteRequest } from "./dynamodb";
+import { batchWriteAll } from "./batch-retry";
+import type { DynamoDbClient, Item, RawKey } from "./dynamodb";
 import { SESSIONS_TABLE } from "./table-keys";
 
 /** `Bearer` followed by one token: 43 base64url characters. */
@@ -70,13 +71,8 @@ export async function getActiveSession(db: DynamoDbClient, tableName: string, to
   return isActive(session) ? session : undefined;
 }
 
-/** Largest BatchWriteItem. */
-const BATCH_SIZE = 25;
 /** Keys per Query page of the byUserId index. */
 const QUERY_PAGE_SIZE = 100;
-const BATCH_ATTEMPTS = 5;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Token hashes of every session of the user, from the byUserId index (all pages). */
 export async function sessionHashesOfUser(db: DynamoDbClient, tableName: string, userId: string): Promise<string[]> {
@@ -102,23 +98,11 @@ export async function sessionHashesOfUser(db: DynamoDbClient, tableName: string,
 }
 
 /**
- * Deletes these sessions with BatchWriteItem, 25 at a time, retrying what DynamoDB leaves unprocessed with
- * exponential backoff and jitter (up to 5 attempts per batch); throws when some are still left.
+ * Deletes these sessions with BatchWriteItem, 25 at a time, retrying what DynamoDB leaves unprocessed
+ * (batchWriteAll: bounded attempts, jittered backoff; a 503 when some are still left).
  */
 export async function deleteSessions(db: DynamoDbClient, tableName: string, tokenHashes: readonly string[]): Promise<void> {
-  for (let start = 0; start < tokenHashes.length; start += BATCH_SIZE) {
-    let pending: readonly WriteRequest[] = tokenHashes
-      .slice(start, start + BATCH_SIZE)
-      .map((hash) => ({ DeleteRequest: { Key: sessionKey(hash) } }));
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > BATCH_ATTEMPTS) {
-        throw new Error(`${pending.length} session(s) still unprocessed after ${BATCH_ATTEMPTS} BatchWriteItem attempts`);
-      }
-      if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
-      const { UnprocessedItems } = await db.BatchWriteItem({ RequestItems: { [tableName]: pending } });
-      pending = UnprocessedItems?.[tableName] ?? [];
-    }
-  }
+  await batchWriteAll(db, tableName, tokenHashes.map((hash) => ({ DeleteRequest: { Key: sessionKey(hash) } })));
 }
 
 /** Ends every session of the user found through the byUserId index, except `keep` (a token hash). */

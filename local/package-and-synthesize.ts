@@ -10,7 +10,7 @@ import { AppConfigSchema, type AppConfig } from "../config/schema";
 import { buildAll } from "../lambda-packages/build";
 import { synthesizeStacks } from "../stacks/synthesize";
 
-export interface SynthAppOptions {
+export interface PackageAndSynthesizeOptions {
   /** Config file to load: `config/<environment>.json`. */
   readonly environment: string;
   /** Changes the loaded config before synthesis (e.g. a tighter throttle for a test); the result is validated. */
@@ -24,7 +24,7 @@ export interface SynthAppOptions {
 }
 
 /** Packages the functions, then synthesizes the app into `outdir`; returns the config it was built from. */
-export async function synthApp(options: SynthAppOptions): Promise<AppConfig> {
+export async function packageAndSynthesize(options: PackageAndSynthesizeOptions): Promise<AppConfig> {
   const loaded = loadConfig({ environment: options.environment });
   const config = options.configOverride ? AppConfigSchema.parse(options.configOverride(loaded)) : loaded;
   if (options.buildPackages ?? true) await buildAll();
