@@ -35,9 +35,7 @@ function routeResources(json: TerraformJson, httpMethod: string, path: string) {
     if (!resource) throw new Error(`no resource for ${part} of ${path}`);
     parent = `\${aws_api_gateway_resource.${resource.id}.id}`;
   }
-  const method = resources(json, "aws_api_gateway_method").find(
-    (m) => m.config.resource_id === parent && m.config.http_method === httpMethod,
-  );
+  const method = resources(json, "aws_api_gateway_method").find((m) => m.config.resource_id === parent && m.config.http_method === httpMethod);
   const integration = resources(json, "aws_api_gateway_integration").find(
     (i) => i.config.resource_id === parent && String(i.config.http_method).includes(method?.id ?? "?"),
   );
@@ -97,14 +95,11 @@ describe("ApiStack", () => {
       },
     );
 
-    test.each(ROUTES.filter((r) => r.auth === "none").map((r) => [`${r.method} ${r.path}`, r] as const))(
-      "%s is public",
-      (_key, route) => {
-        const { method } = routeResources(api, route.method, route.path);
-        expect(method.authorization).toBe("NONE");
-        expect(method.authorizer_id).toBeUndefined();
-      },
-    );
+    test.each(ROUTES.filter((r) => r.auth === "none").map((r) => [`${r.method} ${r.path}`, r] as const))("%s is public", (_key, route) => {
+      const { method } = routeResources(api, route.method, route.path);
+      expect(method.authorization).toBe("NONE");
+      expect(method.authorizer_id).toBeUndefined();
+    });
 
     test("the authorizer is a REQUEST authorizer on the Authorization header with the configured cache TTL", () => {
       const restApi = only(api, "aws_api_gateway_rest_api");
@@ -379,7 +374,9 @@ describe("ApiStack", () => {
       } finally {
         withList.cleanup();
       }
-      expect(JSON.parse(String(only(api, "aws_wafv2_web_acl").config.rule_json)).map((r: { Name: string }) => r.Name)).not.toContain("aws-anonymous-ip-list");
+      expect(JSON.parse(String(only(api, "aws_wafv2_web_acl").config.rule_json)).map((r: { Name: string }) => r.Name)).not.toContain(
+        "aws-anonymous-ip-list",
+      );
     });
 
     /**

@@ -43,8 +43,7 @@ describe("the app", () => {
   });
 
   describe("cross-stack wiring", () => {
-    const remoteStates = (stack: string) =>
-      Object.fromEntries(dataSources(prod.json[stack], "terraform_remote_state").map((d) => [d.id, d.config]));
+    const remoteStates = (stack: string) => Object.fromEntries(dataSources(prod.json[stack], "terraform_remote_state").map((d) => [d.id, d.config]));
 
     test("data-stack reads no other stack", () => {
       expect(remoteStates("data-stack")).toEqual({});
@@ -199,8 +198,7 @@ describe("the app", () => {
 
   describe("per-layer redeploys", () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), "cdktf-state-"));
-    const stackJson = (synth: SynthResult) =>
-      Object.fromEntries(synth.stackIds.map((id) => [id, JSON.stringify(synth.json[id])]));
+    const stackJson = (synth: SynthResult) => Object.fromEntries(synth.stackIds.map((id) => [id, JSON.stringify(synth.json[id])]));
 
     test.each(listEnvironments())("%s: changing only a handler's source changes only compute-stack", async (environment) => {
       const sourceDir = mkdtempSync(path.join(tmpdir(), "lambda-src-"));

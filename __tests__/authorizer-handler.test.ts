@@ -151,11 +151,7 @@ describe("authorizer handler", () => {
       ["a second token", { Authorization: `Bearer ${token} ${token}` }, undefined],
       ["a NUL byte in the token", { Authorization: `Bearer ${token.slice(1)}\u0000` }, undefined],
       ["a non-ASCII character in the token", { Authorization: `Bearer ${token.slice(1)}é` }, undefined],
-      [
-        "two Authorization headers",
-        { Authorization: `Bearer ${token}` },
-        { Authorization: [`Bearer ${newToken()}`, `Bearer ${token}`] },
-      ],
+      ["two Authorization headers", { Authorization: `Bearer ${token}` }, { Authorization: [`Bearer ${newToken()}`, `Bearer ${token}`] }],
     ])("for %s", async (_case, headers, multiValueHeaders) => {
       const proxy = await startDynamoProxy(db);
       const viaProxy = loadHandler<{ handler: Authorizer }>(SOURCE, handlerEnv(db, { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })).handler;

@@ -3,13 +3,7 @@
  * again, after a jittered exponential backoff (random and sleep injected), a bounded number of times, and then
  * the call gives up with a 503 whose cause names each table and how much it left.
  */
-import {
-  backoffDelayMs,
-  batchGetAll,
-  batchWriteAll,
-  UnprocessedItemsError,
-  type BatchRetryOptions,
-} from "../lambda-packages/shared/batch-retry";
+import { backoffDelayMs, batchGetAll, batchWriteAll, UnprocessedItemsError, type BatchRetryOptions } from "../lambda-packages/shared/batch-retry";
 import type { BatchGetItemInput, BatchWriteItemInput, DynamoDbClient, Item, WriteRequest } from "../lambda-packages/shared/dynamodb";
 import { ServiceUnavailableError } from "../lambda-packages/shared/http";
 
@@ -99,7 +93,9 @@ describe("batchWriteAll", () => {
   test("sends again only what DynamoDB left unprocessed, after a jittered backoff", async () => {
     let calls = 0;
     // The first call processes the first request of three and hands the other two back.
-    const { db, writes } = scriptedClient({ write: (input): Record<string, WriteRequest[]> => (calls++ === 0 ? { [SESSIONS]: [...input.RequestItems[SESSIONS].slice(1)] } : {}) });
+    const { db, writes } = scriptedClient({
+      write: (input): Record<string, WriteRequest[]> => (calls++ === 0 ? { [SESSIONS]: [...input.RequestItems[SESSIONS].slice(1)] } : {}),
+    });
     const { options, sleeps } = recorded(0.25);
 
     await batchWriteAll(db, SESSIONS, deletes(3), options);
@@ -142,7 +138,12 @@ describe("batchWriteAll", () => {
 describe("batchGetAll", () => {
   const request: BatchGetItemInput["RequestItems"] = {
     [SESSIONS]: { Keys: [{ pk: "session#1" }], ConsistentRead: true },
-    [USERS]: { Keys: [{ pk: "user#1" }, { pk: "user#2" }], ConsistentRead: true, ProjectionExpression: "#pk", ExpressionAttributeNames: { "#pk": "pk" } },
+    [USERS]: {
+      Keys: [{ pk: "user#1" }, { pk: "user#2" }],
+      ConsistentRead: true,
+      ProjectionExpression: "#pk",
+      ExpressionAttributeNames: { "#pk": "pk" },
+    },
   };
 
   test("merges what each attempt found and reads the unprocessed keys again with their table's options", async () => {
@@ -150,7 +151,10 @@ describe("batchGetAll", () => {
     const { db, gets } = scriptedClient({
       get: (): ReturnType<GetAnswer> =>
         calls++ === 0
-          ? { Responses: { [USERS]: [{ pk: "user#1" }] }, UnprocessedKeys: { [USERS]: { Keys: [{ pk: "user#2" }] }, [SESSIONS]: { Keys: [{ pk: "session#1" }] } } }
+          ? {
+              Responses: { [USERS]: [{ pk: "user#1" }] },
+              UnprocessedKeys: { [USERS]: { Keys: [{ pk: "user#2" }] }, [SESSIONS]: { Keys: [{ pk: "session#1" }] } },
+            }
           : { Responses: { [USERS]: [{ pk: "user#2" }] }, UnprocessedKeys: {} },
     });
     const { options, sleeps } = recorded(0.5);
@@ -167,7 +171,10 @@ describe("batchGetAll", () => {
 
   test("gives up after maxAttempts calls with a 503 naming every table and how many keys it left", async () => {
     const { db, gets } = scriptedClient({
-      get: (input) => ({ Responses: {}, UnprocessedKeys: Object.fromEntries(Object.entries(input.RequestItems).map(([t, r]) => [t, { Keys: [...r.Keys] }])) }),
+      get: (input) => ({
+        Responses: {},
+        UnprocessedKeys: Object.fromEntries(Object.entries(input.RequestItems).map(([t, r]) => [t, { Keys: [...r.Keys] }])),
+      }),
     });
     const { options, sleeps } = recorded(1 - Number.EPSILON, { maxAttempts: 3 });
 

@@ -48,7 +48,10 @@ function synthBootstrap(config: AppConfig): BootstrapSynth {
 }
 
 /** Every stack the bootstrap app synthesizes for `config`, as `bootstrap/main.ts` adds them. */
-function synthBootstrapApp(config: AppConfig, stateDir = tempDir("state")): { stackIds: string[]; json: Record<string, TerraformJson>; dir: (id: string) => string; stateDir: string } {
+function synthBootstrapApp(
+  config: AppConfig,
+  stateDir = tempDir("state"),
+): { stackIds: string[]; json: Record<string, TerraformJson>; dir: (id: string) => string; stateDir: string } {
   const outdir = tempDir("app-out");
   const app = new App({ outdir, stackTraces: false });
   addBootstrapStacks(app, { config, stateDir });
@@ -153,7 +156,8 @@ describe("bootstrap state bucket", () => {
       filter: [{ prefix: "" }],
       noncurrent_version_expiration: [{ noncurrent_days: 90, newer_noncurrent_versions: 10 }],
     });
-    for (const rule of rules) expect({ id: rule.id, expiresCurrent: rule.expiration?.[0]?.days ?? null }).toEqual({ id: rule.id, expiresCurrent: null });
+    for (const rule of rules)
+      expect({ id: rule.id, expiresCurrent: rule.expiration?.[0]?.days ?? null }).toEqual({ id: rule.id, expiresCurrent: null });
     expect(rules.map((r) => r.id).sort()).toEqual(["abort-incomplete-uploads", "expire-noncurrent-state-versions", "remove-expired-delete-markers"]);
   });
 
@@ -194,7 +198,9 @@ describe("bootstrap app", () => {
   });
 
   test("the state bucket stack on its own still refuses a local backend, saying what to set", () => {
-    expect(() => addStateBucketStack(new App({ outdir: tempDir("refuse") }), { config: loadConfig({ environment: "prod" }), stateDir: tempDir("refuse-state") })).toThrow(
+    expect(() =>
+      addStateBucketStack(new App({ outdir: tempDir("refuse") }), { config: loadConfig({ environment: "prod" }), stateDir: tempDir("refuse-state") }),
+    ).toThrow(
       'config/prod.json has backend {"type":"local"}, so there is no state bucket to create. ' +
         'Set "backend" to {"type": "s3", "bucket": "<globally unique name>", "keyPrefix": "<prefix>", "region": "<region>"} ' +
         "and run the bootstrap again.",
@@ -236,7 +242,9 @@ describe("bootstrap API Gateway account settings", () => {
 
   test("is in the app's region, with the config's tags", () => {
     const dev = loadConfig({ environment: "dev" });
-    expect((account().provider as any).aws).toEqual([{ region: dev.region, default_tags: [{ tags: { ...dev.tags, Stack: API_GATEWAY_ACCOUNT_STACK_ID } }] }]);
+    expect((account().provider as any).aws).toEqual([
+      { region: dev.region, default_tags: [{ tags: { ...dev.tags, Stack: API_GATEWAY_ACCOUNT_STACK_ID } }] },
+    ]);
   });
 
   test("keeps its state in bootstrap's state/<environment>/, so no two configs share it", () => {
@@ -284,7 +292,10 @@ describe("bootstrap state bucket and the app's S3 backend", () => {
     const reads = appSynth.stackIds.flatMap((id) => dataSources(appSynth.json[id], "terraform_remote_state"));
     expect(reads.length).toBeGreaterThan(0);
     for (const read of reads) {
-      expect(read.config).toMatchObject({ backend: "s3", config: { bucket, region: "us-east-2", key: expect.stringMatching(/^prod-service\/prod\/[a-z-]+\.tfstate$/) } });
+      expect(read.config).toMatchObject({
+        backend: "s3",
+        config: { bucket, region: "us-east-2", key: expect.stringMatching(/^prod-service\/prod\/[a-z-]+\.tfstate$/) },
+      });
     }
   });
 

@@ -90,11 +90,7 @@ describe("ComputeStack", () => {
       const logGroup = byName("aws_cloudwatch_log_group", "name", "/aws/lambda/prod-service-health");
       const policy = byName("aws_iam_role_policy", "name", "prod-service-health-access");
       const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
-      expect(fn().depends_on).toEqual([
-        `aws_cloudwatch_log_group.${logGroup.id}`,
-        `aws_iam_role_policy.${policy.id}`,
-        `aws_s3_object.${object.id}`,
-      ]);
+      expect(fn().depends_on).toEqual([`aws_cloudwatch_log_group.${logGroup.id}`, `aws_iam_role_policy.${policy.id}`, `aws_s3_object.${object.id}`]);
     });
 
     test("has a log group with the configured retention, encrypted with the app key", () => {
@@ -185,9 +181,7 @@ describe("ComputeStack", () => {
 
     test("the health function may read only its probe keys", () => {
       for (const statement of dynamoDbStatements("health")) {
-        expect(statement.condition).toEqual([
-          { test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: ["health#probe"] },
-        ]);
+        expect(statement.condition).toEqual([{ test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: ["health#probe"] }]);
       }
     });
 
@@ -222,7 +216,9 @@ describe("ComputeStack", () => {
                 });
               }
             } else {
-              expect(resource).toMatch(/^\$\{(aws_[a-z0-9_]+\.[^.}]+\.[a-z_]+|data\.terraform_remote_state\.cross-stack-reference-input-data-stack\.outputs\.[^}]+)\}/);
+              expect(resource).toMatch(
+                /^\$\{(aws_[a-z0-9_]+\.[^.}]+\.[a-z_]+|data\.terraform_remote_state\.cross-stack-reference-input-data-stack\.outputs\.[^}]+)\}/,
+              );
             }
           }
         }
@@ -280,8 +276,11 @@ describe("ComputeStack", () => {
   });
 
   describe("outputs", () => {
-    test.each(["health", "authorizer", "sessions", "users"].flatMap((f) => [`${f}_function_name`, `${f}_log_group_name`]))("%s has a description", (name) => {
-      expect(compute.output?.[name]?.description).toEqual(expect.any(String));
-    });
+    test.each(["health", "authorizer", "sessions", "users"].flatMap((f) => [`${f}_function_name`, `${f}_log_group_name`]))(
+      "%s has a description",
+      (name) => {
+        expect(compute.output?.[name]?.description).toEqual(expect.any(String));
+      },
+    );
   });
 });

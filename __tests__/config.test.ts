@@ -127,8 +127,7 @@ describe("config validation", () => {
     },
     {
       kind: "unknown key in the S3 backend",
-      mutate: (c: any) =>
-        (c.backend = { type: "s3", bucket: "my-state", keyPrefix: "app", region: "us-east-1", lock: true }),
+      mutate: (c: any) => (c.backend = { type: "s3", bucket: "my-state", keyPrefix: "app", region: "us-east-1", lock: true }),
       path: "backend.lock",
       expected: "no such key (allowed here: type, bucket, keyPrefix, region)",
       found: 'unknown key "lock"',

@@ -49,26 +49,21 @@ describe("DataStack", () => {
     test("grants the account administration through IAM without a wildcard action", () => {
       const key = only(data, "aws_kms_key");
       const account = statementsOf(data, key.config.policy).find((s) => s.sid === "AccountAdministersKeyThroughIam");
-      expect(account?.principals).toEqual([
-        { type: "AWS", identifiers: ["arn:aws:iam::${data.aws_caller_identity.caller.account_id}:root"] },
-      ]);
+      expect(account?.principals).toEqual([{ type: "AWS", identifiers: ["arn:aws:iam::${data.aws_caller_identity.caller.account_id}:root"] }]);
       expect(account?.actions).not.toContain("kms:*");
       expect(account?.actions).toEqual(expect.arrayContaining(["kms:Create*", "kms:ScheduleKeyDeletion", "kms:Decrypt"]));
     });
   });
 
   describe("tables", () => {
-    test.each(["prod-service-users", "prod-service-sessions"])(
-      "%s is on-demand, encrypted with the app key, with PITR and TTL on",
-      (name) => {
-        const t = table(data, name);
-        const key = only(data, "aws_kms_key");
-        expect(t.billing_mode).toBe("PAY_PER_REQUEST");
-        expect(t.server_side_encryption).toEqual({ enabled: true, kms_key_arn: ref("aws_kms_key", key.id, "arn") });
-        expect(t.point_in_time_recovery).toEqual({ enabled: true });
-        expect(t.ttl).toEqual({ enabled: true, attribute_name: "expiresAt" });
-      },
-    );
+    test.each(["prod-service-users", "prod-service-sessions"])("%s is on-demand, encrypted with the app key, with PITR and TTL on", (name) => {
+      const t = table(data, name);
+      const key = only(data, "aws_kms_key");
+      expect(t.billing_mode).toBe("PAY_PER_REQUEST");
+      expect(t.server_side_encryption).toEqual({ enabled: true, kms_key_arn: ref("aws_kms_key", key.id, "arn") });
+      expect(t.point_in_time_recovery).toEqual({ enabled: true });
+      expect(t.ttl).toEqual({ enabled: true, attribute_name: "expiresAt" });
+    });
 
     test("deletion protection follows config: on in prod, off in dev", () => {
       expect(table(data, "prod-service-users").deletion_protection_enabled).toBe(true);
@@ -102,9 +97,7 @@ describe("DataStack", () => {
 
   describe("package bucket", () => {
     test("has a globally unique name that starts with the prefix and carries the account and region", () => {
-      expect(only(data, "aws_s3_bucket").config.bucket).toBe(
-        "prod-service-lambda-pkgs-${data.aws_caller_identity.caller.account_id}-us-east-1",
-      );
+      expect(only(data, "aws_s3_bucket").config.bucket).toBe("prod-service-lambda-pkgs-${data.aws_caller_identity.caller.account_id}-us-east-1");
     });
 
     test("is versioned and encrypted with the app key and a bucket key", () => {
@@ -144,10 +137,7 @@ describe("DataStack", () => {
         condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
       });
       const bucket = only(data, "aws_s3_bucket");
-      expect(deny.resources).toEqual([
-        ref("aws_s3_bucket", bucket.id, "arn"),
-        `${ref("aws_s3_bucket", bucket.id, "arn")}/*`,
-      ]);
+      expect(deny.resources).toEqual([ref("aws_s3_bucket", bucket.id, "arn"), `${ref("aws_s3_bucket", bucket.id, "arn")}/*`]);
     });
 
     test("applies ownership, public access block and policy one after the other", () => {
@@ -170,18 +160,14 @@ describe("DataStack", () => {
   });
 
   describe("outputs", () => {
-    test.each([
-      "users_table_name",
-      "users_table_arn",
-      "sessions_table_name",
-      "sessions_table_arn",
-      "kms_key_arn",
-      "package_bucket_name",
-    ])("%s is an operator output with a description that reaches the outputs file", (name) => {
-      const output = data.output?.[name];
-      expect(output?.description).toEqual(expect.any(String));
-      expect(output?.sensitive).toBeUndefined();
-    });
+    test.each(["users_table_name", "users_table_arn", "sessions_table_name", "sessions_table_arn", "kms_key_arn", "package_bucket_name"])(
+      "%s is an operator output with a description that reaches the outputs file",
+      (name) => {
+        const output = data.output?.[name];
+        expect(output?.description).toEqual(expect.any(String));
+        expect(output?.sensitive).toBeUndefined();
+      },
+    );
 
     test("the outputs cdktf makes for cross-stack references are sensitive", () => {
       const crossStack = Object.entries(data.output ?? {}).filter(([name]) => name.startsWith("cross-stack-output-"));

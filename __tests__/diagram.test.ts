@@ -7,7 +7,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FUNCTION_NAMES } from "../config/schema";
 import { loadLambdaArtifact } from "../lambda-packages/artifacts";
-import { renderArchitectureDoc, renderDiagram, renderMermaidBlock, replaceReadmeBlock, README_END_MARKER, README_START_MARKER } from "../scripts/diagram";
+import {
+  renderArchitectureDoc,
+  renderDiagram,
+  renderMermaidBlock,
+  replaceReadmeBlock,
+  README_END_MARKER,
+  README_START_MARKER,
+} from "../scripts/diagram";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 import { remoteStateReads } from "./support/terraform";
 
@@ -35,7 +42,11 @@ function sameText(file: string, actual: string | undefined, expected: string): s
   return `${file} is out of date: ${REGENERATE}. First difference at line ${at + 1}:\n  committed: ${a[at] ?? "(end of file)"}\n  generated: ${e[at] ?? "(end of file)"}`;
 }
 
-const edgeLines = () => diagram.split("\n").filter((l) => /-->|-\.->/.test(l)).map((l) => l.trim());
+const edgeLines = () =>
+  diagram
+    .split("\n")
+    .filter((l) => /-->|-\.->/.test(l))
+    .map((l) => l.trim());
 const edge = (from: string, to: string) => edgeLines().filter((l) => l.startsWith(`${from} `) && l.endsWith(` ${to}`));
 
 describe("architecture diagram", () => {
@@ -47,14 +58,19 @@ describe("architecture diagram", () => {
   test("README.md embeds the same diagram block", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const block = renderMermaidBlock(prod.json, prod.stackIds);
-    expect(readme.includes(block) ? "embedded" : `README.md does not contain the generated \`\`\`mermaid block: ${REGENERATE}, then paste it into README.md (or put it between ${README_START_MARKER} and ${README_END_MARKER} so the script updates it)`).toBe(
-      "embedded",
-    );
+    expect(
+      readme.includes(block)
+        ? "embedded"
+        : `README.md does not contain the generated \`\`\`mermaid block: ${REGENERATE}, then paste it into README.md (or put it between ${README_START_MARKER} and ${README_END_MARKER} so the script updates it)`,
+    ).toBe("embedded");
   });
 
   test("is a Mermaid flowchart with one subgraph per stack, in deploy order", () => {
     expect(diagram.startsWith("flowchart LR\n")).toBe(true);
-    const subgraphs = diagram.split("\n").filter((l) => l.trim().startsWith("subgraph ")).map((l) => l.trim());
+    const subgraphs = diagram
+      .split("\n")
+      .filter((l) => l.trim().startsWith("subgraph "))
+      .map((l) => l.trim());
     expect(subgraphs).toEqual(['subgraph data_stack["data-stack"]', 'subgraph compute_stack["compute-stack"]', 'subgraph api_stack["api-stack"]']);
   });
 
@@ -80,7 +96,9 @@ describe("architecture diagram", () => {
     expect(edge("client", "api_stack_waf")).toEqual(['client -->|"HTTPS"| api_stack_waf']);
     expect(edge("api_stack_waf", "api_stack_rest_api")).toEqual(["api_stack_waf --> api_stack_rest_api"]);
     expect(edge("api_stack_rest_api", "api_stack_rest_api_authorizer")).toEqual([expect.stringMatching(/^api_stack_rest_api -->\|"\d+ routes"\|/)]);
-    expect(edge("api_stack_rest_api_authorizer", "compute_stack_authorizer")).toEqual(['api_stack_rest_api_authorizer -->|"invokes"| compute_stack_authorizer']);
+    expect(edge("api_stack_rest_api_authorizer", "compute_stack_authorizer")).toEqual([
+      'api_stack_rest_api_authorizer -->|"invokes"| compute_stack_authorizer',
+    ]);
   });
 
   test("draws an edge from the REST API to every function behind a route, labelled with its routes", () => {
@@ -96,19 +114,35 @@ describe("architecture diagram", () => {
     expect(edge("compute_stack_users", "data_stack_sessions")[0]).toContain("Query (index byUserId)");
     expect(edge("compute_stack_health", "data_stack_users")).toEqual(['compute_stack_health -->|"GetItem (keys health#35;probe)"| data_stack_users']);
     expect(edge("compute_stack_users", "data_stack_users")[0]).toContain("PutItem");
-    for (const name of FUNCTION_NAMES) expect({ name, tables: edgeLines().filter((l) => l.startsWith(`compute_stack_${name} `)).length > 0 }).toEqual({ name, tables: true });
+    for (const name of FUNCTION_NAMES)
+      expect({ name, tables: edgeLines().filter((l) => l.startsWith(`compute_stack_${name} `)).length > 0 }).toEqual({ name, tables: true });
   });
 
   test("draws one node per function, table, bucket and key, and monitoring as one node per stack", () => {
-    const nodes = diagram.split("\n").filter((l) => /^ {4}\w+[[({]/.test(l)).map((l) => /^ {4}(\w+)/.exec(l)![1]);
+    const nodes = diagram
+      .split("\n")
+      .filter((l) => /^ {4}\w+[[({]/.test(l))
+      .map((l) => /^ {4}(\w+)/.exec(l)![1]);
     for (const name of FUNCTION_NAMES) expect(nodes).toContain(`compute_stack_${name}`);
-    expect(nodes).toEqual(expect.arrayContaining(["data_stack_users", "data_stack_sessions", "data_stack_packages", "data_stack_app_key", "api_stack_rest_api", "api_stack_waf"]));
+    expect(nodes).toEqual(
+      expect.arrayContaining([
+        "data_stack_users",
+        "data_stack_sessions",
+        "data_stack_packages",
+        "data_stack_app_key",
+        "api_stack_rest_api",
+        "api_stack_waf",
+      ]),
+    );
     expect(nodes).toHaveLength(new Set(nodes).size);
     const functionCount = resources(prod.json["compute-stack"], "aws_lambda_function").length;
     expect(nodes.filter((n) => n.startsWith("compute_stack_") && n !== "compute_stack_monitoring")).toHaveLength(functionCount);
     for (const stackId of prod.stackIds) {
       const monitoring = Object.keys(prod.json[stackId].resource ?? {}).some((t) => /^aws_(cloudwatch_(metric_alarm|dashboard)|sns_topic)/.test(t));
-      expect({ stackId, monitoringNode: nodes.includes(`${stackId.replace(/-/g, "_")}_monitoring`) }).toEqual({ stackId, monitoringNode: monitoring });
+      expect({ stackId, monitoringNode: nodes.includes(`${stackId.replace(/-/g, "_")}_monitoring`) }).toEqual({
+        stackId,
+        monitoringNode: monitoring,
+      });
     }
   });
 
@@ -127,7 +161,12 @@ describe("architecture diagram", () => {
   test("does not change when only handler code changes", () => {
     const otherCode = synthStacks({
       environment: "prod",
-      artifacts: (name) => ({ ...loadLambdaArtifact(name), sha256Hex: "f".repeat(64), sha256Base64: "A".repeat(43) + "=", s3Key: `${name}/${"f".repeat(64)}.zip` }),
+      artifacts: (name) => ({
+        ...loadLambdaArtifact(name),
+        sha256Hex: "f".repeat(64),
+        sha256Base64: "A".repeat(43) + "=",
+        s3Key: `${name}/${"f".repeat(64)}.zip`,
+      }),
     });
     try {
       expect(renderDiagram(otherCode.json, otherCode.stackIds)).toBe(diagram);
@@ -153,7 +192,11 @@ describe("renderDiagram on other stacks", () => {
       output: { "cross-stack-output-aws_dynamodb_tablethings_table_1arn": { value: "${aws_dynamodb_table.things_table_1.arn}", sensitive: true } },
     },
     "two-stack": {
-      data: { terraform_remote_state: { "cross-stack-reference-input-one-stack": { backend: "local", config: { path: "/abs/terraform.one-stack.tfstate" } } } },
+      data: {
+        terraform_remote_state: {
+          "cross-stack-reference-input-one-stack": { backend: "local", config: { path: "/abs/terraform.one-stack.tfstate" } },
+        },
+      },
       resource: {
         aws_sqs_queue: {
           q_1: {
@@ -185,7 +228,9 @@ describe("renderDiagram on other stacks", () => {
   });
 
   test("rejects a stack id that is not in the JSON", () => {
-    expect(() => renderDiagram(json, ["one-stack", "three-stack"])).toThrow("stackIds names stacks that are not in json: three-stack (json has one-stack, two-stack)");
+    expect(() => renderDiagram(json, ["one-stack", "three-stack"])).toThrow(
+      "stackIds names stacks that are not in json: three-stack (json has one-stack, two-stack)",
+    );
   });
 });
 

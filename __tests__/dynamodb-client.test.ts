@@ -35,7 +35,10 @@ describe("the functions' DynamoDB client under faults", () => {
   beforeAll(async () => {
     db = await startDynalite();
     // One module registry for both, so instanceof ServiceUnavailableError holds across them.
-    ({ dynamodb, http } = loadHandler<{ dynamodb: typeof DynamoDbModule; http: typeof HttpModule }>(require.resolve("./support/dynamodb-and-http"), handlerEnv(db)));
+    ({ dynamodb, http } = loadHandler<{ dynamodb: typeof DynamoDbModule; http: typeof HttpModule }>(
+      require.resolve("./support/dynamodb-and-http"),
+      handlerEnv(db),
+    ));
   });
 
   afterAll(() => db.close());
@@ -59,20 +62,24 @@ describe("the functions' DynamoDB client under faults", () => {
     [400, "RequestLimitExceeded"],
     [500, "InternalServerError"],
     [503, "ServiceUnavailable"],
-  ])("turns a %i %s (after aws-lite's retries) into a ServiceUnavailableError with it as the cause", async (status, type) => {
-    const proxy = await startDynamoProxy(db, (): InterceptedAnswer => ({ status, type }));
-    try {
-      const error = await failure(getItem(proxy.endpoint));
+  ])(
+    "turns a %i %s (after aws-lite's retries) into a ServiceUnavailableError with it as the cause",
+    async (status, type) => {
+      const proxy = await startDynamoProxy(db, (): InterceptedAnswer => ({ status, type }));
+      try {
+        const error = await failure(getItem(proxy.endpoint));
 
-      expect(error).toBeInstanceOf(http.ServiceUnavailableError);
-      expect(error).toMatchObject({ statusCode: 503, code: "SERVICE_UNAVAILABLE" });
-      expect((error.cause as { code?: string }).code).toBe(type);
-      expect(dynamodb.awsErrorCode(error)).toBe(type);
-      expect(proxy.calls.length).toBeGreaterThan(1);
-    } finally {
-      await proxy.close();
-    }
-  }, 20_000);
+        expect(error).toBeInstanceOf(http.ServiceUnavailableError);
+        expect(error).toMatchObject({ statusCode: 503, code: "SERVICE_UNAVAILABLE" });
+        expect((error.cause as { code?: string }).code).toBe(type);
+        expect(dynamodb.awsErrorCode(error)).toBe(type);
+        expect(proxy.calls.length).toBeGreaterThan(1);
+      } finally {
+        await proxy.close();
+      }
+    },
+    20_000,
+  );
 
   test("turns a refused connection into a ServiceUnavailableError (ECONNREFUSED)", async () => {
     const error = await failure(getItem(await refusedEndpoint()));
@@ -119,18 +126,21 @@ describe("the functions' DynamoDB client under faults", () => {
     }
   });
 
-  it.each(["ConditionalCheckFailedException", "ValidationException", "ResourceNotFoundException"])("leaves a %s as it is: the request was refused, not the service unavailable", async (type) => {
-    const proxy = await startDynamoProxy(db, (): InterceptedAnswer => ({ status: 400, type }));
-    try {
-      const error = await failure(getItem(proxy.endpoint));
+  it.each(["ConditionalCheckFailedException", "ValidationException", "ResourceNotFoundException"])(
+    "leaves a %s as it is: the request was refused, not the service unavailable",
+    async (type) => {
+      const proxy = await startDynamoProxy(db, (): InterceptedAnswer => ({ status: 400, type }));
+      try {
+        const error = await failure(getItem(proxy.endpoint));
 
-      expect(error).not.toBeInstanceOf(http.ServiceUnavailableError);
-      expect(dynamodb.awsErrorCode(error)).toBe(type);
-      expect(proxy.calls).toHaveLength(1);
-    } finally {
-      await proxy.close();
-    }
-  });
+        expect(error).not.toBeInstanceOf(http.ServiceUnavailableError);
+        expect(dynamodb.awsErrorCode(error)).toBe(type);
+        expect(proxy.calls).toHaveLength(1);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 
   test("answers normally when DynamoDB does", async () => {
     await db.request("PutItem", { TableName: db.usersTable, Item: { pk: { S: "user#1" }, name: { S: "Ada" } } });

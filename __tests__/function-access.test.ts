@@ -66,11 +66,7 @@ describe("FUNCTION_ACCESS derivations", () => {
   });
 
   test("tableOperations unites every function's operations on a table and its indexes", () => {
-    expect(tableOperations("sessions", { a: sample, b: { sessions: { operations: ["DeleteItem"] } } })).toEqual([
-      "DeleteItem",
-      "PutItem",
-      "Query",
-    ]);
+    expect(tableOperations("sessions", { a: sample, b: { sessions: { operations: ["DeleteItem"] } } })).toEqual(["DeleteItem", "PutItem", "Query"]);
     expect(tableOperations("users", { a: sample })).toEqual(["GetItem"]);
   });
 

@@ -51,22 +51,29 @@ describe.each(["dev", "prod"])("the gateway responses of the %s stacks", (enviro
     for (const type of api.gatewayResponses.keys()) expect(Object.keys(AWS_RESPONSE_TYPE_STATUS)).toContain(type);
   });
 
-  test.each([null, "", 'a "quoted" message'])("render the error envelope with a code and a message, never a null, when API Gateway's message is %p", (message) => {
-    for (const type of api.gatewayResponses.keys()) {
-      const awsStatus = AWS_RESPONSE_TYPE_STATUS[type] ?? (type === "DEFAULT_4XX" ? 400 : 500);
-      const response = renderGatewayResponse(api, type, { status: awsStatus, message }, REQUEST);
-      const body = JSON.parse(response.body.toString("utf8"));
-      const code = body?.error?.code as ErrorCode;
-      const retryAfter = response.headers.filter(([name]) => name.toLowerCase() === "retry-after").map(([, value]) => value);
+  test.each([null, "", 'a "quoted" message'])(
+    "render the error envelope with a code and a message, never a null, when API Gateway's message is %p",
+    (message) => {
+      for (const type of api.gatewayResponses.keys()) {
+        const awsStatus = AWS_RESPONSE_TYPE_STATUS[type] ?? (type === "DEFAULT_4XX" ? 400 : 500);
+        const response = renderGatewayResponse(api, type, { status: awsStatus, message }, REQUEST);
+        const body = JSON.parse(response.body.toString("utf8"));
+        const code = body?.error?.code as ErrorCode;
+        const retryAfter = response.headers.filter(([name]) => name.toLowerCase() === "retry-after").map(([, value]) => value);
 
-      expect({ type, nulls: nullsIn(body) }).toEqual({ type, nulls: [] });
-      expect({ type, keys: Object.keys(body), errorKeys: Object.keys(body.error).sort() }).toEqual({ type, keys: ["error"], errorKeys: ["code", "message"] });
-      expect({ type, known: code in ERROR_CODES }).toEqual({ type, known: true });
-      expect({ type, message: typeof body.error.message === "string" && body.error.message.length > 0 }).toEqual({ type, message: true });
-      if (!type.startsWith("DEFAULT_")) expect({ type, status: response.statusCode }).toEqual({ type, status: ERROR_CODES[code].status });
-      expect({ type, retryAfter }).toEqual({ type, retryAfter: ERROR_CODES[code].retryable ? ["1"] : [] });
-    }
-  });
+        expect({ type, nulls: nullsIn(body) }).toEqual({ type, nulls: [] });
+        expect({ type, keys: Object.keys(body), errorKeys: Object.keys(body.error).sort() }).toEqual({
+          type,
+          keys: ["error"],
+          errorKeys: ["code", "message"],
+        });
+        expect({ type, known: code in ERROR_CODES }).toEqual({ type, known: true });
+        expect({ type, message: typeof body.error.message === "string" && body.error.message.length > 0 }).toEqual({ type, message: true });
+        if (!type.startsWith("DEFAULT_")) expect({ type, status: response.statusCode }).toEqual({ type, status: ERROR_CODES[code].status });
+        expect({ type, retryAfter }).toEqual({ type, retryAfter: ERROR_CODES[code].retryable ? ["1"] : [] });
+      }
+    },
+  );
 
   test("answer an authorizer that cannot reach its table 503 SERVICE_UNAVAILABLE with Retry-After, where API Gateway alone answers 500 with a null message", () => {
     for (const type of ["AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE"]) {

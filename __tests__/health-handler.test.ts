@@ -123,9 +123,7 @@ describe("health handler", () => {
     expect(body.checks[healthy]).toEqual({ status: "ok", latencyMs: expect.any(Number) });
     expect(response.body).not.toMatch(STACK_TRACE);
     expect(response.body).not.toContain("no-such-table");
-    expect(warn).toHaveBeenCalledWith(
-      expect.objectContaining({ msg: "health check failed", check: failing, code: "ResourceNotFoundException" }),
-    );
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ msg: "health check failed", check: failing, code: "ResourceNotFoundException" }));
   });
 
   describe("when DynamoDB accepts requests but does not answer in time", () => {
@@ -165,21 +163,16 @@ describe("health handler", () => {
     });
   });
 
-  it.each(["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME", "SERVICE_VERSION"])(
-    "fails the cold start when %s is missing",
-    (variable) => {
-      const env = { ...handlerEnv(db, { SERVICE_VERSION: "1" }), [variable]: undefined };
+  it.each(["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME", "SERVICE_VERSION"])("fails the cold start when %s is missing", (variable) => {
+    const env = { ...handlerEnv(db, { SERVICE_VERSION: "1" }), [variable]: undefined };
 
-      expect(() => loadSource(env)).toThrow(`Missing required environment variable ${variable}`);
-    },
-  );
+    expect(() => loadSource(env)).toThrow(`Missing required environment variable ${variable}`);
+  });
 
   it("fails the cold start when HEALTH_CHECK_TIMEOUT_MS is not a valid number of milliseconds", () => {
     const env = handlerEnv(db, { SERVICE_VERSION: "1", HEALTH_CHECK_TIMEOUT_MS: "2s" });
 
-    expect(() => loadSource(env)).toThrow(
-      'Environment variable HEALTH_CHECK_TIMEOUT_MS must be an integer in 50..10000, received "2s"',
-    );
+    expect(() => loadSource(env)).toThrow('Environment variable HEALTH_CHECK_TIMEOUT_MS must be an integer in 50..10000, received "2s"');
   });
 
   describe("the built ZIP (dist/health.zip)", () => {
@@ -195,10 +188,7 @@ describe("health handler", () => {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it("answers 200 against dynalite from its lambda-handler.js", async () => {
-      const { handler } = loadHandler<{ handler: Handler }>(
-        join(dir, "lambda-handler.js"),
-        handlerEnv(db, { SERVICE_VERSION: "zip" }),
-      );
+      const { handler } = loadHandler<{ handler: Handler }>(join(dir, "lambda-handler.js"), handlerEnv(db, { SERVICE_VERSION: "zip" }));
 
       const { response, body } = await invoke(handler);
 

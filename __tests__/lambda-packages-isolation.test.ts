@@ -17,9 +17,9 @@ interface Edit {
   /** File in shared/. */
   readonly module: string;
   /**
- * A top-level function (its body gets a statement) or constant (its first string literal is changed, or, with
- * none, its initializer is wrapped in a logging comma expression).
- */
+   * A top-level function (its body gets a statement) or constant (its first string literal is changed, or, with
+   * none, its initializer is wrapped in a logging comma expression).
+   */
   readonly symbol?: string;
   /** The functions that bundle `symbol`: the only ZIPs that may change. */
   readonly bundledBy: readonly string[];
@@ -127,7 +127,11 @@ describe("a change to shared code", () => {
       const after = await buildAll({ sourceDir, outDir: tempDir("lambda-isolation-after-") });
       const changed = after.filter((b) => b.sha256Hex !== before[b.name]).map((b) => b.name);
       const bundling = after
-        .filter((b) => Buffer.from(unzipSync(readFileSync(b.zipPath))[HANDLER_FILE]).toString("utf8").includes(markerOf(edit)))
+        .filter((b) =>
+          Buffer.from(unzipSync(readFileSync(b.zipPath))[HANDLER_FILE])
+            .toString("utf8")
+            .includes(markerOf(edit)),
+        )
         .map((b) => b.name);
 
       expect({ changed, bundling }).toEqual({ changed: edit.bundledBy, bundling: edit.bundledBy });

@@ -5,14 +5,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import {
-  computeSourceHash,
-  DIST_DIR,
-  LAMBDA_PACKAGES_DIR,
-  LambdaArtifactError,
-  loadLambdaArtifact,
-  REPO_ROOT,
-} from "../lambda-packages/artifacts";
+import { computeSourceHash, DIST_DIR, LAMBDA_PACKAGES_DIR, LambdaArtifactError, loadLambdaArtifact, REPO_ROOT } from "../lambda-packages/artifacts";
 import { buildPackage, HANDLER_FILE, listFunctions } from "../lambda-packages/build";
 import {
   ConflictError,
@@ -187,11 +180,11 @@ describe("buildPackage", () => {
   it.each(["UTC", "Asia/Tokyo", "America/St_Johns"])("builds the same bytes with TZ=%s", (tz) => {
     const outDir = tempDir("build-tz-");
     // As `npm run package` runs it.
-    const run = spawnSync(
-      process.execPath,
-      ["--require", "tsx/cjs", join("lambda-packages", "build.ts"), "--out-dir", outDir],
-      { cwd: REPO_ROOT, env: { ...process.env, TZ: tz }, encoding: "utf8" },
-    );
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", join("lambda-packages", "build.ts"), "--out-dir", outDir], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TZ: tz },
+      encoding: "utf8",
+    });
 
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
@@ -311,9 +304,7 @@ describe("loadLambdaArtifact", () => {
     const built = await buildPackage("health", { outDir });
     appendFileSync(built.zipPath, "x");
 
-    expect(() => loadLambdaArtifact("health", { distDir: outDir })).toThrow(
-      `Lambda package ${built.zipPath} does not match its manifest`,
-    );
+    expect(() => loadLambdaArtifact("health", { distDir: outDir })).toThrow(`Lambda package ${built.zipPath} does not match its manifest`);
   });
 
   it("hashes a copy of the sources like the original, wherever it lives", () => {
@@ -344,13 +335,7 @@ describe("shared/http", () => {
         "Content-Type must be application/json, received text/plain",
         jsonEvent("{}", { "Content-Type": "text/plain" }),
       ],
-      [
-        "a missing content type",
-        415,
-        "UNSUPPORTED_MEDIA_TYPE",
-        "Content-Type header is missing: send application/json",
-        jsonEvent("{}", {}),
-      ],
+      ["a missing content type", 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type header is missing: send application/json", jsonEvent("{}", {})],
       [
         "a charset other than utf-8",
         415,
@@ -389,7 +374,10 @@ describe("shared/http", () => {
     it.each([
       ["a JSON object", jsonEvent('{"email":"a@example.com"}')],
       ["a base64-encoded body", { ...jsonEvent(Buffer.from('{"email":"a@example.com"}').toString("base64")), isBase64Encoded: true }],
-      ["a charset parameter and a lower-case header name", jsonEvent('{"email":"a@example.com"}', { "content-type": "application/json; charset=UTF-8" })],
+      [
+        "a charset parameter and a lower-case header name",
+        jsonEvent('{"email":"a@example.com"}', { "content-type": "application/json; charset=UTF-8" }),
+      ],
     ])("returns the object for %s", (_case, event) => {
       expect(parseJsonBody(event, 1024)).toEqual({ email: "a@example.com" });
     });
@@ -412,7 +400,12 @@ describe("shared/http", () => {
       [new UnsupportedMediaTypeError("not json"), 415, "UNSUPPORTED_MEDIA_TYPE"],
       [new ServiceUnavailableError(), 503, "SERVICE_UNAVAILABLE"],
     ] as Array<[HttpError, number, ErrorCode]>)("maps %p to %i with the error body", async (error, status, code) => {
-      const response = await call(route(async () => { throw error; }), { headers: {} });
+      const response = await call(
+        route(async () => {
+          throw error;
+        }),
+        { headers: {} },
+      );
 
       expect(response.statusCode).toBe(status);
       expect(ERROR_CODES[code].status).toBe(status);
@@ -421,15 +414,30 @@ describe("shared/http", () => {
     });
 
     it("tells the client when to retry a retryable error, and only then", async () => {
-      const unavailable = await call(route(async () => { throw new ServiceUnavailableError(); }), { headers: {} });
-      const conflict = await call(route(async () => { throw new ConflictError("taken"); }), { headers: {} });
+      const unavailable = await call(
+        route(async () => {
+          throw new ServiceUnavailableError();
+        }),
+        { headers: {} },
+      );
+      const conflict = await call(
+        route(async () => {
+          throw new ConflictError("taken");
+        }),
+        { headers: {} },
+      );
 
       expect(unavailable.headers).toMatchObject({ "Retry-After": "1" });
       expect(conflict.headers?.["Retry-After"]).toBeUndefined();
     });
 
     it("asks for a bearer token on 401", async () => {
-      const response = await call(route(async () => { throw new UnauthorizedError(); }), { headers: {} });
+      const response = await call(
+        route(async () => {
+          throw new UnauthorizedError();
+        }),
+        { headers: {} },
+      );
 
       expect(response.headers).toMatchObject({ "WWW-Authenticate": "Bearer" });
     });
@@ -503,7 +511,12 @@ describe("shared/http", () => {
     });
 
     it("adds CORS headers to error responses too", async () => {
-      const failing = route(async () => { throw new NotFoundError(); }, { allowedOrigins: allowed });
+      const failing = route(
+        async () => {
+          throw new NotFoundError();
+        },
+        { allowedOrigins: allowed },
+      );
 
       const response = await call(failing, { headers: { Origin: "https://app.example.com" } });
 
@@ -516,21 +529,26 @@ describe("shared/http", () => {
     });
 
     it("reads ALLOWED_ORIGINS at cold start", async () => {
-      const http = loadHandler<typeof import("../lambda-packages/shared/http")>(
-        join(LAMBDA_PACKAGES_DIR, "shared", "http.ts"),
-        { ALLOWED_ORIGINS: " https://app.example.com , https://admin.example.com" },
-      );
-
-      const response = await call(http.route(async () => http.json(200, {})), {
-        headers: { Origin: "https://admin.example.com" },
+      const http = loadHandler<typeof import("../lambda-packages/shared/http")>(join(LAMBDA_PACKAGES_DIR, "shared", "http.ts"), {
+        ALLOWED_ORIGINS: " https://app.example.com , https://admin.example.com",
       });
+
+      const response = await call(
+        http.route(async () => http.json(200, {})),
+        {
+          headers: { Origin: "https://admin.example.com" },
+        },
+      );
 
       expect(response.headers).toMatchObject({ "Access-Control-Allow-Origin": "https://admin.example.com" });
     });
 
     it.each([
       ["*", 'ALLOWED_ORIGINS entry "*" is not an origin: expected scheme://host[:port] without path or trailing slash ("*" is never allowed)'],
-      ["https://app.example.com/", 'ALLOWED_ORIGINS entry "https://app.example.com/" is not an origin: expected scheme://host[:port] without path or trailing slash'],
+      [
+        "https://app.example.com/",
+        'ALLOWED_ORIGINS entry "https://app.example.com/" is not an origin: expected scheme://host[:port] without path or trailing slash',
+      ],
       ["app.example.com", 'ALLOWED_ORIGINS entry "app.example.com" is not an origin: expected scheme://host[:port] without path or trailing slash'],
     ])("refuses the ALLOWED_ORIGINS entry %s", (raw, message) => {
       expect(() => parseAllowedOrigins(raw)).toThrow(message);
@@ -620,10 +638,17 @@ describe("shared/dynamodb against dynalite", () => {
   });
 
   it("recognizes a failed conditional put with isConditionalCheckFailed", async () => {
-    const claim = { TableName: local.usersTable, Item: { pk: "email#bob@example.com", userId: "u2" }, ConditionExpression: "attribute_not_exists(pk)" };
+    const claim = {
+      TableName: local.usersTable,
+      Item: { pk: "email#bob@example.com", userId: "u2" },
+      ConditionExpression: "attribute_not_exists(pk)",
+    };
     await db.PutItem(claim);
 
-    const error = await db.PutItem(claim).then(() => undefined, (e: unknown) => e);
+    const error = await db.PutItem(claim).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(dynamodb.isConditionalCheckFailed(error)).toBe(true);
     expect(error).toMatchObject({ name: "ConditionalCheckFailedException", statusCode: 400 });
@@ -639,20 +664,30 @@ describe("shared/dynamodb against dynalite", () => {
         ExpressionAttributeNames: { "#n": "name" },
         ExpressionAttributeValues: { ":n": "Nobody" },
       })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
     expect(dynamodb.isConditionalCheckFailed(error)).toBe(true);
   });
 
   it("does not mistake other errors for a failed condition, and names them", async () => {
-    const error = await db.GetItem({ TableName: "no-such-table", Key: { pk: "x" } }).then(() => undefined, (e: unknown) => e);
+    const error = await db.GetItem({ TableName: "no-such-table", Key: { pk: "x" } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(dynamodb.isConditionalCheckFailed(error)).toBe(false);
     expect(dynamodb.awsErrorCode(error)).toBe("ResourceNotFoundException");
   });
 
   it("queries the byUserId index, newest first", async () => {
-    for (const [tokenHash, createdAt] of [["h1", 100], ["h2", 300], ["h3", 200]] as const) {
+    for (const [tokenHash, createdAt] of [
+      ["h1", 100],
+      ["h2", 300],
+      ["h3", 200],
+    ] as const) {
       await db.PutItem({ TableName: local.sessionsTable, Item: { tokenHash, userId: "u9", createdAt, expiresAt: 999 } });
     }
 

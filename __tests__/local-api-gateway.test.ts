@@ -19,10 +19,18 @@ import { GATEWAY_RESPONSES, type GatewayResponseType } from "../lambda-packages/
 type Handler = (event: any) => InvocationResult;
 
 const ok = (payload: unknown): InvocationResult => ({ ok: true, payload, durationMs: 1 });
-const failed = (errorType: string, errorMessage: string): InvocationResult => ({ ok: false, error: { errorType, errorMessage, trace: [] }, durationMs: 1 });
+const failed = (errorType: string, errorMessage: string): InvocationResult => ({
+  ok: false,
+  error: { errorType, errorMessage, trace: [] },
+  durationMs: 1,
+});
 const json200 = ok({ statusCode: 200, headers: { "Content-Type": "application/json" }, body: '{"ok":true}' });
 const policy = (effect: "Allow" | "Deny", resource: string | string[], context: Record<string, unknown> = { userId: "user-1" }) =>
-  ok({ principalId: "user-1", policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: resource }] }, context });
+  ok({
+    principalId: "user-1",
+    policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: resource }] },
+    context,
+  });
 
 function request(method: string, target: string, options: { headers?: Array<[string, string]>; body?: Buffer | string } = {}): GatewayRequest {
   const [path, query = ""] = target.split("?");
@@ -146,7 +154,10 @@ describe("the local API Gateway", () => {
 
   describe("the Lambda proxy integration", () => {
     test("passes the request as a REST payload 1.0 event with the authorizer's context as strings", async () => {
-      const { gateway, calls } = gatewayOn(dev, { [authorizer]: () => policy("Allow", "arn:aws:execute-api:*", { userId: "user-1", n: 5, flag: true }), [users]: () => json200 });
+      const { gateway, calls } = gatewayOn(dev, {
+        [authorizer]: () => policy("Allow", "arn:aws:execute-api:*", { userId: "user-1", n: 5, flag: true }),
+        [users]: () => json200,
+      });
 
       await gateway.handle(
         request("GET", "/users/abc%20d?a=1&a=2&b=x%20y", {
@@ -171,7 +182,12 @@ describe("the local API Gateway", () => {
         body: null,
         isBase64Encoded: false,
       });
-      expect(event.headers).toMatchObject({ Authorization: "Bearer token-1", "X-Repeated": "two", "User-Agent": "jest", "X-Forwarded-For": "127.0.0.1" });
+      expect(event.headers).toMatchObject({
+        Authorization: "Bearer token-1",
+        "X-Repeated": "two",
+        "User-Agent": "jest",
+        "X-Forwarded-For": "127.0.0.1",
+      });
       expect(event.multiValueHeaders["X-Repeated"]).toEqual(["one", "two"]);
       expect(event.requestContext).toMatchObject({
         accountId: "000000000000",
@@ -195,7 +211,11 @@ describe("the local API Gateway", () => {
 
       const event = calls[0].event as APIGatewayRequestAuthorizerEvent;
       expect(calls[0].name).toBe(authorizer);
-      expect(event).toMatchObject({ type: "REQUEST", methodArn: `arn:aws:execute-api:us-east-1:000000000000:${dev.id}/dev/DELETE/users/me`, resource: "/users/me" });
+      expect(event).toMatchObject({
+        type: "REQUEST",
+        methodArn: `arn:aws:execute-api:us-east-1:000000000000:${dev.id}/dev/DELETE/users/me`,
+        resource: "/users/me",
+      });
       expect(event.headers).toMatchObject({ authorization: "Bearer token-1" });
     });
 
@@ -213,7 +233,13 @@ describe("the local API Gateway", () => {
     test("answers with the function's status, headers, multi-value headers and body", async () => {
       const health = functionOf(dev, "GET", "/health");
       const { gateway } = gatewayOn(dev, {
-        [health]: () => ok({ statusCode: 201, headers: { "X-One": "1", "Set-Cookie": "ignored=1" }, multiValueHeaders: { "Set-Cookie": ["a=1", "b=2"] }, body: "created" }),
+        [health]: () =>
+          ok({
+            statusCode: 201,
+            headers: { "X-One": "1", "Set-Cookie": "ignored=1" },
+            multiValueHeaders: { "Set-Cookie": ["a=1", "b=2"] },
+            body: "created",
+          }),
       });
 
       const result = await gateway.handle(request("GET", "/health"));
@@ -273,7 +299,12 @@ describe("the local API Gateway", () => {
       ["allows only another method", policy("Allow", "arn:aws:execute-api:*:*:*/dev/POST/*"), 403, gatewayError("ACCESS_DENIED").error],
       ["fails with another error", failed("Error", "DynamoDB is down"), 503, gatewayError("AUTHORIZER_CONFIGURATION_ERROR").error],
       ["returns no policy", ok({ principalId: "user-1" }), 503, gatewayError("AUTHORIZER_CONFIGURATION_ERROR").error],
-      ["returns a context value that is an object", policy("Allow", "*", { nested: { a: 1 } }), 503, gatewayError("AUTHORIZER_CONFIGURATION_ERROR").error],
+      [
+        "returns a context value that is an object",
+        policy("Allow", "*", { nested: { a: 1 } }),
+        503,
+        gatewayError("AUTHORIZER_CONFIGURATION_ERROR").error,
+      ],
     ])("refuses the request when the authorizer %s, without invoking the function", async (_, outcome, status, error) => {
       const { gateway, calls } = gatewayOn(dev, { [authorizer]: () => outcome });
 

@@ -14,7 +14,11 @@ const ROOT = resolve(__dirname, "..");
 
 /** `npm run --silent <script> -- <args>` in the repository, with the output of both streams. */
 function npmRun(script: string, args: string[]): { status: number | null; output: string } {
-  const result: SpawnSyncReturns<string> = spawnSync("npm", ["run", "--silent", script, "--", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  const result: SpawnSyncReturns<string> = spawnSync("npm", ["run", "--silent", script, "--", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -40,10 +44,14 @@ describe("the command-line entry points", () => {
 
   test("npm start serves the API and the web client, logs one line per request, shows the worker cap, and prints the metrics and stops cleanly on SIGINT", async () => {
     // --web-port 0: a free port, not the dev origin's 3000, which a developer's `npm start` may hold.
-    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--port", "0", "--web-port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "local/start.ts", "--port", "0", "--web-port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     let exitCode: number | null | undefined;
     const watchers: Array<() => void> = [];
@@ -62,7 +70,8 @@ describe("the command-line entry points", () => {
         };
         check();
       });
-    const exited = () => new Promise<number | null>((resolveExit) => (exitCode !== undefined ? resolveExit(exitCode) : child.once("exit", resolveExit)));
+    const exited = () =>
+      new Promise<number | null>((resolveExit) => (exitCode !== undefined ? resolveExit(exitCode) : child.once("exit", resolveExit)));
 
     try {
       const [, baseUrl] = await waitFor(/API\s+(http:\/\/127\.0\.0\.1:\d+\/dev)\n/);
@@ -95,18 +104,26 @@ describe("the command-line entry points", () => {
     }
   }, 60_000);
 
-  it.each(["0", "many"])("npm start --max-concurrency %s exits 2 before it starts anything, and says what it takes", (value) => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "local/start.ts", "--data-dir", join(dir, "never-used"), "--max-concurrency", value], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+  it.each(["0", "many"])(
+    "npm start --max-concurrency %s exits 2 before it starts anything, and says what it takes",
+    (value) => {
+      const run = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "local/start.ts", "--data-dir", join(dir, "never-used"), "--max-concurrency", value],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
 
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain(`--max-concurrency must be a whole number from 1 to 1000, received "${value}"`);
-    expect(run.stderr).toContain("Usage: npm start -- ");
-    expect(existsSync(join(dir, "never-used"))).toBe(false);
-  }, 60_000);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`--max-concurrency must be a whole number from 1 to 1000, received "${value}"`);
+      expect(run.stderr).toContain("Usage: npm start -- ");
+      expect(existsSync(join(dir, "never-used"))).toBe(false);
+    },
+    60_000,
+  );
 
   test("npm run verify -- --local checks a fresh local stack step by step and exits 0", () => {
     const result = npmRun("verify", ["--local"]);
@@ -147,7 +164,9 @@ describe("the command-line entry points", () => {
     const result = npmRun("verify", [outputs]);
 
     expect(result.status).toBe(1);
-    expect(result.output).toContain(`FAIL  GET /health answers 200 with status ok: cannot reach the API (fetch failed: connect ECONNREFUSED 127.0.0.1:${port})`);
+    expect(result.output).toContain(
+      `FAIL  GET /health answers 200 with status ok: cannot reach the API (fetch failed: connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
     expect(result.output).toContain("Verification FAILED.");
     expect(result.output).not.toContain("ok    ");
   }, 60_000);
@@ -169,7 +188,10 @@ describe("the command-line entry points", () => {
     const withoutApi = join(dir, "outputs-without-api.json");
     writeFileSync(withoutApi, JSON.stringify({ "data-stack": { users_table_name: "u-table", sessions_table_name: "s-table" } }));
 
-    const result = npmRun("test:deployed", args.map((a) => (a === "__no_api__" ? withoutApi : a)));
+    const result = npmRun(
+      "test:deployed",
+      args.map((a) => (a === "__no_api__" ? withoutApi : a)),
+    );
 
     expect(result.status).toBe(2);
     expect(result.output).toContain(message);

@@ -89,7 +89,13 @@ describe("lockDataFolder", () => {
   });
 
   test("treats the lock of another host as held: its process cannot be checked from here", () => {
-    const remote: LockHolder = { pid: deadPid(), hostname: "build-host-7", command: "local/start.ts", since: "2026-01-01T00:00:00.000Z", token: "remote" };
+    const remote: LockHolder = {
+      pid: deadPid(),
+      hostname: "build-host-7",
+      command: "local/start.ts",
+      since: "2026-01-01T00:00:00.000Z",
+      token: "remote",
+    };
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, LOCK_FILE_NAME), JSON.stringify(remote));
 

@@ -65,7 +65,9 @@ function snapshot(dir: string): string[] {
   return out.sort();
 }
 
-const gatewayError = (type: keyof typeof GATEWAY_RESPONSES) => ({ error: { code: GATEWAY_RESPONSES[type].code, message: GATEWAY_RESPONSES[type].message } });
+const gatewayError = (type: keyof typeof GATEWAY_RESPONSES) => ({
+  error: { code: GATEWAY_RESPONSES[type].code, message: GATEWAY_RESPONSES[type].message },
+});
 
 describe("the local stack under faults", () => {
   let dataDir: string;
@@ -114,27 +116,31 @@ describe("the local stack under faults", () => {
     // aws-lite retries a refused connection for up to ~3 s, so the health check's own 2 s timeout may come first.
     ["refused", { kind: "refuse" } as const, expect.stringMatching(/^(ECONNREFUSED|TimeoutError)$/)],
     ["hung", { kind: "hang" } as const, "TimeoutError"],
-  ])("DynamoDB %s: health 503 naming the checks; bearer and public routes 503 SERVICE_UNAVAILABLE with Retry-After; all well once it is back", async (_, fault, check) => {
-    await stack.faults!.set(fault);
+  ])(
+    "DynamoDB %s: health 503 naming the checks; bearer and public routes 503 SERVICE_UNAVAILABLE with Retry-After; all well once it is back",
+    async (_, fault, check) => {
+      await stack.faults!.set(fault);
 
-    const [health, bearer, current, logIn] = await Promise.all([
-      send(stack.baseUrl, "GET", "/health"),
-      send(stack.baseUrl, "GET", "/users/me", { token }),
-      send(stack.baseUrl, "GET", "/sessions/current", { token }),
-      send(stack.baseUrl, "POST", "/sessions", { json: { email: "nobody@example.com", password: PASSWORD } }),
-    ]);
+      const [health, bearer, current, logIn] = await Promise.all([
+        send(stack.baseUrl, "GET", "/health"),
+        send(stack.baseUrl, "GET", "/users/me", { token }),
+        send(stack.baseUrl, "GET", "/sessions/current", { token }),
+        send(stack.baseUrl, "POST", "/sessions", { json: { email: "nobody@example.com", password: PASSWORD } }),
+      ]);
 
-    expect(health.status).toBe(503);
-    expect(health.body).toMatchObject({
-      status: "error",
-      checks: { usersTable: { status: "error", error: check }, sessionsTable: { status: "error", error: check } },
-    });
-    for (const answer of [bearer, current, logIn]) expectRetryable(answer);
+      expect(health.status).toBe(503);
+      expect(health.body).toMatchObject({
+        status: "error",
+        checks: { usersTable: { status: "error", error: check }, sessionsTable: { status: "error", error: check } },
+      });
+      for (const answer of [bearer, current, logIn]) expectRetryable(answer);
 
-    await stack.faults!.clear();
-    expect((await send(stack.baseUrl, "GET", "/health")).status).toBe(200);
-    expect((await send(stack.baseUrl, "GET", "/users/me", { token })).status).toBe(200);
-  }, 30_000);
+      await stack.faults!.clear();
+      expect((await send(stack.baseUrl, "GET", "/health")).status).toBe(200);
+      expect((await send(stack.baseUrl, "GET", "/users/me", { token })).status).toBe(200);
+    },
+    30_000,
+  );
 
   test("DynamoDB refused: a sign-up is 503 SERVICE_UNAVAILABLE and stores nothing", async () => {
     const email = uniqueEmail("refused");
@@ -183,7 +189,9 @@ describe("the local stack under faults", () => {
     const abandonedBefore = stack.workerStats()[USERS].abandoned;
     const burst = Array.from({ length: 24 }, () => uniqueEmail("burst"));
 
-    const answers = await Promise.all(burst.map((email) => send(stack.baseUrl, "POST", "/users", { json: { email, password: PASSWORD, name: "Burst" } })));
+    const answers = await Promise.all(
+      burst.map((email) => send(stack.baseUrl, "POST", "/users", { json: { email, password: PASSWORD, name: "Burst" } })),
+    );
     await stack.faults!.clear();
 
     const statuses = answers.map((a) => a.status);
@@ -289,7 +297,9 @@ describe("a hard kill of the local stack in the middle of a burst of writes", ()
     const restartLogs: string[] = [];
     const restarted = await startLocalStack({ environment: "dev", dataDir, buildPackages: false, log: (line) => restartLogs.push(line) });
     try {
-      expect(restartLogs.some((line) => line.startsWith(`Took over the stale lock of ${join(dataDir, "dev")} left by process ${child.pid}`))).toBe(true);
+      expect(restartLogs.some((line) => line.startsWith(`Took over the stale lock of ${join(dataDir, "dev")} left by process ${child.pid}`))).toBe(
+        true,
+      );
       const missing: string[] = [];
       for (const { email, id } of acknowledged) {
         const { claim, user } = await stored(restarted.dynamoDbEndpoint, restarted.tables.users, email);

@@ -132,7 +132,11 @@ describe("LocalFunction", () => {
   test("passes a Lambda context with the function's name, memory, request id and remaining time", async () => {
     const context = payload(await start().invoke({ action: "context" }));
 
-    expect(context).toMatchObject({ functionName: "test-fn", memoryLimitInMB: "256", invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:test-fn" });
+    expect(context).toMatchObject({
+      functionName: "test-fn",
+      memoryLimitInMB: "256",
+      invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:test-fn",
+    });
     expect(context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(context.remaining).toBeGreaterThan(0);
     expect(context.remaining).toBeLessThanOrEqual(5000);

@@ -66,7 +66,10 @@ const STEPS: readonly Step[] = [
   { name: "GET /sessions/current", readOnly: true, run: async (api, j) => [(await api("GET", "/sessions/current", { token: j.token })).status] },
   { name: "GET /users/me", readOnly: true, run: async (api, j) => [(await api("GET", "/users/me", { token: j.token })).status] },
   { name: "GET /users/{id}", readOnly: true, run: async (api, j) => [(await api("GET", `/users/${j.userId}`, { token: j.token })).status] },
-  { name: "PATCH /users/me (name)", run: async (api, j) => [(await api("PATCH", "/users/me", { token: j.token, json: { name: "Renamed" }, headers: { "If-Match": '"1"' } })).status] },
+  {
+    name: "PATCH /users/me (name)",
+    run: async (api, j) => [(await api("PATCH", "/users/me", { token: j.token, json: { name: "Renamed" }, headers: { "If-Match": '"1"' } })).status],
+  },
   { name: "DELETE /sessions/current", run: async (api, j) => [(await api("DELETE", "/sessions/current", { token: j.token })).status] },
   {
     name: "PATCH /users/me (password, ends the other session)",
@@ -96,7 +99,14 @@ const STEPS: readonly Step[] = [
 const BASELINE_STATUSES = [[200], [201], [201], [200], [200], [200], [200], [204], [201, 201, 200], [201], [204]];
 
 /** Runs the steps `from`..`to` (inclusive) of a journey, stopping after a step once `stop()` holds. */
-async function runSteps(api: ApiClient, journey: Journey, stack: LocalStack, from: number, to: number, stop: () => boolean = () => false): Promise<void> {
+async function runSteps(
+  api: ApiClient,
+  journey: Journey,
+  stack: LocalStack,
+  from: number,
+  to: number,
+  stop: () => boolean = () => false,
+): Promise<void> {
   for (const step of STEPS.slice(from, to + 1)) {
     await step.run(api, journey, stack);
     if (stop()) return;
@@ -171,14 +181,21 @@ describe("every granted action is needed: the local run with it removed denies t
       }
       const denials = stack.iam.denials();
       if (covered) {
-        if (denials.length > 0) failures.push(`${grantKey(grant)} is listed as covered by another grant, yet removing it denied ${denials.map((d) => `${d.function} ${d.action}`).join(", ")}`);
+        if (denials.length > 0)
+          failures.push(
+            `${grantKey(grant)} is listed as covered by another grant, yet removing it denied ${denials.map((d) => `${d.function} ${d.action}`).join(", ")}`,
+          );
         continue;
       }
-      if (!denials.some(names(grant))) failures.push(`${grantKey(grant)}: removed, yet no step of the journey from "${STEPS[first].name}" on was denied it`);
-      for (const other of denials.filter((d) => !names(grant)(d))) failures.push(`${grantKey(grant)}: removing it also denied ${other.function} ${other.action} on ${other.resource}`);
+      if (!denials.some(names(grant)))
+        failures.push(`${grantKey(grant)}: removed, yet no step of the journey from "${STEPS[first].name}" on was denied it`);
+      for (const other of denials.filter((d) => !names(grant)(d)))
+        failures.push(`${grantKey(grant)}: removing it also denied ${other.function} ${other.action} on ${other.resource}`);
     }
     expect(failures).toEqual([]);
-    expect(GRANTS_COVERED_BY_ANOTHER.map((entry) => grants.filter((g) => namesGrant(entry, g)).length)).toEqual(GRANTS_COVERED_BY_ANOTHER.map(() => 1));
+    expect(GRANTS_COVERED_BY_ANOTHER.map((entry) => grants.filter((g) => namesGrant(entry, g)).length)).toEqual(
+      GRANTS_COVERED_BY_ANOTHER.map(() => 1),
+    );
   }, 120_000);
 });
 
@@ -238,7 +255,9 @@ describe("what a denial looks like from outside", () => {
 
   test("an explicit Deny is the explicit-deny variant of the message", async () => {
     const app = stack.app;
-    const compute = structuredClone(app.stacks.get("compute-stack")!.json) as StackJson & { data: Record<string, Record<string, { statement: unknown[] }>> };
+    const compute = structuredClone(app.stacks.get("compute-stack")!.json) as StackJson & {
+      data: Record<string, Record<string, { statement: unknown[] }>>;
+    };
     const health = Object.entries(compute.data.aws_iam_policy_document).find(([name]) => name.startsWith("health_access"))![1];
     health.statement.push({ sid: "NoProbes", effect: "Deny", actions: ["dynamodb:GetItem"], resources: [usersArn()] });
     stack.iam.usePolicies(app.withStackJson("compute-stack", compute));
@@ -281,7 +300,10 @@ describe("what a denial looks like from outside", () => {
     const wrongToken = stack.iam.principalOf(stack.iam.credentialsOf("dev-service-users").AWS_ACCESS_KEY_ID, "not-the-token");
 
     expect(forged.status).toBe(400);
-    expect(await forged.json()).toEqual({ __type: "com.amazon.coral.service#UnrecognizedClientException", message: "The security token included in the request is invalid." });
+    expect(await forged.json()).toEqual({
+      __type: "com.amazon.coral.service#UnrecognizedClientException",
+      message: "The security token included in the request is invalid.",
+    });
     expect(wrongToken).toBeUndefined();
     await expect(dynamoDbCall(stack.dynamoDbEndpoint, "GetItem", { TableName: stack.tables.users, Key: { pk: { S: "x" } } })).resolves.toEqual({});
   });
@@ -293,7 +315,9 @@ describe("what a denial looks like from outside", () => {
     expect(response.status).toBe(400);
     expect(response.body.Message).toContain("is not authorized to perform: dynamodb:Scan");
     expect(unknown.status).toBe(400);
-    expect(stack.iam.denials().map((d) => d.reason)).toContain("operation ExecuteStatement is not modelled by the local IAM check (denied: fail closed)");
+    expect(stack.iam.denials().map((d) => d.reason)).toContain(
+      "operation ExecuteStatement is not modelled by the local IAM check (denied: fail closed)",
+    );
   });
 
   test("without its aws_lambda_permission, a route answers 500 Internal server error and the function is not invoked", async () => {
@@ -310,9 +334,15 @@ describe("what a denial looks like from outside", () => {
     // API_CONFIGURATION_ERROR has no gateway response of its own: DEFAULT_5XX answers it.
     expect(await response.json()).toEqual({ error: { code: "INTERNAL_ERROR", message: "Internal server error" } });
     expect(stack.invocations()["dev-service-health"] ?? 0).toBe(before);
-    expect(lines.some((l) => l.includes("Execution failed due to configuration error: Invalid permissions on Lambda function dev-service-health"))).toBe(true);
+    expect(
+      lines.some((l) => l.includes("Execution failed due to configuration error: Invalid permissions on Lambda function dev-service-health")),
+    ).toBe(true);
     expect(stack.iam.denials()).toEqual([
-      expect.objectContaining({ function: "dev-service-health", action: "lambda:InvokeFunction", reason: expect.stringMatching(/\/dev\/GET\/health: no aws_lambda_permission allows it$/) }),
+      expect.objectContaining({
+        function: "dev-service-health",
+        action: "lambda:InvokeFunction",
+        reason: expect.stringMatching(/\/dev\/GET\/health: no aws_lambda_permission allows it$/),
+      }),
     ]);
   });
 

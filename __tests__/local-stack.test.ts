@@ -28,7 +28,12 @@ describe("startLocalStack", () => {
     try {
       expect(stack.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dev$/);
       expect(stack.tables).toEqual({ users: "dev-service-users", sessions: "dev-service-sessions" });
-      expect(stack.routes).toContainEqual({ method: "GET", path: "/users/me", auth: "authorizer dev-service-authorizer", target: "dev-service-users" });
+      expect(stack.routes).toContainEqual({
+        method: "GET",
+        path: "/users/me",
+        auth: "authorizer dev-service-authorizer",
+        target: "dev-service-users",
+      });
       expect(stack.routes).toContainEqual({ method: "OPTIONS", path: "/users/me", auth: "none", target: "(MOCK)" });
       const written = JSON.parse(readFileSync(join(dataDir, "dev", "outputs.json"), "utf8"));
       expect(written).toEqual(stack.outputs);

@@ -28,7 +28,8 @@ describe("SynthesizedApp", () => {
   const computeStack = () => app.stacks.get("compute-stack")!;
 
   test("resolves a cross-stack reference through the producing stack's output to the table's name", () => {
-    const reference = "${data.terraform_remote_state.cross-stack-reference-input-data-stack.outputs.cross-stack-output-aws_dynamodb_tableusers_table_9E85B616name}";
+    const reference =
+      "${data.terraform_remote_state.cross-stack-reference-input-data-stack.outputs.cross-stack-output-aws_dynamodb_tableusers_table_9E85B616name}";
 
     expect(app.resolve(computeStack(), reference)).toBe("dev-service-users");
   });
@@ -64,7 +65,13 @@ describe("SynthesizedApp", () => {
     expect(byName["dev-service-users"].environment).toEqual({ ...common, ...tables });
     expect(byName["dev-service-sessions"].environment).toEqual({ ...common, ...tables, SESSION_TTL_SECONDS: "28800" });
     expect(byName["dev-service-authorizer"].environment).toEqual({ ...common, SESSIONS_TABLE_NAME: "dev-service-sessions" });
-    expect(byName["dev-service-health"]).toMatchObject({ handler: "lambda-handler.handler", timeoutSeconds: 10, memorySize: 512, logFormat: "JSON", applicationLogLevel: "DEBUG" });
+    expect(byName["dev-service-health"]).toMatchObject({
+      handler: "lambda-handler.handler",
+      timeoutSeconds: 10,
+      memorySize: 512,
+      logFormat: "JSON",
+      applicationLogLevel: "DEBUG",
+    });
     expect(byName["dev-service-health"].zipPath).toMatch(/[/\\]compute-stack[/\\]assets[/\\].*[/\\]health\.zip$/);
   });
 

@@ -16,7 +16,10 @@ interface DocumentedMetric {
 }
 
 const LAMBDA = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html";
-const LAMBDA_FUNCTION = { dimensionSets: [["FunctionName"], ["FunctionName", "Resource"], ["ExecutedVersion", "FunctionName", "Resource"]], source: LAMBDA };
+const LAMBDA_FUNCTION = {
+  dimensionSets: [["FunctionName"], ["FunctionName", "Resource"], ["ExecutedVersion", "FunctionName", "Resource"]],
+  source: LAMBDA,
+};
 const API_GATEWAY = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html";
 const API_GATEWAY_METRIC = { dimensionSets: [["ApiName"], ["ApiName", "Stage"], ["ApiName", "Method", "Resource", "Stage"]], source: API_GATEWAY };
 const DYNAMODB = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html";
@@ -113,7 +116,8 @@ function parseMetricLine(line: readonly unknown[], previous: readonly unknown[],
 function findingOf(use: MetricUse): string | undefined {
   if (use.namespace === "(expression)" || !use.namespace.startsWith("AWS/")) return undefined;
   const documented = DOCUMENTED[use.namespace]?.[use.metricName];
-  if (!documented) return `${use.where}: ${use.namespace} ${use.metricName} is not in this test's table of documented metrics; add it with its AWS page`;
+  if (!documented)
+    return `${use.where}: ${use.namespace} ${use.metricName} is not in this test's table of documented metrics; add it with its AWS page`;
   const asked = use.dimensions.join(",");
   if (documented.dimensionSets.some((set) => [...set].sort().join(",") === asked)) return undefined;
   const sets = documented.dimensionSets.map((s) => `{${s.join(", ")}}`).join(" or ");

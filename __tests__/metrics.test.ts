@@ -13,7 +13,35 @@ import { LocalMetrics } from "../local/metrics";
  * Unit); metadata objects have no other members; each metric and dimension named is a root member (a number or
  * at most 100 numbers; a string of at most 1024 characters).
  */
-const UNITS = ["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"];
+const UNITS = [
+  "Seconds",
+  "Microseconds",
+  "Milliseconds",
+  "Bytes",
+  "Kilobytes",
+  "Megabytes",
+  "Gigabytes",
+  "Terabytes",
+  "Bits",
+  "Kilobits",
+  "Megabits",
+  "Gigabits",
+  "Terabits",
+  "Percent",
+  "Count",
+  "Bytes/Second",
+  "Kilobytes/Second",
+  "Megabytes/Second",
+  "Gigabytes/Second",
+  "Terabytes/Second",
+  "Bits/Second",
+  "Kilobits/Second",
+  "Megabits/Second",
+  "Gigabits/Second",
+  "Terabits/Second",
+  "Count/Second",
+  "None",
+];
 const EMF_SCHEMA = {
   type: "object",
   required: ["_aws"],
@@ -111,7 +139,12 @@ describe("business metrics as EMF", () => {
     const doc = emfDocument("ns", { SignUps: 1 }, 1);
     expect(validateEmf({ message: doc })).toBe(false);
     expect(validateEmf({ ...doc, _aws: { CloudWatchMetrics: doc._aws.CloudWatchMetrics } })).toBe(false);
-    expect(validateEmf({ ...doc, _aws: { ...doc._aws, CloudWatchMetrics: [{ ...doc._aws.CloudWatchMetrics[0], Metrics: [{ Name: "SignUps", Unit: "Things" }] }] } })).toBe(false);
+    expect(
+      validateEmf({
+        ...doc,
+        _aws: { ...doc._aws, CloudWatchMetrics: [{ ...doc._aws.CloudWatchMetrics[0], Metrics: [{ Name: "SignUps", Unit: "Things" }] }] },
+      }),
+    ).toBe(false);
     expect(targetMembersProblems({ _aws: doc._aws })).toEqual(["metric SignUps has no numeric root member"]);
   });
 

@@ -133,7 +133,11 @@ describe("monitoring", () => {
       const alarm = alarms(prod.json["compute-stack"])["prod-service-failed-log-ins"];
       const { minFailures, rate } = config.monitoring.failedLogIns;
       expect(alarm).toMatchObject({ threshold: rate, comparison_operator: "GreaterThanOrEqualToThreshold", treat_missing_data: "notBreaching" });
-      expect(alarm.metric_query[0]).toMatchObject({ id: "e", expression: `IF(failed >= ${minFailures}, failed / (failed + FILL(succeeded, 0)), 0)`, return_data: true });
+      expect(alarm.metric_query[0]).toMatchObject({
+        id: "e",
+        expression: `IF(failed >= ${minFailures}, failed / (failed + FILL(succeeded, 0)), 0)`,
+        return_data: true,
+      });
       expect(alarm.metric_query.slice(1).map((q: any) => [q.id, q.metric])).toEqual([
         ["failed", expect.objectContaining({ namespace: "prod-service", metric_name: "LogInsFailed", stat: "Sum", period: 60 })],
         ["succeeded", expect.objectContaining({ namespace: "prod-service", metric_name: "LogInsSucceeded", stat: "Sum", period: 60 })],
@@ -204,11 +208,15 @@ describe("monitoring", () => {
       const widgetLines = JSON.parse(dashboard.config.dashboard_body as string).widgets.flatMap((w: any) => w.properties.metrics ?? []);
       const fromWidgets = widgetLines.filter((m: any[]) => m[0] === namespace).map((m: any[]) => ({ name: m[1], dimensions: m.slice(2, -1) }));
       const fromAlarms = Object.values(alarms(prod.json["compute-stack"])).flatMap((a: any) =>
-        (a.metric_query ?? []).filter((q: any) => q.metric?.namespace === namespace).map((q: any) => ({ name: q.metric.metric_name, dimensions: Object.keys(q.metric.dimensions ?? {}) })),
+        (a.metric_query ?? [])
+          .filter((q: any) => q.metric?.namespace === namespace)
+          .map((q: any) => ({ name: q.metric.metric_name, dimensions: Object.keys(q.metric.dimensions ?? {}) })),
       );
 
       expect(fromWidgets.length + fromAlarms.length).toBeGreaterThan(0);
-      const wrong = [...fromWidgets, ...fromAlarms].filter((use) => !(BUSINESS_METRIC_NAMES as string[]).includes(use.name) || use.dimensions.length > 0);
+      const wrong = [...fromWidgets, ...fromAlarms].filter(
+        (use) => !(BUSINESS_METRIC_NAMES as string[]).includes(use.name) || use.dimensions.length > 0,
+      );
       expect(wrong).toEqual([]);
     });
 

@@ -23,7 +23,9 @@ const committed = readFileSync(OPENAPI_FILE, "utf8");
 const doc = JSON.parse(committed);
 
 const operations = (): Array<[string, string, any]> =>
-  Object.entries(doc.paths).flatMap(([path, methods]: [string, any]) => Object.entries(methods).map(([method, op]) => [method.toUpperCase(), path, op] as [string, string, any]));
+  Object.entries(doc.paths).flatMap(([path, methods]: [string, any]) =>
+    Object.entries(methods).map(([method, op]) => [method.toUpperCase(), path, op] as [string, string, any]),
+  );
 
 describe("docs/openapi.json", () => {
   test("is what `npm run openapi` produces from the current code", () => {
@@ -31,7 +33,11 @@ describe("docs/openapi.json", () => {
     const a = committed.split("\n");
     const e = generated.split("\n");
     const line = a.findIndex((text, i) => text !== e[i]);
-    expect(committed === generated ? "equal" : `docs/openapi.json is out of date: ${REGENERATE}. First difference at line ${line + 1}:\n  committed: ${a[line]}\n  generated: ${e[line]}`).toBe("equal");
+    expect(
+      committed === generated
+        ? "equal"
+        : `docs/openapi.json is out of date: ${REGENERATE}. First difference at line ${line + 1}:\n  committed: ${a[line]}\n  generated: ${e[line]}`,
+    ).toBe("equal");
   });
 
   test("is a valid OpenAPI 3.1 document whose $refs all resolve", () => {
@@ -51,7 +57,11 @@ describe("docs/openapi.json", () => {
   });
 
   test("has exactly one operation per route of stacks/routes.ts, and contract/operations.ts none else", () => {
-    expect(operations().map(([method, path]) => `${method} ${path}`).sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(
+      operations()
+        .map(([method, path]) => `${method} ${path}`)
+        .sort(),
+    ).toEqual(ROUTES.map(routeKey).sort());
     expect(Object.keys(OPERATIONS).sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
@@ -92,7 +102,9 @@ describe("docs/openapi.json", () => {
     expect(doc.components.schemas.ErrorCode.enum).toEqual(Object.keys(ERROR_CODES));
     expect(doc["x-error-codes"]).toEqual(ERROR_CODES);
     const documented = new Set(
-      operations().flatMap(([, , op]) => Object.values(op.responses).flatMap((r: any) => JSON.stringify(r).match(/"enum":\[("[A-Z_]+",?)+\]/g) ?? [])),
+      operations().flatMap(([, , op]) =>
+        Object.values(op.responses).flatMap((r: any) => JSON.stringify(r).match(/"enum":\[("[A-Z_]+",?)+\]/g) ?? []),
+      ),
     );
     const codes = new Set([...documented].flatMap((m) => JSON.parse(m.slice(7))));
     const gatewayCodes = new Set(Object.values(GATEWAY_RESPONSES).map((r) => r.code));
@@ -111,8 +123,21 @@ describe("docs/openapi.json", () => {
 
 describe("the contract checker of the e2e suite", () => {
   const checker = new ContractChecker();
-  const profile = { id: "0b5b2a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", email: "ada@example.com", name: "Ada", createdAt: "2026-12-01T19:00:00.000Z", updatedAt: "2026-12-01T19:00:00.000Z", version: 1 };
-  const json = (method: string, path: string, status: number, body: unknown) => ({ method, path, status, contentType: "application/json", text: JSON.stringify(body) });
+  const profile = {
+    id: "0b5b2a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+    email: "ada@example.com",
+    name: "Ada",
+    createdAt: "2026-12-01T19:00:00.000Z",
+    updatedAt: "2026-12-01T19:00:00.000Z",
+    version: 1,
+  };
+  const json = (method: string, path: string, status: number, body: unknown) => ({
+    method,
+    path,
+    status,
+    contentType: "application/json",
+    text: JSON.stringify(body),
+  });
 
   test("accepts documented responses, a literal path segment winning over a parameter", () => {
     expect(checker.templateOf("/users/me")).toBe("/users/me");
@@ -127,10 +152,18 @@ describe("the contract checker of the e2e suite", () => {
     ["an undocumented status", json("GET", "/users/me", 418, {}), "GET /users/me (operation GET /users/me): status 418 is not documented"],
     ["an undocumented field", json("GET", "/users/me", 200, { ...profile, passwordHash: "x" }), "(passwordHash)"],
     ["a missing field", json("GET", "/users/me", 200, { ...profile, version: undefined }), "must have required property 'version'"],
-    ["a code of another status", json("POST", "/users", 409, { error: { code: "UNAUTHORIZED", message: "x" } }), "must be equal to one of the allowed values"],
+    [
+      "a code of another status",
+      json("POST", "/users", 409, { error: { code: "UNAUTHORIZED", message: "x" } }),
+      "must be equal to one of the allowed values",
+    ],
     ["a field in the error envelope", json("POST", "/users", 409, { error: { code: "CONFLICT", message: "x" }, stack: "at x" }), "(stack)"],
     ["a body where none is documented", json("DELETE", "/sessions/current", 204, { ok: true }), "documented without a body"],
-    ["an unknown route answered 403", json("GET", "/nowhere", 403, { message: "Missing Authentication Token" }), "GET /nowhere (no operation in docs/openapi.json)"],
+    [
+      "an unknown route answered 403",
+      json("GET", "/nowhere", 403, { message: "Missing Authentication Token" }),
+      "GET /nowhere (no operation in docs/openapi.json)",
+    ],
     ["a body that is not JSON", { method: "GET", path: "/health", status: 200, contentType: "application/json", text: "ok" }, "not JSON"],
   ])("refuses %s, naming the route", (_what, response, expected) => {
     const problems = checker.problems(response);

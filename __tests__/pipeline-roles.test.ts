@@ -14,7 +14,14 @@ import {
   PASSED_TO_SERVICES,
   PERMISSION_FREE_DATA_SOURCES,
 } from "../bootstrap/pipeline-permissions";
-import { githubSubject, PIPELINE_STACK_ID, pipelineRoleNames, pipelineVariables, POLICY_SIZE_LIMIT, requirePipeline } from "../bootstrap/pipeline-roles";
+import {
+  githubSubject,
+  PIPELINE_STACK_ID,
+  pipelineRoleNames,
+  pipelineVariables,
+  POLICY_SIZE_LIMIT,
+  requirePipeline,
+} from "../bootstrap/pipeline-roles";
 import { stateKeyPrefix } from "../bootstrap/state-stack";
 import { pipelineConfig, roleNamed, synthesizedRoles, synthPipeline, PipelineSynth, SynthesizedRole, TEST_REPOSITORY } from "./support/pipeline";
 import { allStatements, isWildcardAction, PolicyStatement } from "./support/policies";
@@ -74,7 +81,12 @@ const allowed = (role: SynthesizedRole) => role.permissions.filter((s) => (s.eff
 const conditionValue = (statement: PolicyStatement, variable: string) => statement.condition?.find((c) => c.variable === variable)?.values;
 /** `arn:...:role/<prefix>*` matched as IAM does: `*` any run of characters, `?` one. */
 const arnMatches = (pattern: string, arn: string) =>
-  new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(arn);
+  new RegExp(
+    `^${pattern
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  ).test(arn);
 
 describe("pipeline config", () => {
   test("a pipeline section needs the S3 backend, since a runner has no local state", () => {
@@ -88,7 +100,11 @@ describe("pipeline config", () => {
   test.each([
     ["a repository without owner", { repository: "prod-service" }, "pipeline.repository"],
     ["a repository URL", { repository: "https://github.com/acme/prod-service" }, "pipeline.repository"],
-    ["an OIDC provider of another issuer", { oidcProvider: { type: "existing", arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/gitlab.com` } }, "pipeline.oidcProvider.arn"],
+    [
+      "an OIDC provider of another issuer",
+      { oidcProvider: { type: "existing", arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/gitlab.com` } },
+      "pipeline.oidcProvider.arn",
+    ],
     ["an unknown provider mode", { oidcProvider: { type: "import" } }, "pipeline.oidcProvider.type"],
     ["a session longer than IAM allows", { maxSessionSeconds: 86400 }, "pipeline.maxSessionSeconds"],
     ["a misspelt key", { repo: "acme/prod-service" }, "pipeline"],
@@ -101,7 +117,9 @@ describe("pipeline config", () => {
   test("the checked-in configs have no pipeline, so the bootstrap adds no pipeline stack for them", () => {
     for (const environment of listEnvironments()) {
       const config = loadConfig({ environment });
-      expect(() => requirePipeline(config)).toThrow(`config/${environment}.json has no "pipeline" section, so there are no GitHub Actions roles to create.`);
+      expect(() => requirePipeline(config)).toThrow(
+        `config/${environment}.json has no "pipeline" section, so there are no GitHub Actions roles to create.`,
+      );
     }
     expect(prod.stackIds).toContain(PIPELINE_STACK_ID);
   });
@@ -110,7 +128,9 @@ describe("pipeline config", () => {
 describe("pipeline stack", () => {
   test("creates GitHub's OIDC provider for the STS audience when told to", () => {
     const [provider] = resources(prod.json, "aws_iam_openid_connect_provider");
-    expect(provider.config).toEqual(expect.objectContaining({ url: "https://token.actions.githubusercontent.com", client_id_list: ["sts.amazonaws.com"] }));
+    expect(provider.config).toEqual(
+      expect.objectContaining({ url: "https://token.actions.githubusercontent.com", client_id_list: ["sts.amazonaws.com"] }),
+    );
     expect(resources(prod.json, "aws_iam_openid_connect_provider")).toHaveLength(1);
   });
 
@@ -118,25 +138,30 @@ describe("pipeline stack", () => {
     expect(resources(devWithExistingProvider.json, "aws_iam_openid_connect_provider")).toEqual([]);
     const { plan, deploy } = rolesOf(devWithExistingProvider);
     for (const role of [plan, deploy]) {
-      expect(role.trust[0].principals).toEqual([{ type: "Federated", identifiers: [`arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`] }]);
+      expect(role.trust[0].principals).toEqual([
+        { type: "Federated", identifiers: [`arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`] },
+      ]);
     }
   });
 
-  test.each(["prod", "dev"])("the %s plan role trusts only the repository's pull requests, the deploy role only its GitHub environment", (environment) => {
-    const synth = environment === "prod" ? prod : devWithExistingProvider;
-    const { plan, deploy } = rolesOf(synth);
-    const trust = (subject: string) => [
-      expect.objectContaining({
-        actions: ["sts:AssumeRoleWithWebIdentity"],
-        condition: [
-          { test: "StringEquals", variable: "token.actions.githubusercontent.com:aud", values: ["sts.amazonaws.com"] },
-          { test: "StringEquals", variable: "token.actions.githubusercontent.com:sub", values: [subject] },
-        ],
-      }),
-    ];
-    expect(plan.trust).toEqual(trust(`repo:${TEST_REPOSITORY}:pull_request`));
-    expect(deploy.trust).toEqual(trust(`repo:${TEST_REPOSITORY}:environment:${environment}`));
-  });
+  test.each(["prod", "dev"])(
+    "the %s plan role trusts only the repository's pull requests, the deploy role only its GitHub environment",
+    (environment) => {
+      const synth = environment === "prod" ? prod : devWithExistingProvider;
+      const { plan, deploy } = rolesOf(synth);
+      const trust = (subject: string) => [
+        expect.objectContaining({
+          actions: ["sts:AssumeRoleWithWebIdentity"],
+          condition: [
+            { test: "StringEquals", variable: "token.actions.githubusercontent.com:aud", values: ["sts.amazonaws.com"] },
+            { test: "StringEquals", variable: "token.actions.githubusercontent.com:sub", values: [subject] },
+          ],
+        }),
+      ];
+      expect(plan.trust).toEqual(trust(`repo:${TEST_REPOSITORY}:pull_request`));
+      expect(deploy.trust).toEqual(trust(`repo:${TEST_REPOSITORY}:environment:${environment}`));
+    },
+  );
 
   test("sessions last at most the configured time", () => {
     for (const role of resources(prod.json, "aws_iam_role")) expect(role.config.max_session_duration).toBe(3600);
@@ -173,7 +198,11 @@ describe("pipeline stack", () => {
   test("the deploy role writes IAM only on <prefix>* roles, passes them only to their services, and attaches only the stacks' managed policies", () => {
     const { deploy } = rolesOf(prod);
     const iam = allowed(deploy).filter((s) => s.actions?.some((a) => a.startsWith("iam:")));
-    for (const statement of iam) expect({ sid: statement.sid, resources: statement.resources }).toEqual({ sid: statement.sid, resources: [`arn:aws:iam::\${data.aws_caller_identity.caller.account_id}:role/prod-service-*`] });
+    for (const statement of iam)
+      expect({ sid: statement.sid, resources: statement.resources }).toEqual({
+        sid: statement.sid,
+        resources: [`arn:aws:iam::\${data.aws_caller_identity.caller.account_id}:role/prod-service-*`],
+      });
     const passRole = iam.find((s) => s.actions?.includes("iam:PassRole"))!;
     expect(passRole.actions).toEqual(["iam:PassRole"]);
     expect(conditionValue(passRole, "iam:PassedToService")).toEqual([...PASSED_TO_SERVICES]);
@@ -199,7 +228,9 @@ describe("pipeline stack", () => {
         if (statement.resources?.includes("*")) {
           expect({ sid: statement.sid, actions: statement.actions }).toEqual({
             sid: statement.sid,
-            actions: statement.actions?.map(() => expect.stringMatching(/^(kms:CreateKey|kms:ListAliases|logs:DescribeLogGroups|xray:BatchGetTraces|lambda:GetAccountSettings)$/)),
+            actions: statement.actions?.map(() =>
+              expect.stringMatching(/^(kms:CreateKey|kms:ListAliases|logs:DescribeLogGroups|xray:BatchGetTraces|lambda:GetAccountSettings)$/),
+            ),
           });
         }
       }
@@ -260,18 +291,27 @@ describe("pipeline permissions follow the app's stacks", () => {
   });
 
   test("the deploy role attaches exactly the managed policies the stacks attach", () => {
-    const attached = new Set(appSynths.flatMap((s) => s.stackIds.flatMap((id) => resources(s.json[id], "aws_iam_role_policy_attachment").map((a) => String(a.config.policy_arn)))));
+    const attached = new Set(
+      appSynths.flatMap((s) =>
+        s.stackIds.flatMap((id) => resources(s.json[id], "aws_iam_role_policy_attachment").map((a) => String(a.config.policy_arn))),
+      ),
+    );
     expect([...ATTACHABLE_MANAGED_POLICIES].sort()).toEqual([...attached].sort());
   });
 
   test("the package bucket and every log group fall inside the patterns the roles are given", () => {
     const scope = { accountId: ACCOUNT, region: "us-east-1", namePrefix: "prod-service-" };
     const prodSynth = appSynths.find((s) => s.config.environment === "prod")!;
-    const resolve = (value: unknown) => String(value).replace(/\$\{data\.aws_caller_identity\.[^}]+\}/g, ACCOUNT).replace(/\$\{[^}]+\}/g, "abc123");
+    const resolve = (value: unknown) =>
+      String(value)
+        .replace(/\$\{data\.aws_caller_identity\.[^}]+\}/g, ACCOUNT)
+        .replace(/\$\{[^}]+\}/g, "abc123");
     const buckets = prodSynth.stackIds.flatMap((id) => resources(prodSynth.json[id], "aws_s3_bucket").map((b) => resolve(b.config.bucket)));
     expect(buckets).toEqual([expect.any(String)]);
     expect(arnMatches(packageBucketPattern(scope), buckets[0])).toBe(true);
-    const logGroups = prodSynth.stackIds.flatMap((id) => resources(prodSynth.json[id], "aws_cloudwatch_log_group").map((g) => resolve(g.config.name)));
+    const logGroups = prodSynth.stackIds.flatMap((id) =>
+      resources(prodSynth.json[id], "aws_cloudwatch_log_group").map((g) => resolve(g.config.name)),
+    );
     expect(logGroups.length).toBeGreaterThan(4);
     for (const name of logGroups) {
       const arn = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:${name}`;

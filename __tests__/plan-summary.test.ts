@@ -19,7 +19,11 @@ describe("plan summary", () => {
   });
 
   test("reads a diff with no changes, with or without colours", () => {
-    expect(parsePlanLog("data-stack", "data-stack  \u001b[1mNo changes.\u001b[0m Your infrastructure matches the configuration.")).toMatchObject({ result: "no changes", planned: true, changes: [] });
+    expect(parsePlanLog("data-stack", "data-stack  \u001b[1mNo changes.\u001b[0m Your infrastructure matches the configuration.")).toMatchObject({
+      result: "no changes",
+      planned: true,
+      changes: [],
+    });
   });
 
   test.each([

@@ -11,14 +11,7 @@ import { listEnvironments } from "../config/load";
 import { addBootstrapStacks } from "../bootstrap";
 import { PIPELINE_STACK_ID } from "../bootstrap/pipeline-roles";
 import { pipelineConfig } from "./support/pipeline";
-import {
-  findPolicies,
-  formatFinding,
-  FoundPolicy,
-  IamStatement,
-  validatePolicies,
-  validatePolicy,
-} from "../scripts/lib/policy-validation";
+import { findPolicies, formatFinding, FoundPolicy, IamStatement, validatePolicies, validatePolicy } from "../scripts/lib/policy-validation";
 import { TerraformApp, TerraformJson } from "../scripts/lib/terraform-json";
 import { synthStacks } from "./support/synth";
 
@@ -75,14 +68,17 @@ describe("policy validation of the synthesized stacks", () => {
   test.each([
     ["prod", {}],
     ["dev", { oidcProvider: { type: "existing", arn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" } }],
-  ] as const)("every policy of the bootstrap app's stacks is valid (%s, with the state bucket and the pipeline roles)", async (environment, pipeline) => {
-    const config = pipelineConfig(environment, pipeline);
-    const { json, stackIds } = synthAll((app, stateDir) => addBootstrapStacks(app, { config, stateDir }));
-    expect(stackIds).toEqual(expect.arrayContaining(["api-gateway-account", "state-bucket", PIPELINE_STACK_ID]));
-    const app = new TerraformApp(json, stackIds);
-    expect(new Set(findPolicies(app).map((p) => p.stack))).toEqual(new Set(stackIds));
-    expect((await validatePolicies(app)).map(formatFinding)).toEqual([]);
-  });
+  ] as const)(
+    "every policy of the bootstrap app's stacks is valid (%s, with the state bucket and the pipeline roles)",
+    async (environment, pipeline) => {
+      const config = pipelineConfig(environment, pipeline);
+      const { json, stackIds } = synthAll((app, stateDir) => addBootstrapStacks(app, { config, stateDir }));
+      expect(stackIds).toEqual(expect.arrayContaining(["api-gateway-account", "state-bucket", PIPELINE_STACK_ID]));
+      const app = new TerraformApp(json, stackIds);
+      expect(new Set(findPolicies(app).map((p) => p.stack))).toEqual(new Set(stackIds));
+      expect((await validatePolicies(app)).map(formatFinding)).toEqual([]);
+    },
+  );
 
   test("a bad action in a synthesized role policy is reported with its stack, policy, statement and action", async () => {
     const synth = synthStacks({ environment: "prod" });
@@ -122,7 +118,7 @@ describe("policy validation of the synthesized stacks", () => {
     };
     const findings = (await validatePolicies(new TerraformApp(json, ["one"]))).map(formatFinding);
     expect(findings).toEqual([
-      'one aws_iam_role_policy.expression.policy statement - -: cannot be read: neither a policy document reference nor literal JSON: ${jsonencode(local.policy)}',
+      "one aws_iam_role_policy.expression.policy statement - -: cannot be read: neither a policy document reference nor literal JSON: ${jsonencode(local.policy)}",
       'one aws_iam_role_policy.literal.policy statement Traces xray:PutTraceSegments: accepts only Resource "*", found "arn:aws:dynamodb:us-east-1:1:table/t"',
     ]);
   });
@@ -144,18 +140,46 @@ describe("validatePolicy", () => {
     ["a misspelt action", identity({ Action: "dynamodb:GetItm", Resource: TABLE }), 'dynamodb:GetItm: no action of dynamodb matches "GetItm"'],
     ["an unknown service", identity({ Action: "dynamodbb:GetItem", Resource: TABLE }), 'dynamodbb:GetItem: service "dynamodbb" does not exist'],
     ["no action at all", identity({ Action: "GetItem", Resource: TABLE }), 'GetItem: "GetItem" is not an action'],
-    ["GetItem on an index", identity({ Action: "dynamodb:GetItem", Resource: `${TABLE}/index/byUserId` }), "dynamodb:GetItem: no Resource of the statement is a type it accepts (table)"],
-    ["Query on a KMS key", identity({ Action: "dynamodb:Query", Resource: KEY }), "dynamodb:Query: no Resource of the statement is a type it accepts (index, table)"],
-    ["a wildcard-only action on a table", identity({ Action: "xray:PutTraceSegments", Resource: TABLE }), 'xray:PutTraceSegments: accepts only Resource "*"'],
-    ["GetItem on *", identity({ Action: "dynamodb:GetItem", Resource: "*" }), 'dynamodb:GetItem: Resource "*" for an action that accepts resource types (table): name the resources'],
-    ["PutLogEvents on the log group (not its streams)", identity({ Action: "logs:PutLogEvents", Resource: LOG_GROUP }), "logs:PutLogEvents: no Resource of the statement is a type it accepts (log-stream)"],
-    ["ListBucket on objects", identity({ Action: "s3:ListBucket", Resource: "arn:aws:s3:::b/*" }), "s3:ListBucket: no Resource of the statement is a type it accepts (accesspoint, bucket)"],
+    [
+      "GetItem on an index",
+      identity({ Action: "dynamodb:GetItem", Resource: `${TABLE}/index/byUserId` }),
+      "dynamodb:GetItem: no Resource of the statement is a type it accepts (table)",
+    ],
+    [
+      "Query on a KMS key",
+      identity({ Action: "dynamodb:Query", Resource: KEY }),
+      "dynamodb:Query: no Resource of the statement is a type it accepts (index, table)",
+    ],
+    [
+      "a wildcard-only action on a table",
+      identity({ Action: "xray:PutTraceSegments", Resource: TABLE }),
+      'xray:PutTraceSegments: accepts only Resource "*"',
+    ],
+    [
+      "GetItem on *",
+      identity({ Action: "dynamodb:GetItem", Resource: "*" }),
+      'dynamodb:GetItem: Resource "*" for an action that accepts resource types (table): name the resources',
+    ],
+    [
+      "PutLogEvents on the log group (not its streams)",
+      identity({ Action: "logs:PutLogEvents", Resource: LOG_GROUP }),
+      "logs:PutLogEvents: no Resource of the statement is a type it accepts (log-stream)",
+    ],
+    [
+      "ListBucket on objects",
+      identity({ Action: "s3:ListBucket", Resource: "arn:aws:s3:::b/*" }),
+      "s3:ListBucket: no Resource of the statement is a type it accepts (accesspoint, bucket)",
+    ],
     [
       "a table-level action on a pattern of indexes",
       identity({ Action: "dynamodb:DescribeTable", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/prod-service-*/index/*" }),
       "dynamodb:DescribeTable: no Resource of the statement is a type it accepts (table)",
     ],
-    ["a resource no action takes", identity({ Action: "dynamodb:GetItem", Resource: [TABLE, KEY] }), "dynamodb:GetItem: Resource \"" + KEY + "\" (kms:key) is accepted by none of the statement's actions"],
+    [
+      "a resource no action takes",
+      identity({ Action: "dynamodb:GetItem", Resource: [TABLE, KEY] }),
+      'dynamodb:GetItem: Resource "' + KEY + "\" (kms:key) is accepted by none of the statement's actions",
+    ],
     [
       "a misspelt condition key",
       identity({ Action: "dynamodb:GetItem", Resource: TABLE, Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKey": ["k"] } } }),
@@ -163,7 +187,11 @@ describe("validatePolicy", () => {
     ],
     [
       "a condition key of another action",
-      identity({ Action: "dynamodb:GetItem", Resource: TABLE, Condition: { StringEquals: { "kms:ViaService": "dynamodb.us-east-1.amazonaws.com" } } }),
+      identity({
+        Action: "dynamodb:GetItem",
+        Resource: TABLE,
+        Condition: { StringEquals: { "kms:ViaService": "dynamodb.us-east-1.amazonaws.com" } },
+      }),
       'dynamodb:GetItem: condition key "kms:ViaService" is neither a global key nor supported by any action of the statement',
     ],
     [
@@ -171,8 +199,16 @@ describe("validatePolicy", () => {
       identity({ Action: "dynamodb:GetItem", Resource: TABLE, Condition: { StringEqual: { "aws:SourceAccount": "1" } } }),
       '-: unknown condition operator "StringEqual"',
     ],
-    ["a bad Effect", identity({ Effect: "Permit", Action: "dynamodb:GetItem", Resource: TABLE }), '-: Effect must be "Allow" or "Deny", found "Permit"'],
-    ["a Principal in an identity policy", identity({ Action: "dynamodb:GetItem", Resource: TABLE, Principal: "*" }), "-: an identity policy statement must not name a Principal"],
+    [
+      "a bad Effect",
+      identity({ Effect: "Permit", Action: "dynamodb:GetItem", Resource: TABLE }),
+      '-: Effect must be "Allow" or "Deny", found "Permit"',
+    ],
+    [
+      "a Principal in an identity policy",
+      identity({ Action: "dynamodb:GetItem", Resource: TABLE, Principal: "*" }),
+      "-: an identity policy statement must not name a Principal",
+    ],
     ["an identity statement without Resource", identity({ Action: "dynamodb:GetItem" }), "-: an identity policy statement must name a Resource"],
     [
       "a trust policy without Principal",
@@ -181,7 +217,12 @@ describe("validatePolicy", () => {
     ],
     [
       "a trust policy allowing a non-STS action",
-      { stack: "s", name: "p", kind: "trust", statements: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "lambda:InvokeFunction" }] },
+      {
+        stack: "s",
+        name: "p",
+        kind: "trust",
+        statements: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "lambda:InvokeFunction" }],
+      },
       "lambda:InvokeFunction: a trust policy can only allow sts: actions",
     ],
     [
@@ -196,12 +237,24 @@ describe("validatePolicy", () => {
     ],
     [
       "an account principal that is no account",
-      { stack: "s", name: "p", kind: "resource", attachedTo: KEY, statements: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::12345:root" }, Action: "kms:Decrypt", Resource: "*" }] },
+      {
+        stack: "s",
+        name: "p",
+        kind: "resource",
+        attachedTo: KEY,
+        statements: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::12345:root" }, Action: "kms:Decrypt", Resource: "*" }],
+      },
       '-: AWS principal "arn:aws:iam::12345:root" is not of the form IAM accepts',
     ],
     [
       "a key policy action that does not act on keys",
-      { stack: "s", name: "p", kind: "resource", attachedTo: KEY, statements: [{ Effect: "Allow", Principal: { Service: "logs.amazonaws.com" }, Action: "kms:ListAliases", Resource: "*" }] },
+      {
+        stack: "s",
+        name: "p",
+        kind: "resource",
+        attachedTo: KEY,
+        statements: [{ Effect: "Allow", Principal: { Service: "logs.amazonaws.com" }, Action: "kms:ListAliases", Resource: "*" }],
+      },
       'kms:ListAliases: accepts only Resource "*", found "' + KEY + '"',
     ],
   ])("rejects %s", async (_, policy, message) => {
@@ -211,13 +264,32 @@ describe("validatePolicy", () => {
   test.each<[string, FoundPolicy]>([
     ["Query on an index", identity({ Action: "dynamodb:Query", Resource: `${TABLE}/index/byUserId` })],
     // A wildcard stands for names: these are tables, functions and stages, whatever longer formats it could also reach.
-    ["DescribeTable on the prefix's tables", identity({ Action: "dynamodb:DescribeTable", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/prod-service-*" })],
-    ["GetFunction on the prefix's functions", identity({ Action: "lambda:GetFunction", Resource: "arn:aws:lambda:us-east-1:123456789012:function:prod-service-*" })],
+    [
+      "DescribeTable on the prefix's tables",
+      identity({ Action: "dynamodb:DescribeTable", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/prod-service-*" }),
+    ],
+    [
+      "GetFunction on the prefix's functions",
+      identity({ Action: "lambda:GetFunction", Resource: "arn:aws:lambda:us-east-1:123456789012:function:prod-service-*" }),
+    ],
     ["apigateway:POST under every REST API", identity({ Action: "apigateway:POST", Resource: "arn:aws:apigateway:us-east-1::/restapis/*" })],
     // wafv2 names API Gateway stages as a resource type of its own, in API Gateway's ARN format.
-    ["wafv2:AssociateWebACL on stages", identity({ Action: "wafv2:AssociateWebACL", Resource: "arn:aws:apigateway:us-east-1::/restapis/*/stages/*" })],
-    ["GetItem on probe keys", identity({ Action: "dynamodb:GetItem", Resource: TABLE, Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["health#probe"] } } })],
-    ["kms:Decrypt through DynamoDB", identity({ Action: "kms:Decrypt", Resource: KEY, Condition: { StringEquals: { "kms:ViaService": "dynamodb.us-east-1.amazonaws.com" } } })],
+    [
+      "wafv2:AssociateWebACL on stages",
+      identity({ Action: "wafv2:AssociateWebACL", Resource: "arn:aws:apigateway:us-east-1::/restapis/*/stages/*" }),
+    ],
+    [
+      "GetItem on probe keys",
+      identity({
+        Action: "dynamodb:GetItem",
+        Resource: TABLE,
+        Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["health#probe"] } },
+      }),
+    ],
+    [
+      "kms:Decrypt through DynamoDB",
+      identity({ Action: "kms:Decrypt", Resource: KEY, Condition: { StringEquals: { "kms:ViaService": "dynamodb.us-east-1.amazonaws.com" } } }),
+    ],
     ["log writes to the group's streams", identity({ Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${LOG_GROUP}:*` })],
     ["X-Ray on *", identity({ Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" })],
     [

@@ -45,7 +45,10 @@ describe("the route table (stacks/routes.ts)", () => {
     const served = routerKeys(routerOf(fn));
     const declared: string[] = routesOf(fn).map(routeKey);
 
-    expect({ "routes without a handler": declared.filter((key) => !served.includes(key)), "handlers without a route": served.filter((key) => !declared.includes(key)) }).toEqual({
+    expect({
+      "routes without a handler": declared.filter((key) => !served.includes(key)),
+      "handlers without a route": served.filter((key) => !declared.includes(key)),
+    }).toEqual({
       "routes without a handler": [],
       "handlers without a route": [],
     });

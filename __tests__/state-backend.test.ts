@@ -76,7 +76,9 @@ describe("per-environment state", () => {
 
   describe.each(["local", "s3"] as const)("with the %s backend", (kind) => {
     test("no two environments (or stacks) share a state location", () => {
-      const all = synthesized[kind].flatMap(({ environment, own }) => Object.entries(own).map(([stack, location]) => ({ environment, stack, location })));
+      const all = synthesized[kind].flatMap(({ environment, own }) =>
+        Object.entries(own).map(([stack, location]) => ({ environment, stack, location })),
+      );
       expect(all).toHaveLength(environments.length * STACK_IDS.length);
       const owners = new Map<string, string[]>();
       for (const { environment, stack, location } of all) owners.set(location, [...(owners.get(location) ?? []), `${environment}/${stack}`]);
@@ -87,7 +89,9 @@ describe("per-environment state", () => {
       for (const { environment, own } of synthesized[kind]) {
         for (const stack of STACK_IDS) {
           expect(own[stack]).toBe(
-            kind === "local" ? `local:${localStatePath(stateRoot, environment, stack)}` : `s3://acme-tf-state/${s3StateKey("serverless/", environment, stack)}`,
+            kind === "local"
+              ? `local:${localStatePath(stateRoot, environment, stack)}`
+              : `s3://acme-tf-state/${s3StateKey("serverless/", environment, stack)}`,
           );
         }
       }

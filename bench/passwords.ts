@@ -69,7 +69,12 @@ export async function benchPasswords(options: PasswordsOptions): Promise<Section
         title: `Password hashing: scrypt N=${N}, r=${r}, p=${p} (median (min-max) of ${options.samples})`,
         headers: ["figure", "value", "baseline / limit", "ratio"],
         rows: [
-          ["time per hash (one core, libuv pool), ms", fmtSpread(scrypt, 1), `SHA-256 of the same input: ${fmt(sha256.median, 3)} ms`, `${fmt(ratio(scrypt.median, sha256.median), 0)}x`],
+          [
+            "time per hash (one core, libuv pool), ms",
+            fmtSpread(scrypt, 1),
+            `SHA-256 of the same input: ${fmt(sha256.median, 3)} ms`,
+            `${fmt(ratio(scrypt.median, sha256.median), 0)}x`,
+          ],
           [
             "memory per hash, 128 * N * r",
             `${fmt(memoryBytes / MIB, 1)} MiB`,

@@ -603,7 +603,10 @@ const label = (r: { route: string; stack: string }) => (r.stack.startsWith("prod
 function callsText(c: CountFigures): string {
   const fn = `function ${c.functionCalls.join(" or ")}: ${c.functionSequence.join(", ") || "none"}`;
   if (c.authorizerInvoked + c.authorizerCached === 0) return fn;
-  const miss = c.authorizerInvoked > 0 ? `${c.authorizerCalls.join(" or ")} (${c.authorizerSequence.join(", ")}) on each of ${c.authorizerInvoked} cache misses` : "no cache miss";
+  const miss =
+    c.authorizerInvoked > 0
+      ? `${c.authorizerCalls.join(" or ")} (${c.authorizerSequence.join(", ")}) on each of ${c.authorizerInvoked} cache misses`
+      : "no cache miss";
   return `authorizer ${miss}, 0 on ${c.authorizerCached} cache hits; ${fn}`;
 }
 
@@ -673,7 +676,10 @@ function requestTable(results: readonly RouteFigures[], countedOnly: readonly Co
       `Sequential: ${settings.sequential.cheap} requests (GET) or ${settings.sequential.scrypt} (POST, one scrypt hash each) after a warm-up, one keep-alive connection; req/s: ${settings.concurrency} concurrent closed loops for ${settings.concurrentMs / 1000} s. Client, gateway, dynalite and the functions' worker threads share this process and its 2 cores.`,
       "Floor: the calls the route made (recorded at dynalite) replayed straight to dynalite from the same process, parallel where the route's calls overlapped (GET /health: its two GetItems), with fresh keys for writes. The POST floors leave out the scrypt hash (~60 ms), which is most of their p50.",
       "DynamoDB calls per request, counted at dynalite over every request of the sequential runs (warm-up included):",
-      ...results.map((r) => `- ${label(r)}: ${callsText(r.counts)} (${r.counts.requests} requests; floor replays ${r.floor.waves.map((w) => (w.length > 1 ? `[${w.length} in parallel]` : "1")).join(" then ")})`),
+      ...results.map(
+        (r) =>
+          `- ${label(r)}: ${callsText(r.counts)} (${r.counts.requests} requests; floor replays ${r.floor.waves.map((w) => (w.length > 1 ? `[${w.length} in parallel]` : "1")).join(" then ")})`,
+      ),
       ...countedOnly.map((r) => `- ${label(r)} (counted only): ${callsText(r.counts)} (${r.counts.requests} requests)`),
       ...results.flatMap(anomalies),
     ],

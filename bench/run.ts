@@ -104,7 +104,10 @@ async function main(): Promise<number> {
   }
   let sections: Section[] = [...SECTIONS];
   if (values.only !== undefined) {
-    const wanted = values.only.split(",").map((s) => s.trim()).filter(Boolean);
+    const wanted = values.only
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
     if (unknown.length > 0) {
       console.error(`Unknown section(s) ${unknown.join(", ")}. ${USAGE}`);

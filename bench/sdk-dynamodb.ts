@@ -52,7 +52,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export async function createDynamoDbClient(): Promise<DynamoDbClient> {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   return {
-    GetItem: async (input: GetItemInput) => ({ Item: (await documents.send(new GetCommand(input as Mutable<GetItemInput>))).Item as Item | undefined }),
+    GetItem: async (input: GetItemInput) => ({
+      Item: (await documents.send(new GetCommand(input as Mutable<GetItemInput>))).Item as Item | undefined,
+    }),
     PutItem: async (input: PutItemInput) => ({
       Attributes: (await documents.send(new PutCommand(input as Mutable<PutItemInput>))).Attributes as Item | undefined,
     }),

@@ -56,7 +56,9 @@ function emptyApp(dir: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "main.js"),
-    ['const { App, TerraformStack } = require("cdktf");', "const app = new App();", 'new TerraformStack(app, "empty");', "app.synth();", ""].join("\n"),
+    ['const { App, TerraformStack } = require("cdktf");', "const app = new App();", 'new TerraformStack(app, "empty");', "app.synth();", ""].join(
+      "\n",
+    ),
   );
   writeFileSync(
     join(dir, "cdktf.json"),
@@ -109,7 +111,9 @@ function outputHash(outdir: string): string {
   const hash = createHash("sha256");
   const stacks = join(outdir, "stacks");
   for (const stack of readdirSync(stacks).sort()) {
-    const text = readFileSync(join(stacks, stack, "cdk.tf.json"), "utf8").split(outdir).join("<outdir>");
+    const text = readFileSync(join(stacks, stack, "cdk.tf.json"), "utf8")
+      .split(outdir)
+      .join("<outdir>");
     hash.update(`${stack}\0${text}\0`);
   }
   return hash.digest("hex");
@@ -200,10 +204,15 @@ export async function benchSynth(options: BenchSynthOptions): Promise<SectionRes
       if (!realTerraform) continue;
       const shim = terraformShim(join(dir, `shim-${cliRun}`), realTerraform);
       const startedNs = BigInt(Date.now()) * 1_000_000n;
-      const diff = await run(CLI, ["diff", stack, "--output", output], { cwd, env: { ...cliEnv, PATH: `${shim.dir}${delimiter}${process.env.PATH ?? ""}` } });
+      const diff = await run(CLI, ["diff", stack, "--output", output], {
+        cwd,
+        env: { ...cliEnv, PATH: `${shim.dir}${delimiter}${process.env.PATH ?? ""}` },
+      });
       rmSync(output, { recursive: true, force: true });
       const init = existsSync(shim.log)
-        ? readFileSync(shim.log, "utf8").split("\n").find((line) => line.endsWith(" init"))
+        ? readFileSync(shim.log, "utf8")
+            .split("\n")
+            .find((line) => line.endsWith(" init"))
         : undefined;
       if (!init) {
         figures.failures.push(`diff never reached terraform init (exit ${diff.code}): ${diff.stderr.trim().split("\n").slice(-3).join(" / ")}`);
@@ -233,7 +242,11 @@ export async function benchSynth(options: BenchSynthOptions): Promise<SectionRes
     cliTarget("`cdktf synth`", cliRatio, appSynth, emptySynth),
     realTerraform
       ? cliTarget("`cdktf diff`'s synth step (until it starts `terraform init`)", diffRatio, appDiff, emptyDiff)
-      : { target: `\`cdktf diff\`'s synth step within ${CLI_TARGET_RATIO}x of an empty cdktf app's`, figure: "not measured: no terraform on PATH", met: undefined },
+      : {
+          target: `\`cdktf diff\`'s synth step within ${CLI_TARGET_RATIO}x of an empty cdktf app's`,
+          figure: "not measured: no terraform on PATH",
+          met: undefined,
+        },
   ];
 
   const target: TargetResult = {
@@ -282,7 +295,12 @@ export async function benchSynth(options: BenchSynthOptions): Promise<SectionRes
           row("· writing the JSON, ms", deep.synthMs, barrel.synthMs),
           row("process wall time, ms", deep.processWallMs, barrel.processWallMs),
           row("peak RSS, MiB", deep.maxRssMiB, barrel.maxRssMiB),
-          ["provider modules loaded", String(deep.providerModules), String(barrel.providerModules), fmtRatio(ratio(barrel.providerModules, deep.providerModules))],
+          [
+            "provider modules loaded",
+            String(deep.providerModules),
+            String(barrel.providerModules),
+            fmtRatio(ratio(barrel.providerModules, deep.providerModules)),
+          ],
           [
             `\`cdktf synth\` command, ms (${cliWalls.length} runs)`,
             fmtSpread(cliWall, 0),
@@ -302,7 +320,12 @@ export async function benchSynth(options: BenchSynthOptions): Promise<SectionRes
         rows: [
           ["`cdktf synth`", fmtSpread(appSynth, 0), fmtSpread(emptySynth, 0), `${cliRatio.toFixed(2)}x`],
           realTerraform
-            ? ["`cdktf diff <stack>` until `terraform init` (its synth step)", fmtSpread(appDiff, 0), fmtSpread(emptyDiff, 0), `${diffRatio.toFixed(2)}x`]
+            ? [
+                "`cdktf diff <stack>` until `terraform init` (its synth step)",
+                fmtSpread(appDiff, 0),
+                fmtSpread(emptyDiff, 0),
+                `${diffRatio.toFixed(2)}x`,
+              ]
             : ["`cdktf diff <stack>` until `terraform init` (its synth step)", "not measured: no terraform on PATH", "", ""],
         ],
         notes: [

@@ -215,7 +215,15 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
           row("unit tests", unitWall, unit, `${fmtRatio(ratio(unitWall.median, floorWall.median))} the floor`),
           row("`npm test` (package + every suite)", fullWall, full, `${fmtRatio(ratio(fullWall.median, unitWall.median))} the unit tests`),
           ...(fullCpuSeconds.length > 0
-            ? [["`npm test`, CPU seconds (user + sys, every process)", fmtSpread(fullCpu, 0), String(fullCpu.n), "", `${fmt(fullCpu.median / cores, 1)} s per core on ${cores} cores`]]
+            ? [
+                [
+                  "`npm test`, CPU seconds (user + sys, every process)",
+                  fmtSpread(fullCpu, 0),
+                  String(fullCpu.n),
+                  "",
+                  `${fmt(fullCpu.median / cores, 1)} s per core on ${cores} cores`,
+                ],
+              ]
             : []),
         ],
         notes: [

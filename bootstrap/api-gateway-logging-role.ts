@@ -22,7 +22,8 @@ export class ApiGatewayLoggingRole extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiGatewayLoggingRoleProps) {
     super(scope, id);
-    if (!Token.isUnresolved(props.roleName) && props.roleName.length > 64) throw new ValidationError(`roleName must be at most 64 characters, received "${props.roleName}"`, this);
+    if (!Token.isUnresolved(props.roleName) && props.roleName.length > 64)
+      throw new ValidationError(`roleName must be at most 64 characters, received "${props.roleName}"`, this);
     const trust = new DataAwsIamPolicyDocument(this, "trust", {
       statement: [
         {

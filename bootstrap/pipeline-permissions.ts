@@ -74,7 +74,11 @@ export function logGroupPatterns(scope: PermissionScope): string[] {
 }
 
 const kmsKeys = (s: PermissionScope) => `arn:aws:kms:${s.region}:${s.accountId}:key/*`;
-const viaService = (service: string, s: PermissionScope) => ({ test: "StringEquals", variable: "kms:ViaService", values: [`${service}.${s.region}.amazonaws.com`] });
+const viaService = (service: string, s: PermissionScope) => ({
+  test: "StringEquals",
+  variable: "kms:ViaService",
+  values: [`${service}.${s.region}.amazonaws.com`],
+});
 // The wildcard spans "/", so this covers the tables' indexes too (`table/<prefix>users/index/byX`), for the one
 // statement whose actions take an index (verify's Query); the table-level actions take only the table.
 const tables = (s: PermissionScope) => [`arn:aws:dynamodb:${s.region}:${s.accountId}:table/${s.namePrefix}*`];
@@ -89,7 +93,11 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
     resourceTypes: ["aws_kms_key", "aws_kms_alias"],
     read: (s) => [
       // A key's ARN carries its generated id, not a name: keys are scoped to this account and region.
-      { sid: "ReadKmsKeys", actions: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"], resources: [kmsKeys(s)] },
+      {
+        sid: "ReadKmsKeys",
+        actions: ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+        resources: [kmsKeys(s)],
+      },
       // ListAliases takes no resource (Service Authorization Reference): it lists the aliases of the account.
       { sid: "ListKmsAliases", actions: ["kms:ListAliases"], resources: ["*"] },
     ],
@@ -98,7 +106,14 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
       { sid: "CreateKmsKeys", actions: ["kms:CreateKey"], resources: ["*"] },
       {
         sid: "ManageKmsKeys",
-        actions: ["kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion"],
+        actions: [
+          "kms:PutKeyPolicy",
+          "kms:EnableKeyRotation",
+          "kms:UpdateKeyDescription",
+          "kms:TagResource",
+          "kms:UntagResource",
+          "kms:ScheduleKeyDeletion",
+        ],
         resources: [kmsKeys(s)],
       },
       {
@@ -235,7 +250,10 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
       {
         sid: "ReadAlarmsAndDashboards",
         actions: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:GetDashboard"],
-        resources: [`arn:aws:cloudwatch:${s.region}:${s.accountId}:alarm:${s.namePrefix}*`, `arn:aws:cloudwatch::${s.accountId}:dashboard/${s.namePrefix}*`],
+        resources: [
+          `arn:aws:cloudwatch:${s.region}:${s.accountId}:alarm:${s.namePrefix}*`,
+          `arn:aws:cloudwatch::${s.accountId}:dashboard/${s.namePrefix}*`,
+        ],
       },
     ],
     manage: (s) => [
@@ -326,7 +344,13 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
     read: (s) => [
       {
         sid: "ReadFunctions",
-        actions: ["lambda:GetFunction", "lambda:ListVersionsByFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:ListTags"],
+        actions: [
+          "lambda:GetFunction",
+          "lambda:ListVersionsByFunction",
+          "lambda:GetFunctionCodeSigningConfig",
+          "lambda:GetPolicy",
+          "lambda:ListTags",
+        ],
         resources: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${s.namePrefix}*`],
       },
     ],
@@ -444,7 +468,9 @@ export function stateReadStatements(state: StateScope): PermissionStatement[] {
 
 /** Writing this environment's state and taking its S3-native lock (`<key>.tflock`: PutObject, then DeleteObject). */
 export function stateWriteStatements(state: StateScope): PermissionStatement[] {
-  return [{ sid: "WriteAndLockOwnState", actions: ["s3:PutObject", "s3:DeleteObject"], resources: [`arn:aws:s3:::${state.bucket}/${state.keyPrefix}*`] }];
+  return [
+    { sid: "WriteAndLockOwnState", actions: ["s3:PutObject", "s3:DeleteObject"], resources: [`arn:aws:s3:::${state.bucket}/${state.keyPrefix}*`] },
+  ];
 }
 
 /** The plan role's extra: reading the SSE-KMS package objects' metadata through S3 during a refresh. */
@@ -458,4 +484,3 @@ export function planDecryptStatements(s: PermissionScope): PermissionStatement[]
     },
   ];
 }
-

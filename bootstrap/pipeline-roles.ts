@@ -114,7 +114,10 @@ export class PipelineRoles extends Construct {
     });
   }
 
-  private role(id: string, props: { name: string; description: string; subject: string; statements: (s: PermissionScope) => PermissionStatement[] }): IamRole {
+  private role(
+    id: string,
+    props: { name: string; description: string; subject: string; statements: (s: PermissionScope) => PermissionStatement[] },
+  ): IamRole {
     const trust = new DataAwsIamPolicyDocument(this, `${id}-trust`, {
       statement: [
         {

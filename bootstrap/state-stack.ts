@@ -40,7 +40,10 @@ export class StateBucketStack extends BootstrapStack {
       description: "Bucket of the app's Terraform state (the config's backend.bucket)",
     });
     new TerraformOutput(this, "state_bucket_arn", { value: this.stateBucket.bucket.arn, description: "ARN of the state bucket" });
-    new TerraformOutput(this, "state_bucket_region", { value: backend.region, description: "Region of the state bucket (the config's backend.region)" });
+    new TerraformOutput(this, "state_bucket_region", {
+      value: backend.region,
+      description: "Region of the state bucket (the config's backend.region)",
+    });
     new TerraformOutput(this, "state_key_prefix", {
       value: stateKeyPrefix(backend, props.environment),
       description: "The app's stacks of this environment keep their state under this prefix, one <stack>.tfstate each",
@@ -70,7 +73,10 @@ export function requireS3Backend(config: AppConfig, source = `config/${config.en
 }
 
 /** Adds the `state-bucket` stack for `config`'s S3 backend to `app` (does not synthesize); throws for a local backend. */
-export function addStateBucketStack(app: App, props: { readonly config: AppConfig; readonly stateDir: string; readonly source?: string }): StateBucketStack {
+export function addStateBucketStack(
+  app: App,
+  props: { readonly config: AppConfig; readonly stateDir: string; readonly source?: string },
+): StateBucketStack {
   const backend = requireS3Backend(props.config, props.source);
   return new StateBucketStack(app, STATE_BUCKET_STACK_ID, {
     backend,

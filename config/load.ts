@@ -78,7 +78,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
 
   const result = AppConfigSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(shown, result.error.issues.flatMap((issue) => describeIssue(shown, raw, issue)));
+    throw new ConfigError(
+      shown,
+      result.error.issues.flatMap((issue) => describeIssue(shown, raw, issue)),
+    );
   }
   return result.data;
 }

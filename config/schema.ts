@@ -20,9 +20,7 @@ export const SUPPORTED_REGIONS = [
 ] as const;
 
 /** The only retention periods CloudWatch Logs accepts (0, "never expire", is deliberately not offered). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Functions of the app; per-function settings may only name these. */
 export const FUNCTION_NAMES = ["health", "users", "sessions", "authorizer"] as const;
@@ -215,7 +213,7 @@ export const AppConfigSchema = z
   })
   .superRefine((config, ctx) => {
     if (config.environment === "prod" && config.region !== "us-east-1") {
-      ctx.addIssue({ code: "custom", path: ["region"], message: "\"us-east-1\" (prod is pinned to it)" });
+      ctx.addIssue({ code: "custom", path: ["region"], message: '"us-east-1" (prod is pinned to it)' });
     }
     if (config.environment === "prod" && config.namePrefix !== "prod-service-") {
       ctx.addIssue({ code: "custom", path: ["namePrefix"], message: '"prod-service-" (prod resources are named prod-service-*)' });

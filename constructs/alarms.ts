@@ -1,8 +1,5 @@
 import { Construct } from "constructs";
-import {
-  CloudwatchMetricAlarm,
-  CloudwatchMetricAlarmMetricQuery,
-} from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 
 /** Where alarms notify, and how long a condition must hold. */
 export interface AlarmSettings {
@@ -38,9 +35,7 @@ export interface MetricAlarmSpec extends AlarmBase {
 export interface MathAlarmSpec extends AlarmBase {
   readonly expression: string;
   readonly label: string;
-  readonly metrics: Readonly<
-    Record<string, { namespace: string; metricName: string; dimensions: Readonly<Record<string, string>>; stat: string }>
-  >;
+  readonly metrics: Readonly<Record<string, { namespace: string; metricName: string; dimensions: Readonly<Record<string, string>>; stat: string }>>;
 }
 
 /** Creates a CloudWatch alarm that notifies `settings.topicArn` on ALARM and OK, under the same defaults everywhere. */

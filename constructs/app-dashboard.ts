@@ -51,13 +51,7 @@ export class AppDashboard extends Construct {
     const perFunction = (metric: string, stat: string): MetricLine[] =>
       Object.entries(props.functions).map(([label, name]) => ["AWS/Lambda", metric, "FunctionName", name, { stat, label }]);
     const perTable = (metric: string, stat: string, suffix = ""): MetricLine[] =>
-      Object.entries(props.tables).map(([label, table]) => [
-        "AWS/DynamoDB",
-        metric,
-        "TableName",
-        table.name,
-        { stat, label: `${label}${suffix}` },
-      ]);
+      Object.entries(props.tables).map(([label, table]) => ["AWS/DynamoDB", metric, "TableName", table.name, { stat, label: `${label}${suffix}` }]);
     const perTableOperation = (metric: string, stat: string): MetricLine[] =>
       Object.entries(props.tables).flatMap(([label, table]) =>
         table.operations.map((operation): MetricLine => [

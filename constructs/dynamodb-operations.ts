@@ -10,16 +10,7 @@
  * transaction is authorized per item by GetItem/PutItem/UpdateItem/DeleteItem/ConditionCheckItem, so they are
  * left out until a handler needs them and the mapping is written down.)
  */
-export const DYNAMODB_OPERATIONS = [
-  "BatchGetItem",
-  "BatchWriteItem",
-  "DeleteItem",
-  "GetItem",
-  "PutItem",
-  "Query",
-  "Scan",
-  "UpdateItem",
-] as const;
+export const DYNAMODB_OPERATIONS = ["BatchGetItem", "BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"] as const;
 
 export type DynamoDbOperation = (typeof DYNAMODB_OPERATIONS)[number];
 

@@ -30,8 +30,9 @@ export class NamePrefixAspect implements IAspect {
   visit(node: IConstruct): void {
     if (!(node instanceof TerraformResource)) return;
     const type = node.terraformResourceType;
-    const attributes = (node.toTerraform() as { resource: Record<string, Record<string, Record<string, unknown>>> })
-      .resource[type][node.friendlyUniqueId];
+    const attributes = (node.toTerraform() as { resource: Record<string, Record<string, Record<string, unknown>>> }).resource[type][
+      node.friendlyUniqueId
+    ];
     for (const key of NAME_ATTRIBUTES) {
       const value = attributes?.[key];
       if (typeof value !== "string" || REFERENCE_ATTRIBUTES[type]?.includes(key)) continue;

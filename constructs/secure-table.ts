@@ -52,11 +52,9 @@ export class SecureTable extends Construct {
   constructor(scope: Construct, id: string, props: SecureTableProps) {
     super(scope, id);
     const indexes = props.globalSecondaryIndexes ?? [];
-    const keyAttributes = [
-      props.partitionKey,
-      props.sortKey,
-      ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
-    ].filter((a): a is KeyAttribute => a !== undefined);
+    const keyAttributes = [props.partitionKey, props.sortKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])].filter(
+      (a): a is KeyAttribute => a !== undefined,
+    );
     const attributes = [...new Map(keyAttributes.map((a) => [a.name, a])).values()];
     for (const a of keyAttributes) {
       const first = keyAttributes.find((b) => b.name === a.name)!;
@@ -104,14 +102,14 @@ export class SecureTable extends Construct {
     if (alarms.operations.length === 0) {
       throw new ValidationError(`alarms.operations of ${tableName} must name at least one operation, received none`, this);
     }
-    const operations = Object.fromEntries(
-      alarms.operations.map((operation, i) => [`m${i}`, metric("SystemErrors", { Operation: operation })]),
-    );
+    const operations = Object.fromEntries(alarms.operations.map((operation, i) => [`m${i}`, metric("SystemErrors", { Operation: operation })]));
     addAlarm(this, "system-errors-alarm", alarms, {
       name: `${tableName}-system-errors`,
       description: `DynamoDB answers requests to ${tableName} with internal errors`,
       threshold: alarms.systemErrors,
-      expression: `SUM([${Object.keys(operations).map((id) => `FILL(${id}, 0)`).join(", ")}])`,
+      expression: `SUM([${Object.keys(operations)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(", ")}])`,
       label: "System errors",
       metrics: operations,
     });

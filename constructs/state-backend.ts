@@ -1,13 +1,6 @@
 import * as path from "node:path";
 import { Construct } from "constructs";
-import {
-  DataTerraformRemoteStateLocal,
-  DataTerraformRemoteStateS3,
-  LocalBackend,
-  S3Backend,
-  TerraformRemoteState,
-  TerraformStack,
-} from "cdktf";
+import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, LocalBackend, S3Backend, TerraformRemoteState, TerraformStack } from "cdktf";
 import type { BackendConfig } from "../config/schema";
 
 /**

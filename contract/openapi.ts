@@ -6,10 +6,27 @@
  */
 import { z } from "zod";
 import { ERROR_CODES, GATEWAY_RESPONSES, RETRY_AFTER_SECONDS, type ErrorCode } from "../lambda-packages/shared/error-codes";
-import { currentPasswordField, emailField, EMAIL_MAX_LENGTH, nameField, NAME_MAX_LENGTH, newPasswordField, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../lambda-packages/shared/validation";
+import {
+  currentPasswordField,
+  emailField,
+  EMAIL_MAX_LENGTH,
+  nameField,
+  NAME_MAX_LENGTH,
+  newPasswordField,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "../lambda-packages/shared/validation";
 import { LogInSchema, ProfileChangeSchema, SignUpSchema } from "../lambda-packages/shared/request-schemas";
 import { ROUTES, routeKey, type RouteDefinition } from "../stacks/routes";
-import { CurrentSessionSchema, HealthSchema, OPERATIONS, ProfileSchema, SessionStartedSchema, SignedUpSchema, type OperationSpec } from "./operations";
+import {
+  CurrentSessionSchema,
+  HealthSchema,
+  OPERATIONS,
+  ProfileSchema,
+  SessionStartedSchema,
+  SignedUpSchema,
+  type OperationSpec,
+} from "./operations";
 
 type Json = Record<string, unknown>;
 
@@ -35,10 +52,29 @@ export const GATEWAY_ERRORS_BEARER_ROUTE: Readonly<Partial<Record<ErrorCode, str
 
 /** What the JSON Schema of a request field cannot say by itself (the rules are zod refinements). */
 const FIELD_DOCS = new Map<unknown, Json>([
-  [emailField, { maxLength: EMAIL_MAX_LENGTH, description: `An email address, at most ${EMAIL_MAX_LENGTH} characters; leading and trailing spaces are trimmed, and its uniqueness ignores case` }],
-  [newPasswordField, { minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points), no control characters; never trimmed` }],
+  [
+    emailField,
+    {
+      maxLength: EMAIL_MAX_LENGTH,
+      description: `An email address, at most ${EMAIL_MAX_LENGTH} characters; leading and trailing spaces are trimmed, and its uniqueness ignores case`,
+    },
+  ],
+  [
+    newPasswordField,
+    {
+      minLength: PASSWORD_MIN_LENGTH,
+      maxLength: PASSWORD_MAX_LENGTH,
+      description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points), no control characters; never trimmed`,
+    },
+  ],
   [currentPasswordField, { minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: "The password as it was set" }],
-  [nameField, { minLength: 1, description: `1 to ${NAME_MAX_LENGTH} user-perceived characters after NFC normalization and trimming; no control or bidirectional control characters` }],
+  [
+    nameField,
+    {
+      minLength: 1,
+      description: `1 to ${NAME_MAX_LENGTH} user-perceived characters after NFC normalization and trimming; no control or bidirectional control characters`,
+    },
+  ],
 ]);
 
 /** The error envelope, with `code` one of ERROR_CODES. */
@@ -68,7 +104,11 @@ function errorCodeSchema(): Json {
   return {
     type: "string",
     enum: codes,
-    description: ["The error codes; stable, never renamed.", "", ...codes.map((c) => `- ${c} (${ERROR_CODES[c].status}${ERROR_CODES[c].retryable ? ", retryable" : ""}): ${ERROR_CODES[c].description}`)].join("\n"),
+    description: [
+      "The error codes; stable, never renamed.",
+      "",
+      ...codes.map((c) => `- ${c} (${ERROR_CODES[c].status}${ERROR_CODES[c].retryable ? ", retryable" : ""}): ${ERROR_CODES[c].description}`),
+    ].join("\n"),
   };
 }
 
@@ -185,7 +225,9 @@ function operation(route: RouteDefinition): Json {
       const error = errorResponse(status, errors) as { description: string; content: { "application/json": { schema: Json } } };
       responses[status] = {
         description: `${success.description}. ${error.description}`,
-        content: { "application/json": { schema: { oneOf: [{ $ref: `${SCHEMAS}${schemaId(success.body!)}` }, error.content["application/json"].schema] } } },
+        content: {
+          "application/json": { schema: { oneOf: [{ $ref: `${SCHEMAS}${schemaId(success.body!)}` }, error.content["application/json"].schema] } },
+        },
       };
     } else if (success) {
       responses[status] = {
@@ -202,7 +244,14 @@ function operation(route: RouteDefinition): Json {
     parameters.push({ name: match[1], in: "path", required: true, schema: { type: "string" } });
   }
   for (const [name, header] of Object.entries(op.requestHeaders ?? {})) {
-    parameters.push({ name, in: "header", required: false, description: header.description, schema: { type: "string" }, ...(header.example ? { example: header.example } : {}) });
+    parameters.push({
+      name,
+      in: "header",
+      required: false,
+      description: header.description,
+      schema: { type: "string" },
+      ...(header.example ? { example: header.example } : {}),
+    });
   }
   return {
     operationId: op.operationId,
@@ -229,10 +278,16 @@ export function buildOpenApiDocument(version: string): Json {
       title: "prod-service API",
       version,
       description:
-        "User management and sessions. JSON in and out; every error is {\"error\": {\"code\", \"message\", \"details\"?}} with a code of ErrorCode. Generated by `npm run openapi` from stacks/routes.ts, contract/operations.ts and the handlers' zod schemas: do not edit.",
+        'User management and sessions. JSON in and out; every error is {"error": {"code", "message", "details"?}} with a code of ErrorCode. Generated by `npm run openapi` from stacks/routes.ts, contract/operations.ts and the handlers\' zod schemas: do not edit.',
       license: { name: "MIT", identifier: "MIT" },
     },
-    servers: [{ url: "{apiUrl}", description: "The stage's invoke URL (the api_invoke_url output), e.g. https://<id>.execute-api.us-east-1.amazonaws.com/prod", variables: { apiUrl: { default: "http://127.0.0.1:4000/dev" } } }],
+    servers: [
+      {
+        url: "{apiUrl}",
+        description: "The stage's invoke URL (the api_invoke_url output), e.g. https://<id>.execute-api.us-east-1.amazonaws.com/prod",
+        variables: { apiUrl: { default: "http://127.0.0.1:4000/dev" } },
+      },
+    ],
     tags: [{ name: "health" }, { name: "users" }, { name: "sessions" }],
     paths,
     components: {
@@ -240,7 +295,8 @@ export function buildOpenApiDocument(version: string): Json {
         bearer: {
           type: "http",
           scheme: "bearer",
-          description: "The token of POST /sessions as `Authorization: Bearer <token>`, checked by the API's Lambda authorizer before the request reaches a function.",
+          description:
+            "The token of POST /sessions as `Authorization: Bearer <token>`, checked by the API's Lambda authorizer before the request reaches a function.",
         },
       },
       schemas: { ...requestSchemas(), ...responseSchemas(), Error: errorEnvelopeSchema(), ErrorCode: errorCodeSchema() },
@@ -260,11 +316,17 @@ export function renderRoutesTable(): string {
   const rows = ROUTES.map((route) => {
     const op = OPERATIONS[routeKey(route)];
     const body = op.requestBody ? ` \`{${requestFields(op.requestBody).join(", ")}}\`` : "";
-    const success = Object.entries(op.success).map(([status, s]) => `${status} ${s.description}`).join("; ");
-    const errors = Object.entries(op.errors).map(([code, when]) => `${ERROR_CODES[code as ErrorCode].status} ${code} ${when}`).join("; ");
+    const success = Object.entries(op.success)
+      .map(([status, s]) => `${status} ${s.description}`)
+      .join("; ");
+    const errors = Object.entries(op.errors)
+      .map(([code, when]) => `${ERROR_CODES[code as ErrorCode].status} ${code} ${when}`)
+      .join("; ");
     return `| \`${route.method} ${route.path}\`${body} | ${route.auth} | ${success} | ${errors || "-"} |`;
   });
-  return ["| route | auth | success | errors of the function (plus the gateway's: see docs/openapi.json) |", "|---|---|---|---|", ...rows, ""].join("\n");
+  return ["| route | auth | success | errors of the function (plus the gateway's: see docs/openapi.json) |", "|---|---|---|---|", ...rows, ""].join(
+    "\n",
+  );
 }
 
 function requestFields(schema: unknown): string[] {

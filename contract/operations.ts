@@ -14,41 +14,38 @@ import type { RouteKey } from "../stacks/routes";
 
 const isoTime = z.iso.datetime().describe("ISO 8601 time in UTC, e.g. 2026-12-01T19:53:09.123Z");
 
-export const ProfileSchema = z
-  .strictObject({
-    id: z.uuid(),
-    email: z.email(),
-    name: z.string().min(1),
-    createdAt: isoTime,
-    updatedAt: isoTime,
-    version: z.int().min(1).describe("Incremented by every change; send it back in If-Match"),
-  });
+export const ProfileSchema = z.strictObject({
+  id: z.uuid(),
+  email: z.email(),
+  name: z.string().min(1),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  version: z.int().min(1).describe("Incremented by every change; send it back in If-Match"),
+});
 
-export const SignedUpSchema = z
-  .strictObject({ id: z.uuid(), email: z.email(), name: z.string().min(1), createdAt: isoTime });
+export const SignedUpSchema = z.strictObject({ id: z.uuid(), email: z.email(), name: z.string().min(1), createdAt: isoTime });
 
-export const SessionStartedSchema = z
-  .strictObject({
-    token: z.string().regex(/^[A-Za-z0-9_-]{43}$/).describe("Bearer token (32 random bytes, base64url); only in this response"),
-    expiresAt: isoTime,
-    user: ProfileSchema,
-  });
+export const SessionStartedSchema = z.strictObject({
+  token: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .describe("Bearer token (32 random bytes, base64url); only in this response"),
+  expiresAt: isoTime,
+  user: ProfileSchema,
+});
 
-export const CurrentSessionSchema = z
-  .strictObject({ userId: z.uuid(), createdAt: isoTime, expiresAt: isoTime });
+export const CurrentSessionSchema = z.strictObject({ userId: z.uuid(), createdAt: isoTime, expiresAt: isoTime });
 
-const CheckSchema = z
-  .discriminatedUnion("status", [
-    z.strictObject({ status: z.literal("ok"), latencyMs: z.int().min(0) }),
-    z.strictObject({ status: z.literal("error"), latencyMs: z.int().min(0), error: z.string().describe("The DynamoDB error code, or TimeoutError") }),
-  ]);
+const CheckSchema = z.discriminatedUnion("status", [
+  z.strictObject({ status: z.literal("ok"), latencyMs: z.int().min(0) }),
+  z.strictObject({ status: z.literal("error"), latencyMs: z.int().min(0), error: z.string().describe("The DynamoDB error code, or TimeoutError") }),
+]);
 
-export const HealthSchema = z
-  .strictObject({
-    status: z.enum(["ok", "error"]),
-    version: z.string(),
-    checks: z.strictObject({ usersTable: CheckSchema, sessionsTable: CheckSchema }),
-  });
+export const HealthSchema = z.strictObject({
+  status: z.enum(["ok", "error"]),
+  version: z.string(),
+  checks: z.strictObject({ usersTable: CheckSchema, sessionsTable: CheckSchema }),
+});
 
 /** A response header the client may rely on. */
 export interface HeaderSpec {
@@ -101,7 +98,11 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationSpec>> = {
     tag: "users",
     requestBody: SignUpSchema,
     success: {
-      201: { description: "The account was created", body: SignedUpSchema, headers: { Location: { description: "/users/{id} of the new account", schema: { type: "string" } } } },
+      201: {
+        description: "The account was created",
+        body: SignedUpSchema,
+        headers: { Location: { description: "/users/{id} of the new account", schema: { type: "string" } } },
+      },
     },
     errors: {
       VALIDATION_ERROR: BAD_BODY,
@@ -121,10 +122,13 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationSpec>> = {
   "PATCH /users/me": {
     operationId: "updateMyProfile",
     summary: "Change the name or the password",
-    description: "A new password needs currentPassword and ends the user's other sessions. With If-Match, a change based on another version is refused.",
+    description:
+      "A new password needs currentPassword and ends the user's other sessions. With If-Match, a change based on another version is refused.",
     tag: "users",
     requestBody: ProfileChangeSchema,
-    requestHeaders: { "If-Match": { description: 'The profile version the change is based on, e.g. "3" (as in ETag); "*" or none: any', example: '"1"' } },
+    requestHeaders: {
+      "If-Match": { description: 'The profile version the change is based on, e.g. "3" (as in ETag); "*" or none: any', example: '"1"' },
+    },
     success: { 200: { description: "The changed profile, version + 1", body: ProfileSchema, headers: { ETag: ETAG } } },
     errors: {
       VALIDATION_ERROR: `${BAD_BODY}; or If-Match is not a version`,

@@ -74,9 +74,7 @@ export function computeSourceHash(name: string, options: { sourceDir?: string } 
 }
 
 /** What checkLambdaArtifact() found: the package, or why it cannot be used (missing, stale, altered). */
-export type ArtifactCheck =
-  | { readonly ok: true; readonly artifact: LambdaArtifact }
-  | { readonly ok: false; readonly problem: string };
+export type ArtifactCheck = { readonly ok: true; readonly artifact: LambdaArtifact } | { readonly ok: false; readonly problem: string };
 
 /**
  * Checks the package of one function without throwing: that the ZIP and its manifest exist, that the ZIP
@@ -86,10 +84,7 @@ export type ArtifactCheck =
  * @param options.sourceDir @default lambda-packages/
  * @param options.sourceHash the hash of the sources now, when the caller already computed it
  */
-export function checkLambdaArtifact(
-  name: string,
-  options: { distDir?: string; sourceDir?: string; sourceHash?: string } = {},
-): ArtifactCheck {
+export function checkLambdaArtifact(name: string, options: { distDir?: string; sourceDir?: string; sourceHash?: string } = {}): ArtifactCheck {
   const distDir = resolve(options.distDir ?? DIST_DIR);
   const zipPath = join(distDir, `${name}.zip`);
   const manifestPath = join(distDir, `${name}.manifest.json`);
@@ -142,10 +137,7 @@ export class LambdaArtifactError extends Error {
  * @param options.distDir @default lambda-packages/dist
  * @param options.sourceDir @default lambda-packages/
  */
-export function loadLambdaArtifact(
-  name: string,
-  options: { distDir?: string; sourceDir?: string } = {},
-): LambdaArtifact {
+export function loadLambdaArtifact(name: string, options: { distDir?: string; sourceDir?: string } = {}): LambdaArtifact {
   const check = checkLambdaArtifact(name, options);
   if (!check.ok) throw new LambdaArtifactError(name, check.problem);
   return check.artifact;
@@ -174,13 +166,7 @@ function parseManifest(text: string, path: string): LambdaManifest | string {
     return `Lambda package manifest ${displayPath(path)} is not valid JSON. Run \`npm run package\`.`;
   }
   const m = value as Partial<Record<keyof LambdaManifest, unknown>> | null;
-  if (
-    typeof m !== "object" ||
-    m === null ||
-    typeof m.function !== "string" ||
-    typeof m.sourceHash !== "string" ||
-    typeof m.zipSha256 !== "string"
-  ) {
+  if (typeof m !== "object" || m === null || typeof m.function !== "string" || typeof m.sourceHash !== "string" || typeof m.zipSha256 !== "string") {
     return `Lambda package manifest ${displayPath(path)} must hold {function, sourceHash, zipSha256} strings. Run \`npm run package\`.`;
   }
   return { function: m.function, sourceHash: m.sourceHash, zipSha256: m.zipSha256 };

@@ -211,7 +211,13 @@ export async function packageCommand(argv: readonly string[]): Promise<void> {
   const built = await buildAll(options);
   const outDir = resolve(options.outDir ?? DIST_DIR);
   // Only in the default dist/: an --out-dir may hold ZIPs that are none of this build's business.
-  const orphans = options.outDir === undefined ? orphanedFiles(outDir, built.map((b) => b.name)) : [];
+  const orphans =
+    options.outDir === undefined
+      ? orphanedFiles(
+          outDir,
+          built.map((b) => b.name),
+        )
+      : [];
   for (const orphan of orphans) {
     unlinkSync(orphan);
     console.log(`removed ${displayPath(orphan)} (no such function)`);

@@ -112,14 +112,20 @@ export class ApiGateway {
 
   private permitted(functionName: string, sourceArn: string): boolean {
     if (this.options.mayInvoke?.(functionName, sourceArn) ?? true) return true;
-    this.options.log(`execution log: Execution failed due to configuration error: Invalid permissions on Lambda function ${functionName} (source ${sourceArn})`);
+    this.options.log(
+      `execution log: Execution failed due to configuration error: Invalid permissions on Lambda function ${functionName} (source ${sourceArn})`,
+    );
     return false;
   }
 
   private invokeAuthorizer(functionName: string, event: unknown, authorizer?: AuthorizerModel): Promise<InvocationResult> {
     if (authorizer && !this.permitted(functionName, this.executeApiArn(`authorizers/${authorizer.id}`))) {
       this.options.log("execution log: Execution failed due to configuration error: Authorizer error");
-      return Promise.resolve({ ok: false, error: { errorType: "InvalidPermissions", errorMessage: "Invalid permissions on Lambda function", trace: [] }, durationMs: 0 });
+      return Promise.resolve({
+        ok: false,
+        error: { errorType: "InvalidPermissions", errorMessage: "Invalid permissions on Lambda function", trace: [] },
+        durationMs: 0,
+      });
     }
     return this.options.invoke(functionName, event);
   }
@@ -247,7 +253,13 @@ export async function serveApiGateway(
   };
 }
 
-async function respond(gateway: ApiGateway, api: RestApiModel, req: IncomingMessage, res: ServerResponse, log: (line: string) => void): Promise<void> {
+async function respond(
+  gateway: ApiGateway,
+  api: RestApiModel,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: (line: string) => void,
+): Promise<void> {
   const started = performance.now();
   const requestId = randomUUID();
   const url = req.url ?? "/";
@@ -286,7 +298,10 @@ async function respond(gateway: ApiGateway, api: RestApiModel, req: IncomingMess
     }
   } else {
     // Outside the stage there is no API to answer: API Gateway's plain 403.
-    result = { response: { statusCode: 403, headers: [["Content-Type", "application/json"]], body: Buffer.from('{"message":"Forbidden"}') }, invoked: [] };
+    result = {
+      response: { statusCode: 403, headers: [["Content-Type", "application/json"]], body: Buffer.from('{"message":"Forbidden"}') },
+      invoked: [],
+    };
   }
 
   const { response } = result;

@@ -95,7 +95,11 @@ function withLatency(outcome: AuthorizerOutcome, integrationLatency: number): Au
   return outcome.allowed ? { ...outcome, context: { ...outcome.context, integrationLatency } } : outcome;
 }
 
-function denied(responseType: "UNAUTHORIZED" | "ACCESS_DENIED" | "AUTHORIZER_CONFIGURATION_ERROR", message: string | null, invoked: boolean): AuthorizerOutcome {
+function denied(
+  responseType: "UNAUTHORIZED" | "ACCESS_DENIED" | "AUTHORIZER_CONFIGURATION_ERROR",
+  message: string | null,
+  invoked: boolean,
+): AuthorizerOutcome {
   return { allowed: false, responseType, message, invoked };
 }
 
@@ -125,7 +129,10 @@ function decide(result: ValidResult, methodArn: string, invoked: boolean): Autho
 
 /** IAM-style match: `*` any run of characters, `?` any one character. */
 export function wildcardMatch(pattern: string, value: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${regex}$`).test(value);
 }
 

@@ -49,7 +49,8 @@ export async function startDynamoDbFaults(upstream: string): Promise<DynamoDbFau
   const hanging = new Set<ServerResponse>();
   let closed = false;
 
-  const applies = (operation: string) => fault !== undefined && (!("operations" in fault) || !fault.operations || fault.operations.includes(operation));
+  const applies = (operation: string) =>
+    fault !== undefined && (!("operations" in fault) || !fault.operations || fault.operations.includes(operation));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -66,7 +67,12 @@ export async function startDynamoDbFaults(upstream: string): Promise<DynamoDbFau
     }
     if (current?.kind === "error") {
       res.writeHead(current.statusCode, { "content-type": "application/x-amz-json-1.0" });
-      res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${current.type}`, message: `${current.type} (injected by the local fault proxy)` }));
+      res.end(
+        JSON.stringify({
+          __type: `com.amazonaws.dynamodb.v20120810#${current.type}`,
+          message: `${current.type} (injected by the local fault proxy)`,
+        }),
+      );
       return;
     }
     if (current?.kind === "slow") await new Promise((resolve) => setTimeout(resolve, current.delayMs));
@@ -78,7 +84,10 @@ export async function startDynamoDbFaults(upstream: string): Promise<DynamoDbFau
     try {
       const answer = await fetch(upstream, { method: req.method, headers, body });
       const payload = Buffer.from(await answer.arrayBuffer());
-      res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/x-amz-json-1.0", "content-length": String(payload.length) });
+      res.writeHead(answer.status, {
+        "content-type": answer.headers.get("content-type") ?? "application/x-amz-json-1.0",
+        "content-length": String(payload.length),
+      });
       res.end(payload);
     } catch {
       res.destroy();

@@ -334,7 +334,9 @@ export class LocalFunction {
     }
     if (options.mustEndBy !== undefined && options.mustEndBy - Date.now() < timeoutMs) {
       this.release(sandbox);
-      return abandon(`the caller gives up in ${Math.max(0, options.mustEndBy - Date.now())} ms, before the ${this.definition.timeoutSeconds} s timeout`);
+      return abandon(
+        `the caller gives up in ${Math.max(0, options.mustEndBy - Date.now())} ms, before the ${this.definition.timeoutSeconds} s timeout`,
+      );
     }
     const reply = await sandbox.invoke(event, requestId, timeoutMs);
     this.release(sandbox);

@@ -68,7 +68,10 @@ function write(level: Level, args: unknown[]): void {
   if (jsonLogs && LEVELS.indexOf(level) < Math.max(0, minLevel)) return;
   const timestamp = new Date().toISOString();
   if (!jsonLogs) {
-    port.postMessage({ type: "log", line: `${timestamp}\t${currentRequestId ?? "undefined"}\t${level}\t${format(...args)}` } satisfies RuntimeMessage);
+    port.postMessage({
+      type: "log",
+      line: `${timestamp}\t${currentRequestId ?? "undefined"}\t${level}\t${format(...args)}`,
+    } satisfies RuntimeMessage);
     return;
   }
   const [first] = args;

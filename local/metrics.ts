@@ -17,7 +17,8 @@ function directives(doc: Record<string, unknown>): readonly Directive[] | undefi
   const aws = doc._aws as { CloudWatchMetrics?: unknown; Timestamp?: unknown } | undefined;
   if (!aws || typeof aws !== "object" || typeof aws.Timestamp !== "number" || !Array.isArray(aws.CloudWatchMetrics)) return undefined;
   return aws.CloudWatchMetrics.filter(
-    (d): d is Directive => typeof d?.Namespace === "string" && Array.isArray(d?.Metrics) && d.Metrics.every((m: { Name?: unknown }) => typeof m?.Name === "string"),
+    (d): d is Directive =>
+      typeof d?.Namespace === "string" && Array.isArray(d?.Metrics) && d.Metrics.every((m: { Name?: unknown }) => typeof m?.Name === "string"),
   );
 }
 

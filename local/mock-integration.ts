@@ -28,7 +28,10 @@ export function unsupportedLines(template: string | undefined): string[] {
   return (template ?? "")
     .split("\n")
     .map((line) => line.trim())
-    .filter((line) => line.startsWith("#") && line !== "#end" && ![SET_PARAM, OVERRIDE_HEADER, OVERRIDE_STATUS].some((re) => re.test(line)) && !ifCondition(line));
+    .filter(
+      (line) =>
+        line.startsWith("#") && line !== "#end" && ![SET_PARAM, OVERRIDE_HEADER, OVERRIDE_STATUS].some((re) => re.test(line)) && !ifCondition(line),
+    );
 }
 
 function ifCondition(line: string): Array<[variable: string, literal: string]> | undefined {

@@ -99,7 +99,12 @@ function requestTime(epochMs: number): string {
   return `${pad(d.getUTCDate())}/${month}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
-function requestContext<T>(api: RestApiModel, request: GatewayRequest, method: MethodModel, authorizer: T): APIGatewayEventRequestContextWithAuthorizer<T> {
+function requestContext<T>(
+  api: RestApiModel,
+  request: GatewayRequest,
+  method: MethodModel,
+  authorizer: T,
+): APIGatewayEventRequestContextWithAuthorizer<T> {
   const host = headerValue(request, "host") ?? "localhost";
   return {
     accountId: api.accountId,
@@ -155,7 +160,12 @@ function requestParts(api: RestApiModel, request: GatewayRequest, method: Method
 }
 
 /** The REQUEST authorizer event for a request to `method`. */
-export function authorizerEvent(api: RestApiModel, request: GatewayRequest, method: MethodModel, pathParameters: Values | null): APIGatewayRequestAuthorizerEvent {
+export function authorizerEvent(
+  api: RestApiModel,
+  request: GatewayRequest,
+  method: MethodModel,
+  pathParameters: Values | null,
+): APIGatewayRequestAuthorizerEvent {
   return {
     type: "REQUEST",
     methodArn: methodArn(api, request),
@@ -208,7 +218,8 @@ export function proxyResponse(api: RestApiModel, request: GatewayRequest, payloa
   const unknown = Object.keys(result).filter((key) => !RESULT_KEYS.has(key));
   if (unknown.length > 0) return `unexpected field(s) ${unknown.join(", ")}`;
   const { statusCode, headers = {}, multiValueHeaders = {}, body, isBase64Encoded = false } = result;
-  if (typeof statusCode !== "number" || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return "statusCode is not an HTTP status";
+  if (typeof statusCode !== "number" || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599)
+    return "statusCode is not an HTTP status";
   if (headers === null || typeof headers !== "object" || !Object.values(headers).every(isHeaderValue)) return "headers is not an object of strings";
   if (
     multiValueHeaders === null ||

@@ -83,13 +83,15 @@ type Json = Record<string, unknown>;
 /** The one REST API of the app, with its one stage; throws when there is not exactly one of each. */
 export function restApiModel(app: SynthesizedApp): RestApiModel {
   const [api, ...moreApis] = app.resources("aws_api_gateway_rest_api");
-  if (!api || moreApis.length > 0) throw new Error(`The local stack serves exactly one aws_api_gateway_rest_api; found ${moreApis.length + (api ? 1 : 0)}`);
+  if (!api || moreApis.length > 0)
+    throw new Error(`The local stack serves exactly one aws_api_gateway_rest_api; found ${moreApis.length + (api ? 1 : 0)}`);
   const apiId = String(app.resolve(api.stack, `\${aws_api_gateway_rest_api.${api.name}.id}`));
   const rootId = String(app.resolve(api.stack, `\${aws_api_gateway_rest_api.${api.name}.root_resource_id}`));
   const ofApi = (type: string) => app.resources(type).filter((r) => app.argument(r, "rest_api_id") === apiId);
 
   const [stage, ...moreStages] = ofApi("aws_api_gateway_stage");
-  if (!stage || moreStages.length > 0) throw new Error(`The local stack serves exactly one aws_api_gateway_stage; found ${moreStages.length + (stage ? 1 : 0)}`);
+  if (!stage || moreStages.length > 0)
+    throw new Error(`The local stack serves exactly one aws_api_gateway_stage; found ${moreStages.length + (stage ? 1 : 0)}`);
   const stageName = app.argument<string>(stage, "stage_name");
 
   const authorizers = new Map<string, AuthorizerModel>();
@@ -125,7 +127,13 @@ export function restApiModel(app: SynthesizedApp): RestApiModel {
     if (index < 0) throw new Error(`aws_api_gateway_resource ${pending[0].pathPart}: its parent is not a resource of the API`);
     const [r] = pending.splice(index, 1);
     const parent = byId.get(r.parentId)!;
-    const node: ResourceModel = { id: r.id, path: `${parent.path === "/" ? "" : parent.path}/${r.pathPart}`, pathPart: r.pathPart, children: [], methods: new Map() };
+    const node: ResourceModel = {
+      id: r.id,
+      path: `${parent.path === "/" ? "" : parent.path}/${r.pathPart}`,
+      pathPart: r.pathPart,
+      children: [],
+      methods: new Map(),
+    };
     parent.children.push(node);
     byId.set(r.id, node);
   }
@@ -215,8 +223,7 @@ function integrationModel(app: SynthesizedApp, integration: ResourceRef, respons
   const requestTemplate = app.argument<Json>(integration, "request_templates", {})["application/json"];
   const statusCode = Number((/"statusCode"\s*:\s*(\d{3})/.exec(String(requestTemplate ?? "")) ?? [])[1] ?? 200);
   const response =
-    responses.find((r) => Number(app.argument(r, "status_code")) === statusCode) ??
-    responses.find((r) => !app.argument(r, "selection_pattern", ""));
+    responses.find((r) => Number(app.argument(r, "status_code")) === statusCode) ?? responses.find((r) => !app.argument(r, "selection_pattern", ""));
   if (!response) return { type, statusCode, headers: {} };
   return {
     type,

@@ -225,7 +225,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
       iam,
       app,
-      workerStats: () => Object.fromEntries([...functions].map(([name, fn]) => [name, { live: fn.liveWorkers, coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
+      workerStats: () =>
+        Object.fromEntries([...functions].map(([name, fn]) => [name, { live: fn.liveWorkers, coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
       metrics: () => metrics.snapshot(),
       metricLines: () => metrics.lines(),
       stop,

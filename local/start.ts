@@ -24,7 +24,12 @@ export const DEFAULT_PORT = 4000;
 
 function table(rows: readonly string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 function webLines(stack: LocalStack, web: WebServer | undefined): string[] {
@@ -42,10 +47,7 @@ function banner(stack: LocalStack, dataDir: string, maxConcurrency: number, web:
     const rel = relative(process.cwd(), path);
     return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? path : rel;
   };
-  const routes = table([
-    ["METHOD", "PATH", "AUTH", "FUNCTION"],
-    ...stack.routes.map((r) => [r.method, r.path, r.auth, r.target]),
-  ]);
+  const routes = table([["METHOD", "PATH", "AUTH", "FUNCTION"], ...stack.routes.map((r) => [r.method, r.path, r.auth, r.target])]);
   return [
     `Local stack "${stack.environment}", started from the synthesized stacks in ${shown(dirs.synth)}`,
     `  API       ${stack.baseUrl}`,
@@ -117,7 +119,9 @@ async function main(): Promise<number> {
     } catch (error) {
       await stack.stop();
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-        console.error(`Port ${webPort} of the web client is in use: pass --web-port <n> (and allow http://localhost:<n> in api.corsOrigins) or --no-web`);
+        console.error(
+          `Port ${webPort} of the web client is in use: pass --web-port <n> (and allow http://localhost:<n> in api.corsOrigins) or --no-web`,
+        );
         return 1;
       }
       throw error;
@@ -143,7 +147,8 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof ConfigError || error instanceof DataFolderLockedError) console.error(error.message);
-    else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") console.error(`${(error as Error).message}: the port is in use; pass --port <n> (0 picks a free one)`);
+    else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+      console.error(`${(error as Error).message}: the port is in use; pass --port <n> (0 picks a free one)`);
     else if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") console.error(`${(error as Error).message}\n${USAGE}`);
     else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);

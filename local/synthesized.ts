@@ -144,9 +144,7 @@ export class SynthesizedApp {
     if (!config) throw new Error(`\${${expression}} in stack ${stack.id} refers to a resource that does not exist`);
     const resource: ResourceRef = { stack, type, name, config };
     const value =
-      attribute in config && !COMPUTED_ONLY.has(attribute)
-        ? this.resolve(stack, config[attribute])
-        : this.computedAttribute(resource, attribute);
+      attribute in config && !COMPUTED_ONLY.has(attribute) ? this.resolve(stack, config[attribute]) : this.computedAttribute(resource, attribute);
     return key === undefined ? value : (value as Record<string, unknown>)?.[key];
   }
 

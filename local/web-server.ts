@@ -14,7 +14,11 @@ export const WEB_DIR = resolve(__dirname, "..", "web");
 export const DEFAULT_WEB_PORT = 3000;
 
 const FILES: Readonly<Record<string, string>> = { "/": "index.html", "/index.html": "index.html", "/app.js": "app.js", "/style.css": "style.css" };
-const TYPES: Readonly<Record<string, string>> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
+const TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+};
 
 export interface WebServerOptions {
   /** 0 picks a free one. @default 3000 */

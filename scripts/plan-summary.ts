@@ -34,7 +34,14 @@ export function parsePlanLog(stack: string, log: string | undefined): StackPlan 
 export function planSummaryMarkdown(environment: string, plans: readonly StackPlan[]): string {
   const lines = [`### cdktf diff: ${environment}`, "", "| stack | plan |", "|---|---|", ...plans.map((p) => `| \`${p.stack}\` | ${p.result} |`), ""];
   for (const plan of plans.filter((p) => p.changes.length > 0)) {
-    lines.push(`<details><summary>${plan.stack}: ${plan.changes.length} change(s)</summary>`, "", ...plan.changes.map((c) => `- \`${c}\``), "", "</details>", "");
+    lines.push(
+      `<details><summary>${plan.stack}: ${plan.changes.length} change(s)</summary>`,
+      "",
+      ...plan.changes.map((c) => `- \`${c}\``),
+      "",
+      "</details>",
+      "",
+    );
   }
   return lines.join("\n");
 }

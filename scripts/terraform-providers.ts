@@ -17,7 +17,9 @@ export function requiredProviders(): Record<string, { source: string; version: s
     const app = new App({ outdir });
     new AwsProvider(new TerraformStack(app, "providers"), "aws", { region: "us-east-1" });
     app.synth();
-    const json = JSON.parse(readFileSync(join(outdir, "stacks", "providers", "cdk.tf.json"), "utf8")) as { terraform: { required_providers: Record<string, { source: string; version: string }> } };
+    const json = JSON.parse(readFileSync(join(outdir, "stacks", "providers", "cdk.tf.json"), "utf8")) as {
+      terraform: { required_providers: Record<string, { source: string; version: string }> };
+    };
     return json.terraform.required_providers;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
@@ -34,7 +36,11 @@ if (require.main === module) {
     const providers = requiredProviders();
     const config = { terraform: { required_providers: providers } };
     writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config, null, 2));
-    console.log(`terraform init for ${Object.entries(providers).map(([name, p]) => `${name} ${p.source} ${p.version}`).join(", ")}`);
+    console.log(
+      `terraform init for ${Object.entries(providers)
+        .map(([name, p]) => `${name} ${p.source} ${p.version}`)
+        .join(", ")}`,
+    );
     const init = spawnSync("terraform", ["init", "-backend=false", "-input=false"], { cwd: dir, stdio: "inherit" });
     process.exitCode = init.status ?? 1;
   } finally {

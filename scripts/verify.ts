@@ -40,7 +40,9 @@ export type OperationsPlan = { readonly checks: (evidence: RequestEvidence) => O
 
 /** An X-Ray trace header that asks for the request to be sampled, so its trace can be looked up afterwards. */
 function sampledTraceHeader(): string {
-  const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0");
+  const epoch = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, "0");
   return `Root=1-${epoch}-${randomBytes(12).toString("hex")};Sampled=1`;
 }
 
@@ -80,12 +82,16 @@ export async function verify(target: DeploymentTarget, print: (line: string) => 
     try {
       detail = await run();
     } catch (error) {
-      throw new CheckFailed(`${name}: ${error instanceof CheckFailed || error instanceof OperationsCheckFailed ? error.message : describeError(error)}`);
+      throw new CheckFailed(
+        `${name}: ${error instanceof CheckFailed || error instanceof OperationsCheckFailed ? error.message : describeError(error)}`,
+      );
     }
     print(`ok    ${name} (${Math.round(performance.now() - started)} ms)${detail ? `: ${detail}` : ""}`);
   };
 
-  print(`Verifying ${target.apiUrl} (tables ${target.usersTable}, ${target.sessionsTable}${target.dynamoDbEndpoint ? ` at ${target.dynamoDbEndpoint}` : ""})`);
+  print(
+    `Verifying ${target.apiUrl} (tables ${target.usersTable}, ${target.sessionsTable}${target.dynamoDbEndpoint ? ` at ${target.dynamoDbEndpoint}` : ""})`,
+  );
   try {
     await step("GET /health answers 200 with status ok", async () => {
       const response = await api("GET", "/health", { headers: { "X-Amzn-Trace-Id": sampledTraceHeader() } });
@@ -116,7 +122,10 @@ export async function verify(target: DeploymentTarget, print: (line: string) => 
       db = await createDynamoDbReader(target);
       const user = await db.getItem(target.usersTable, { pk: `user#${userId}` });
       check(user?.email === email, `expected the item user#${userId} in ${target.usersTable}, found ${user ? "an item with another email" : "none"}`);
-      check(typeof user.passwordHash === "string" && user.passwordHash.startsWith("scrypt$") && !user.passwordHash.includes(password), "expected an scrypt password hash");
+      check(
+        typeof user.passwordHash === "string" && user.passwordHash.startsWith("scrypt$") && !user.passwordHash.includes(password),
+        "expected an scrypt password hash",
+      );
       const tokenHash = createHash("sha256").update(token!).digest("base64url");
       const session = await db.getItem(target.sessionsTable, { tokenHash });
       check(session?.userId === userId, `expected the session item of the token's hash in ${target.sessionsTable}`);

@@ -116,7 +116,11 @@ export function tableNameVariable(table: AppTable): string {
  */
 export function tableOperations(table: AppTable, access: Readonly<Record<string, FunctionAccess>> = FUNCTION_ACCESS): DynamoDbOperation[] {
   return sortedOperations(
-    Object.values(access).flatMap((fn) => tableGrants(fn).filter((g) => g.table === table).flatMap((g) => g.operations)),
+    Object.values(access).flatMap((fn) =>
+      tableGrants(fn)
+        .filter((g) => g.table === table)
+        .flatMap((g) => g.operations),
+    ),
   );
 }
 

@@ -90,60 +90,87 @@ function action(fn, { wrongPasswordIs401 = false } = {}) {
   };
 }
 
-$("sign-up").addEventListener("submit", action(async (form) => {
-  const { email, name, password } = form.elements;
-  const { body } = await api("POST", "/users", { json: { email: email.value, name: name.value, password: password.value }, auth: false });
-  form.reset();
-  $("log-in").elements.email.value = body.email;
-  return `Account created for ${body.email}: log in`;
-}));
+$("sign-up").addEventListener(
+  "submit",
+  action(async (form) => {
+    const { email, name, password } = form.elements;
+    const { body } = await api("POST", "/users", { json: { email: email.value, name: name.value, password: password.value }, auth: false });
+    form.reset();
+    $("log-in").elements.email.value = body.email;
+    return `Account created for ${body.email}: log in`;
+  }),
+);
 
-$("log-in").addEventListener("submit", action(async (form) => {
-  const { email, password } = form.elements;
-  const { body } = await api("POST", "/sessions", { json: { email: email.value, password: password.value }, auth: false });
-  sessionStorage.setItem("token", body.token);
-  form.reset();
-  await loadProfile();
-  return `Logged in as ${body.user.name}`;
-}));
+$("log-in").addEventListener(
+  "submit",
+  action(async (form) => {
+    const { email, password } = form.elements;
+    const { body } = await api("POST", "/sessions", { json: { email: email.value, password: password.value }, auth: false });
+    sessionStorage.setItem("token", body.token);
+    form.reset();
+    await loadProfile();
+    return `Logged in as ${body.user.name}`;
+  }),
+);
 
-$("reload").addEventListener("click", action(async () => {
-  await loadProfile();
-  return "Profile loaded";
-}));
+$("reload").addEventListener(
+  "click",
+  action(async () => {
+    await loadProfile();
+    return "Profile loaded";
+  }),
+);
 
-$("edit-name").addEventListener("submit", action(async (form) => {
-  const headers = profileEtag ? { "If-Match": profileEtag } : {};
-  const { headers: answer, body } = await api("PATCH", "/users/me", { json: { name: form.elements.name.value }, headers });
-  profileEtag = answer.get("ETag");
-  render(body);
-  return `Name saved (version ${body.version})`;
-}));
+$("edit-name").addEventListener(
+  "submit",
+  action(async (form) => {
+    const headers = profileEtag ? { "If-Match": profileEtag } : {};
+    const { headers: answer, body } = await api("PATCH", "/users/me", { json: { name: form.elements.name.value }, headers });
+    profileEtag = answer.get("ETag");
+    render(body);
+    return `Name saved (version ${body.version})`;
+  }),
+);
 
-$("change-password").addEventListener("submit", action(async (form) => {
-  const { currentPassword, password } = form.elements;
-  const { headers, body } = await api("PATCH", "/users/me", { json: { currentPassword: currentPassword.value, password: password.value } });
-  profileEtag = headers.get("ETag");
-  form.reset();
-  render(body);
-  return "Password changed: your other sessions have ended";
-}, { wrongPasswordIs401: true }));
+$("change-password").addEventListener(
+  "submit",
+  action(
+    async (form) => {
+      const { currentPassword, password } = form.elements;
+      const { headers, body } = await api("PATCH", "/users/me", { json: { currentPassword: currentPassword.value, password: password.value } });
+      profileEtag = headers.get("ETag");
+      form.reset();
+      render(body);
+      return "Password changed: your other sessions have ended";
+    },
+    { wrongPasswordIs401: true },
+  ),
+);
 
-$("log-out").addEventListener("click", action(async () => {
-  await api("DELETE", "/sessions/current");
-  sessionStorage.removeItem("token");
-  render();
-  return "Logged out";
-}));
+$("log-out").addEventListener(
+  "click",
+  action(async () => {
+    await api("DELETE", "/sessions/current");
+    sessionStorage.removeItem("token");
+    render();
+    return "Logged out";
+  }),
+);
 
-$("delete-account").addEventListener("click", action(async () => {
-  if (!window.confirm("Delete your account and everything in it?")) return undefined;
-  await api("DELETE", "/users/me");
-  sessionStorage.removeItem("token");
-  render();
-  return "Account deleted";
-}));
+$("delete-account").addEventListener(
+  "click",
+  action(async () => {
+    if (!window.confirm("Delete your account and everything in it?")) return undefined;
+    await api("DELETE", "/users/me");
+    sessionStorage.removeItem("token");
+    render();
+    return "Account deleted";
+  }),
+);
 
 $("api-url").textContent = apiUrl || "(not set: use config.js or ?api=<url>)";
 render();
-if (sessionStorage.getItem("token")) action(async () => { await loadProfile(); })();
+if (sessionStorage.getItem("token"))
+  action(async () => {
+    await loadProfile();
+  })();

@@ -269,7 +269,11 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       ["a password of 11 characters", 400, (email) => ({ json: signUpBody(email, { password: "short passw" }) })],
       ["an email that is not one", 400, () => ({ json: signUpBody("not-an-email") })],
       ["an unknown field", 400, (email) => ({ json: signUpBody(email, { admin: true }) })],
-      ["an unpaired surrogate in the name", 400, (email) => ({ body: JSON.stringify(signUpBody(email)).replace('"New User"', '"\\ud800"'), headers: JSON_TYPE })],
+      [
+        "an unpaired surrogate in the name",
+        400,
+        (email) => ({ body: JSON.stringify(signUpBody(email)).replace('"New User"', '"\\ud800"'), headers: JSON_TYPE }),
+      ],
       ["a bidirectional override in the name", 400, (email) => ({ json: signUpBody(email, { name: "\u202Eevil" }) })],
       ["Content-Type text/plain", 415, (email) => ({ body: JSON.stringify(signUpBody(email)), headers: { "Content-Type": "text/plain" } })],
       ["no Content-Type", 415, (email) => ({ body: new TextEncoder().encode(JSON.stringify(signUpBody(email))) })],
@@ -290,7 +294,11 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       ["a number as the password", 400, (email) => ({ json: { email, password: 123456789012 } })],
       ["no password", 400, (email) => ({ json: { email } })],
       ["an empty password", 400, (email) => ({ json: { email, password: "" } })],
-      ["Content-Type text/plain", 415, (email) => ({ body: JSON.stringify({ email, password: PASSWORD }), headers: { "Content-Type": "text/plain" } })],
+      [
+        "Content-Type text/plain",
+        415,
+        (email) => ({ body: JSON.stringify({ email, password: PASSWORD }), headers: { "Content-Type": "text/plain" } }),
+      ],
     ])("POST /sessions with %s is answered %i and starts no session", async (_, status, request) => {
       const before = await sessionsOf(member.id);
 
@@ -336,7 +344,9 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       const burst = await Promise.all(Array.from({ length: burstLimit * 2 + 10 }, () => api("GET", "/health")));
 
       expect(new Set(burst.map((r) => r.status))).toEqual(new Set([200, 429]));
-      expect(burst.find((r) => r.status === 429)!.body).toEqual({ error: { code: "TOO_MANY_REQUESTS", message: GATEWAY_RESPONSES.THROTTLED.message } });
+      expect(burst.find((r) => r.status === 429)!.body).toEqual({
+        error: { code: "TOO_MANY_REQUESTS", message: GATEWAY_RESPONSES.THROTTLED.message },
+      });
 
       await sleep(Math.max(1000, Math.ceil(1000 / rateLimit) + 500));
       expect((await api("GET", "/health")).status).toBe(200);
@@ -358,7 +368,11 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
         // The list stays honest: each entry names a grant that exists and that the suite indeed leaves unused.
         for (const entry of GRANTS_NOT_EXERCISED_BY_E2E) {
           const named = grants.filter((g) => namesGrant(entry, g));
-          expect({ entry, named: named.length, usedAnyway: named.filter((g) => used.has(grantKey(g))).map(grantKey) }).toEqual({ entry, named: 1, usedAnyway: [] });
+          expect({ entry, named: named.length, usedAnyway: named.filter((g) => used.has(grantKey(g))).map(grantKey) }).toEqual({
+            entry,
+            named: 1,
+            usedAnyway: [],
+          });
         }
       });
     });

@@ -48,7 +48,13 @@ function contractChecked(api: ApiClient): { api: ApiClient; contract: { checked:
   const contract = { checked: 0, problems: [] as string[] };
   const checked: ApiClient = async (method, path, options) => {
     const response = await api(method, path, options);
-    const problems = checker.problems({ method, path, status: response.status, contentType: response.headers.get("content-type"), text: response.text });
+    const problems = checker.problems({
+      method,
+      path,
+      status: response.status,
+      contentType: response.headers.get("content-type"),
+      text: response.text,
+    });
     contract.checked++;
     if (problems.length > 0) {
       contract.problems.push(...problems);

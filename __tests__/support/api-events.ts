@@ -186,7 +186,12 @@ export function policyAllows(result: APIGatewayAuthorizerResult, arn: string): b
     const actions = ([] as string[]).concat(s.Action ?? []);
     const resources = ([] as string[]).concat(s.Resource ?? []);
     const matches = (pattern: string): boolean =>
-      new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(arn);
+      new RegExp(
+        `^${pattern
+          .split("*")
+          .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*")}$`,
+      ).test(arn);
     return s.Effect === "Allow" && actions.includes("execute-api:Invoke") && resources.some(matches);
   });
 }

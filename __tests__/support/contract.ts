@@ -38,7 +38,12 @@ export class ContractChecker {
     this.ajv.addSchema({ ...doc, $id: DOC_ID });
     this.templates = Object.keys(doc.paths ?? {}).map((template) => ({
       template,
-      regex: new RegExp(`^${template.split("/").map((part) => (/^\{.+\}$/.test(part) ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/")}$`),
+      regex: new RegExp(
+        `^${template
+          .split("/")
+          .map((part) => (/^\{.+\}$/.test(part) ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+          .join("/")}$`,
+      ),
       literals: template.split("/").filter((part) => !/^\{.+\}$/.test(part)).length,
     }));
   }
@@ -62,7 +67,9 @@ export class ContractChecker {
     const where = `${response.method} ${path} (operation ${response.method} ${template})`;
     const documented: Json | undefined = operation.responses?.[String(response.status)];
     if (!documented) {
-      return [`${where}: status ${response.status} is not documented (documented: ${Object.keys(operation.responses).join(", ")}); body: ${response.text.slice(0, 300)}`];
+      return [
+        `${where}: status ${response.status} is not documented (documented: ${Object.keys(operation.responses).join(", ")}); body: ${response.text.slice(0, 300)}`,
+      ];
     }
     return this.checkBody(where, response, documented, pointer("paths", template, method, "responses", String(response.status)));
   }
@@ -70,7 +77,9 @@ export class ContractChecker {
   private checkBody(where: string, response: ObservedResponse, documented: Json, responsePointer: string): string[] {
     const schema = documented.content?.["application/json"]?.schema;
     if (!schema) {
-      return response.text === "" ? [] : [`${where}: status ${response.status} is documented without a body, but the response has one: ${response.text.slice(0, 300)}`];
+      return response.text === ""
+        ? []
+        : [`${where}: status ${response.status} is documented without a body, but the response has one: ${response.text.slice(0, 300)}`];
     }
     if (!/^application\/json\b/i.test(response.contentType ?? "")) {
       return [`${where}: status ${response.status} must be application/json, received Content-Type ${response.contentType ?? "(none)"}`];
@@ -88,7 +97,11 @@ export class ContractChecker {
       this.validators.set(ref, validate);
     }
     if (validate(body)) return [];
-    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || "(body)"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`);
-    return [`${where}: the ${response.status} body does not match docs/openapi.json: ${[...new Set(errors)].join("; ")}; body: ${response.text.slice(0, 300)}`];
+    const errors = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || "(body)"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`,
+    );
+    return [
+      `${where}: the ${response.status} body does not match docs/openapi.json: ${[...new Set(errors)].join("; ")}; body: ${response.text.slice(0, 300)}`,
+    ];
   }
 }

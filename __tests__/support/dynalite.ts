@@ -31,9 +31,7 @@ export const TEST_AWS_ENV: Readonly<Record<string, string>> = {
 };
 
 /** Starts dynalite and creates the users and sessions tables (names must have at least 3 characters). */
-export async function startDynalite(
-  options: { usersTable?: string; sessionsTable?: string } = {},
-): Promise<LocalDynamo> {
+export async function startDynalite(options: { usersTable?: string; sessionsTable?: string } = {}): Promise<LocalDynamo> {
   const usersTable = options.usersTable ?? "users-table";
   const sessionsTable = options.sessionsTable ?? "sessions-table";
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -42,8 +40,7 @@ export async function startDynalite(
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const request = <T>(operation: string, body: Record<string, unknown>): Promise<T> =>
-    dynamoDbRequest<T>(endpoint, operation, body);
+  const request = <T>(operation: string, body: Record<string, unknown>): Promise<T> => dynamoDbRequest<T>(endpoint, operation, body);
 
   await request("CreateTable", {
     TableName: usersTable,
@@ -86,19 +83,14 @@ export async function startDynalite(
  * One DynamoDB JSON API call with plain fetch. dynalite checks that an Authorization header is present, not
  * the signature. Throws with the error type and message of an error response.
  */
-export async function dynamoDbRequest<T = Record<string, unknown>>(
-  endpoint: string,
-  operation: string,
-  body: Record<string, unknown>,
-): Promise<T> {
+export async function dynamoDbRequest<T = Record<string, unknown>>(endpoint: string, operation: string, body: Record<string, unknown>): Promise<T> {
   const response = await fetch(endpoint, {
     method: "POST",
     headers: {
       "Content-Type": "application/x-amz-json-1.0",
       "X-Amz-Target": `DynamoDB_20120810.${operation}`,
       "X-Amz-Date": "20240101T000000Z",
-      Authorization:
-        "AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+      Authorization: "AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
     },
     body: JSON.stringify(body),
   });
@@ -215,8 +207,7 @@ export interface DynamoCall {
  * "ValidationException" }`) or, with `body`, any response (`{ status: 200, body: { UnprocessedItems: ... } }`).
  */
 export type InterceptedAnswer =
-  | { readonly status: number; readonly type: string; readonly message?: string }
-  | { readonly status: number; readonly body: Record<string, unknown> };
+  { readonly status: number; readonly type: string; readonly message?: string } | { readonly status: number; readonly body: Record<string, unknown> };
 
 export interface DynamoProxy {
   /** The value for AWS_ENDPOINT_URL_DYNAMODB. */

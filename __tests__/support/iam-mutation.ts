@@ -75,7 +75,12 @@ function withoutPermission(app: SynthesizedApp, grant: Grant): SynthesizedApp {
   const sid = grant.statements[0].split("/").pop();
   const permission = app
     .resources("aws_lambda_permission")
-    .find((p) => app.argument(p, "statement_id") === sid && app.argument(p, "source_arn", "*") === grant.resource && String(app.argument(p, "function_name")).endsWith(grant.function));
+    .find(
+      (p) =>
+        app.argument(p, "statement_id") === sid &&
+        app.argument(p, "source_arn", "*") === grant.resource &&
+        String(app.argument(p, "function_name")).endsWith(grant.function),
+    );
   if (!permission) throw new Error(`No aws_lambda_permission ${sid} lets ${grant.resource} invoke ${grant.function}`);
   const json = structuredClone(permission.stack.json) as StackJson & { resource: Record<string, Record<string, unknown>> };
   delete json.resource.aws_lambda_permission[permission.name];

@@ -52,7 +52,6 @@ export interface SynthResult extends Pick<SynthesisResult, "app" | "stacks" | "s
   cleanup(): void;
 }
 
-
 /**
  * Builds a full `App` with the three stacks (`addStacks`), synthesizes it and reads back every stack's JSON.
  * Each call gets its own temp folders unless given some, so tests may run in parallel; call `cleanup()` in an

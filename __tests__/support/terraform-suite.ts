@@ -84,11 +84,15 @@ export function describeTerraformOffline(environment: TerraformEnvironment): voi
     });
 
     test("every config in config/ has its Terraform suite, terraform-<environment>.test.ts", () => {
-      const configs = readdirSync(join(__dirname, "..", "..", "config")).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""));
+      const configs = readdirSync(join(__dirname, "..", "..", "config"))
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.replace(/\.json$/, ""));
       const suites = readdirSync(join(__dirname, "..")).filter((f) => /^terraform-.+\.test\.ts$/.test(f));
       expect({ configs: configs.sort(), suites: suites.sort() }).toEqual({
         configs: Object.keys(TERRAFORM_ENVIRONMENTS).sort(),
-        suites: Object.keys(TERRAFORM_ENVIRONMENTS).map((e) => `terraform-${e}.test.ts`).sort(),
+        suites: Object.keys(TERRAFORM_ENVIRONMENTS)
+          .map((e) => `terraform-${e}.test.ts`)
+          .sort(),
       });
     });
 

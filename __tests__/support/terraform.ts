@@ -255,8 +255,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const action =
-        new URLSearchParams(body).get("Action") ?? url.searchParams.get("Action") ?? String(req.headers["x-amz-target"] ?? "");
+      const action = new URLSearchParams(body).get("Action") ?? url.searchParams.get("Action") ?? String(req.headers["x-amz-target"] ?? "");
       calls.push({ method: req.method ?? "", path: url.pathname, action, host: String(req.headers.host ?? "") });
       if (req.method === "POST" && action === "GetCallerIdentity") {
         res.writeHead(200, { "Content-Type": "text/xml" });
@@ -353,16 +352,15 @@ export function isInside(dir: string, path: string): boolean {
  * producer declares, with a plausible fake value and cdktf's sensitivity. Refuses (throws) a path outside
  * `stateDir`, so a test can never overwrite real state. Returns the files written.
  */
-export function writeStubStates(
-  json: Readonly<Record<string, TerraformJson>>,
-  stateDir: string,
-  terraformVersion: string,
-): string[] {
+export function writeStubStates(json: Readonly<Record<string, TerraformJson>>, stateDir: string, terraformVersion: string): string[] {
   const written = new Map<string, string>();
   for (const read of remoteStateReads(json)) {
-    if (read.backend !== "local") throw new Error(`${read.consumer}: ${read.dataSource} uses the ${read.backend} backend; only local state can be stubbed`);
+    if (read.backend !== "local")
+      throw new Error(`${read.consumer}: ${read.dataSource} uses the ${read.backend} backend; only local state can be stubbed`);
     if (!isInside(stateDir, read.path)) {
-      throw new Error(`${read.consumer}: ${read.dataSource} reads ${read.path}, outside the test's state folder ${stateDir}; refusing to write there`);
+      throw new Error(
+        `${read.consumer}: ${read.dataSource} reads ${read.path}, outside the test's state folder ${stateDir}; refusing to write there`,
+      );
     }
     const producer = json[read.producer];
     if (!producer) throw new Error(`${read.consumer}: ${read.dataSource} reads ${read.path}, but no stack "${read.producer}" was synthesized`);
@@ -457,9 +455,7 @@ function resourceName(block: Record<string, unknown> | undefined, type: string, 
   for (const key of candidates) {
     const literal = block?.[key];
     if (typeof literal === "string") {
-      const filled = literal
-        .replace(/\$\{data\.aws_caller_identity\.[^.}]+\.account_id\}/g, FAKE_ACCOUNT_ID)
-        .replace(/\$\{[^}]*\}/g, "stub");
+      const filled = literal.replace(/\$\{data\.aws_caller_identity\.[^.}]+\.account_id\}/g, FAKE_ACCOUNT_ID).replace(/\$\{[^}]*\}/g, "stub");
       if (filled) return filled;
     }
   }

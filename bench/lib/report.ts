@@ -34,7 +34,11 @@ export function verdict(t: TargetResult): string {
 export function renderText(table: Table): string {
   const all = [table.headers, ...table.rows];
   const widths = table.headers.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
-  const line = (row: readonly string[]) => row.map((cell, i) => (cell ?? "").padEnd(widths[i])).join("  ").trimEnd();
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, i) => (cell ?? "").padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [
     `== ${table.title}`,
     line(table.headers),

@@ -18,8 +18,7 @@ const SERVICE_VERSION = requireEnv("SERVICE_VERSION");
 const CHECK_TIMEOUT_MS = integerEnv("HEALTH_CHECK_TIMEOUT_MS", 2000, 50, 10000);
 
 export type CheckResult =
-  | { readonly status: "ok"; readonly latencyMs: number }
-  | { readonly status: "error"; readonly latencyMs: number; readonly error: string };
+  { readonly status: "ok"; readonly latencyMs: number } | { readonly status: "error"; readonly latencyMs: number; readonly error: string };
 
 export interface HealthBody {
   readonly status: "ok" | "error";
@@ -47,10 +46,7 @@ async function probe(check: string, tableName: string, keyName: string, keyValue
   const latency = (): number => Math.round(performance.now() - started);
   try {
     const db = await dynamoDb;
-    await withTimeout(
-      db.GetItem({ TableName: tableName, Key: { [keyName]: keyValue }, ConsistentRead: false }),
-      CHECK_TIMEOUT_MS,
-    );
+    await withTimeout(db.GetItem({ TableName: tableName, Key: { [keyName]: keyValue }, ConsistentRead: false }), CHECK_TIMEOUT_MS);
     return { status: "ok", latencyMs: latency() };
   } catch (error) {
     const code = awsErrorCode(error);

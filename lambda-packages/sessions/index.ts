@@ -24,7 +24,6 @@ import { USERS_TABLE } from "../shared/table-keys";
 import { LogInSchema } from "../shared/request-schemas";
 import { normalizeEmail, parseWith } from "../shared/validation";
 
-
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
 /** Lifetime of a session from log-in: 5 minutes to 30 days. */

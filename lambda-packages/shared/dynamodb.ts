@@ -92,7 +92,15 @@ export interface BatchWriteItemInput {
 
 export interface BatchGetItemInput {
   /** Up to 100 keys in all, per table name. */
-  readonly RequestItems: Record<string, { readonly Keys: readonly Item[]; readonly ConsistentRead?: boolean; readonly ProjectionExpression?: string; readonly ExpressionAttributeNames?: Record<string, string> }>;
+  readonly RequestItems: Record<
+    string,
+    {
+      readonly Keys: readonly Item[];
+      readonly ConsistentRead?: boolean;
+      readonly ProjectionExpression?: string;
+      readonly ExpressionAttributeNames?: Record<string, string>;
+    }
+  >;
 }
 
 /** The DynamoDB operations the functions use, with plain-JavaScript items. */
@@ -109,7 +117,9 @@ export interface DynamoDbClient {
 }
 
 /** The operations of DynamoDbClient; each is wrapped with the timeout and the outage mapping. */
-const OPERATIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem", "BatchWriteItem"] as const satisfies ReadonlyArray<keyof DynamoDbClient>;
+const OPERATIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem", "BatchWriteItem"] as const satisfies ReadonlyArray<
+  keyof DynamoDbClient
+>;
 // Compile-time check that OPERATIONS lists every method of the interface.
 const everyOperation: Record<Exclude<keyof DynamoDbClient, (typeof OPERATIONS)[number]>, never> = {};
 void everyOperation;
@@ -176,7 +186,10 @@ function guarded(client: DynamoDbClient, timeoutMs: number): DynamoDbClient {
     }
   };
   const methods = Object.fromEntries(
-    OPERATIONS.map((operation) => [operation, (input: never) => call(operation, () => (client[operation] as (input: never) => Promise<unknown>)(input))]),
+    OPERATIONS.map((operation) => [
+      operation,
+      (input: never) => call(operation, () => (client[operation] as (input: never) => Promise<unknown>)(input)),
+    ]),
   );
   return methods as unknown as DynamoDbClient;
 }

@@ -30,7 +30,11 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, retryable: false, description: "A bug: report it with the request id." },
   BAD_GATEWAY: { status: 502, retryable: false, description: "The function behind the route failed or answered malformed." },
   SERVICE_UNAVAILABLE: { status: 503, retryable: true, description: "A dependency is unavailable or throttled: retry after Retry-After seconds." },
-  GATEWAY_TIMEOUT: { status: 504, retryable: false, description: "The function did not answer in time; the request may or may not have taken effect." },
+  GATEWAY_TIMEOUT: {
+    status: 504,
+    retryable: false,
+    description: "The function did not answer in time; the request may or may not have taken effect.",
+  },
 } as const satisfies Record<string, ErrorCodeDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -147,7 +147,7 @@ export function parseAllowedOrigins(raw: string | undefined): readonly string[] 
     }
     if (normalized !== origin) {
       throw new Error(
-        `ALLOWED_ORIGINS entry "${origin}" is not an origin: expected scheme://host[:port] without path or trailing slash${origin === "*" ? " (\"*\" is never allowed)" : ""}`,
+        `ALLOWED_ORIGINS entry "${origin}" is not an origin: expected scheme://host[:port] without path or trailing slash${origin === "*" ? ' ("*" is never allowed)' : ""}`,
       );
     }
   }
@@ -174,10 +174,7 @@ export const CORS_EXPOSED_HEADERS = "ETag,Location,Retry-After,WWW-Authenticate"
  * CORS headers for the request's Origin: `Access-Control-Allow-Origin: <origin>`, `Vary: Origin` and the
  * exposed headers when the origin is in the list, nothing otherwise. Never `*`.
  */
-export function corsHeaders(
-  event: Pick<APIGatewayProxyEvent, "headers">,
-  allowedOrigins: readonly string[] = ALLOWED_ORIGINS,
-): Headers {
+export function corsHeaders(event: Pick<APIGatewayProxyEvent, "headers">, allowedOrigins: readonly string[] = ALLOWED_ORIGINS): Headers {
   const origin = getHeader(event, "origin");
   if (origin === undefined || !allowedOrigins.includes(origin)) return {};
   return { "Access-Control-Allow-Origin": origin, Vary: "Origin", "Access-Control-Expose-Headers": CORS_EXPOSED_HEADERS };

@@ -102,16 +102,15 @@ export async function sessionHashesOfUser(db: DynamoDbClient, tableName: string,
  * (batchWriteAll: bounded attempts, jittered backoff; a 503 when some are still left).
  */
 export async function deleteSessions(db: DynamoDbClient, tableName: string, tokenHashes: readonly string[]): Promise<void> {
-  await batchWriteAll(db, tableName, tokenHashes.map((hash) => ({ DeleteRequest: { Key: sessionKey(hash) } })));
+  await batchWriteAll(
+    db,
+    tableName,
+    tokenHashes.map((hash) => ({ DeleteRequest: { Key: sessionKey(hash) } })),
+  );
 }
 
 /** Ends every session of the user found through the byUserId index, except `keep` (a token hash). */
-export async function endSessionsOfUser(
-  db: DynamoDbClient,
-  tableName: string,
-  userId: string,
-  keep?: string,
-): Promise<number> {
+export async function endSessionsOfUser(db: DynamoDbClient, tableName: string, userId: string, keep?: string): Promise<number> {
   const hashes = (await sessionHashesOfUser(db, tableName, userId)).filter((hash) => hash !== keep);
   await deleteSessions(db, tableName, hashes);
   return hashes.length;

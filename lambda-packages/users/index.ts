@@ -10,17 +10,7 @@ import { randomUUID } from "node:crypto";
 import { requireCaller, type Caller } from "../shared/caller";
 import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
 import { requireEnv } from "../shared/env";
-import {
-  ConflictError,
-  ForbiddenError,
-  getHeader,
-  json,
-  noContent,
-  parseJsonBody,
-  route,
-  UnauthorizedError,
-  ValidationError,
-} from "../shared/http";
+import { ConflictError, ForbiddenError, getHeader, json, noContent, parseJsonBody, route, UnauthorizedError, ValidationError } from "../shared/http";
 import { log } from "../shared/log";
 import { count } from "../shared/metrics";
 import { hashPassword, verifyPassword } from "../shared/passwords";
@@ -30,7 +20,6 @@ import { USERS_TABLE } from "../shared/table-keys";
 import { emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
 import { ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
 import { fieldError, parseWith } from "../shared/validation";
-
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");

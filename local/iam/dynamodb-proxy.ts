@@ -43,7 +43,9 @@ export async function startDynamoDbProxy(target: string, iam: LocalIam): Promise
     void handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { "Content-Type": "application/x-amz-json-1.0" });
-        res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: String((error as Error).message ?? error) }));
+        res.end(
+          JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: String((error as Error).message ?? error) }),
+        );
       } else res.destroy();
     });
   });
@@ -52,8 +54,15 @@ export async function startDynamoDbProxy(target: string, iam: LocalIam): Promise
     const body = await readBody(req);
     const refusal = authorizeRequest(iam, req, body);
     if (refusal) {
-      const payload = JSON.stringify({ __type: `com.amazon.coral.service#${refusal.type}`, [refusal.capitalMessage ? "Message" : "message"]: refusal.message });
-      res.writeHead(400, { "Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": randomUUID(), "Content-Length": Buffer.byteLength(payload) });
+      const payload = JSON.stringify({
+        __type: `com.amazon.coral.service#${refusal.type}`,
+        [refusal.capitalMessage ? "Message" : "message"]: refusal.message,
+      });
+      res.writeHead(400, {
+        "Content-Type": "application/x-amz-json-1.0",
+        "x-amzn-RequestId": randomUUID(),
+        "Content-Length": Buffer.byteLength(payload),
+      });
       res.end(payload);
       return;
     }
@@ -82,7 +91,8 @@ function authorizeRequest(iam: LocalIam, req: IncomingMessage, body: Buffer): Re
   const token = req.headers["x-amz-security-token"];
   const principal = iam.principalOf(accessKeyId, typeof token === "string" ? token : undefined);
   if (principal === "admin") return undefined;
-  if (!principal) return { type: "UnrecognizedClientException", message: "The security token included in the request is invalid.", capitalMessage: false };
+  if (!principal)
+    return { type: "UnrecognizedClientException", message: "The security token included in the request is invalid.", capitalMessage: false };
 
   const operation = String(req.headers["x-amz-target"] ?? "").replace(/^DynamoDB_\d+\./, "");
   let parsed: Json;
@@ -98,13 +108,27 @@ function authorizeRequest(iam: LocalIam, req: IncomingMessage, body: Buffer): Re
   const call = dynamoDbAuthorizations(operation, parsed, tableOf);
   if (!call.ok) {
     const resource = tableOf(String(parsed.TableName ?? "*")).arn;
-    iam.refuse({ function: principal.functionName, action: `dynamodb:${operation}`, resource, reason: `${call.reason} (denied: fail closed)`, kind: "explicit" });
-    return { type: "AccessDeniedException", message: accessDeniedMessage(principal, `dynamodb:${operation}`, resource, "explicit"), capitalMessage: true };
+    iam.refuse({
+      function: principal.functionName,
+      action: `dynamodb:${operation}`,
+      resource,
+      reason: `${call.reason} (denied: fail closed)`,
+      kind: "explicit",
+    });
+    return {
+      type: "AccessDeniedException",
+      message: accessDeniedMessage(principal, `dynamodb:${operation}`, resource, "explicit"),
+      capitalMessage: true,
+    };
   }
   for (const authorization of call.authorizations) {
     const decision = iam.authorize(principal.functionName, dynamoDbRequest(authorization));
     if (!decision.allowed) {
-      return { type: "AccessDeniedException", message: accessDeniedMessage(principal, authorization.action, authorization.resource, decision.kind), capitalMessage: true };
+      return {
+        type: "AccessDeniedException",
+        message: accessDeniedMessage(principal, authorization.action, authorization.resource, decision.kind),
+        capitalMessage: true,
+      };
     }
   }
   const keys = new Map<string, string>();
@@ -112,7 +136,11 @@ function authorizeRequest(iam: LocalIam, req: IncomingMessage, body: Buffer): Re
   for (const [tableName, keyArn] of keys) {
     const decision = iam.authorize(principal.functionName, kmsRequest(principal, tableName, keyArn));
     if (!decision.allowed) {
-      return { type: "AccessDeniedException", message: `${KMS_ACCESS_DENIED_MESSAGE} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`, capitalMessage: true };
+      return {
+        type: "AccessDeniedException",
+        message: `${KMS_ACCESS_DENIED_MESSAGE} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`,
+        capitalMessage: true,
+      };
     }
   }
   return undefined;
@@ -159,7 +187,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function forward(target: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const upstream = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, "content-length": String(body.length) } },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, "content-length": String(body.length) },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

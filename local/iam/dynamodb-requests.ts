@@ -42,8 +42,7 @@ export interface DynamoDbAuthorization {
 }
 
 export type CallAuthorizations =
-  | { readonly ok: true; readonly authorizations: readonly DynamoDbAuthorization[] }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly authorizations: readonly DynamoDbAuthorization[] } | { readonly ok: false; readonly reason: string };
 
 type Json = Record<string, unknown>;
 
@@ -92,7 +91,10 @@ export function dynamoDbAuthorizations(
   const single = (action: string, leading: (t: TableInfo) => readonly string[] | "unknown" | undefined, touchesItems = true): CallAuthorizations => {
     const name = String(body.TableName ?? "");
     const { info, arn } = tableOf(name);
-    return { ok: true, authorizations: [{ action, resource: arn, table: info, tableName: name, leadingKeys: info ? leading(info) : "unknown", touchesItems }] };
+    return {
+      ok: true,
+      authorizations: [{ action, resource: arn, table: info, tableName: name, leadingKeys: info ? leading(info) : "unknown", touchesItems }],
+    };
   };
   switch (operation) {
     case "GetItem":
@@ -135,7 +137,14 @@ export function dynamoDbAuthorizations(
                 const w = write as { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } };
                 return w.PutRequest?.Item ?? w.DeleteRequest?.Key;
               });
-        return { action: `dynamodb:${operation}`, resource: arn, table: info, tableName: name, leadingKeys: info ? keysOf(items, info.partitionKey) : "unknown", touchesItems: true };
+        return {
+          action: `dynamodb:${operation}`,
+          resource: arn,
+          table: info,
+          tableName: name,
+          leadingKeys: info ? keysOf(items, info.partitionKey) : "unknown",
+          touchesItems: true,
+        };
       });
       return { ok: true, authorizations };
     }

@@ -56,7 +56,10 @@ export type Decision =
 
 /** `*` any run of characters, `?` one character; `caseless` for action names. */
 export function wildcardMatch(pattern: string, value: string, caseless = false): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${regex}$`, caseless ? "is" : "s").test(value);
 }
 
@@ -159,7 +162,11 @@ export function evaluate(policies: readonly Policy[], request: AuthorizationRequ
         // Not understood: it may or may not apply, so it denies (fail closed) when it could.
         const couldApply = statement.actions.length === 0 || actionMatches(statement, request.action);
         if (couldApply) {
-          return { allowed: false, kind: "explicit", reason: `${statement.problems.join(", ")} in ${where} is not understood by the local evaluator (denied: fail closed)` };
+          return {
+            allowed: false,
+            kind: "explicit",
+            reason: `${statement.problems.join(", ")} in ${where} is not understood by the local evaluator (denied: fail closed)`,
+          };
         }
         continue;
       }

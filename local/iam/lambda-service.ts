@@ -17,7 +17,9 @@ export const logStreamArn = (logGroupArn: string, functionName: string) => `${lo
 export function lambdaServiceCalls(iam: LocalIam, functionName: string): { readonly logsDelivered: boolean } {
   const role = iam.role(functionName);
   const stream = logStreamArn(role.logGroupArn, functionName);
-  const logs = ["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => iam.authorize(functionName, { action, resource: stream, context: {} }).allowed);
+  const logs = ["logs:CreateLogStream", "logs:PutLogEvents"].map(
+    (action) => iam.authorize(functionName, { action, resource: stream, context: {} }).allowed,
+  );
   if (role.tracingActive) {
     for (const action of ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]) iam.authorize(functionName, { action, resource: "*", context: {} });
   }

@@ -105,7 +105,10 @@ export class LocalIam {
   usePolicies(app: SynthesizedApp): void {
     const roles = functionRoles(app);
     if (this.roles.size > 0) {
-      const names = roles.map((r) => r.functionName).sort().join(",");
+      const names = roles
+        .map((r) => r.functionName)
+        .sort()
+        .join(",");
       if (names !== [...this.roles.keys()].sort().join(",")) throw new Error(`usePolicies: the app defines other functions (${names})`);
     }
     this.roles = new Map(roles.map((r) => [r.functionName, r]));
@@ -117,7 +120,13 @@ export class LocalIam {
         const source = statement.conditions.find((c) => c.key.toLowerCase() === "aws:sourcearn")?.values[0] ?? "*";
         for (const action of statement.actions) {
           const where = `${policy.name}/${statement.sid}`;
-          this.invokeGrants.set(`${functionName} ${where}`, { kind: "invoke permission", function: functionName, action, resource: source, statements: [where] });
+          this.invokeGrants.set(`${functionName} ${where}`, {
+            kind: "invoke permission",
+            function: functionName,
+            action,
+            resource: source,
+            statements: [where],
+          });
         }
       }
     }
@@ -252,5 +261,7 @@ export class LocalIam {
 /** DynamoDB's AccessDeniedException message for a refused request, in AWS's wording. */
 export function accessDeniedMessage(role: FunctionRole, action: string, resource: string, kind: "explicit" | "implicit"): string {
   const prefix = `User: ${role.sessionArn} is not authorized to perform: ${action} on resource: ${resource}`;
-  return kind === "explicit" ? `${prefix} with an explicit deny in an identity-based policy` : `${prefix} because no identity-based policy allows the ${action} action`;
+  return kind === "explicit"
+    ? `${prefix} with an explicit deny in an identity-based policy`
+    : `${prefix} because no identity-based policy allows the ${action} action`;
 }

@@ -84,7 +84,7 @@ function parseStatement(raw: unknown, index: number, inherited: readonly string[
         if (!["AWS", "Service", "Federated"].includes(type) || !values) problems.push(`Principal ${type}`);
         else principals[type] = values;
       }
-    } else problems.push("Principal (not \"*\" or an object)");
+    } else problems.push('Principal (not "*" or an object)');
   }
 
   const conditions: Condition[] = [];

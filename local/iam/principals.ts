@@ -103,7 +103,9 @@ export function lambdaResourcePolicies(app: SynthesizedApp, functions: readonly 
     });
     statements.set(fn.functionName, list);
   }
-  return new Map([...statements].map(([name, list]) => [name, parsePolicy(`resource policy of ${name}`, { Version: "2012-10-17", Statement: list })]));
+  return new Map(
+    [...statements].map(([name, list]) => [name, parsePolicy(`resource policy of ${name}`, { Version: "2012-10-17", Statement: list })]),
+  );
 }
 
 /** Every table of the app, by name. */

@@ -107,7 +107,13 @@ export function findPolicies(app: TerraformApp): FoundPolicy[] {
             found.push({ stack, name, kind, statements: [], unreadable: `not valid JSON: ${(error as Error).message}` });
           }
         } else if (!/^arn:/.test(text)) {
-          found.push({ stack, name, kind, statements: [], unreadable: `neither a policy document reference nor literal JSON: ${String(value).slice(0, 120)}` });
+          found.push({
+            stack,
+            name,
+            kind,
+            statements: [],
+            unreadable: `neither a policy document reference nor literal JSON: ${String(value).slice(0, 120)}`,
+          });
         }
       }
     }
@@ -201,7 +207,13 @@ function resolveStatement(app: TerraformApp, stack: string, s: IamStatement): Ia
   const list = (value: string | readonly string[] | undefined) => (value === undefined ? undefined : asList(value).map(text));
   const principal = (p: IamStatement["Principal"]) =>
     p === undefined || typeof p === "string" ? p : Object.fromEntries(Object.entries(p).map(([k, v]) => [k, asList(v).map(text)]));
-  return { ...s, Resource: list(s.Resource), NotResource: list(s.NotResource), Principal: principal(s.Principal), NotPrincipal: principal(s.NotPrincipal) };
+  return {
+    ...s,
+    Resource: list(s.Resource),
+    NotResource: list(s.NotResource),
+    Principal: principal(s.Principal),
+    NotPrincipal: principal(s.NotPrincipal),
+  };
 }
 
 /** `value` with every `${...}` replaced by what it stands for, or OPAQUE when that cannot be told. */
@@ -312,7 +324,8 @@ async function validateStatement(policy: FoundPolicy, s: IamStatement, report: (
   const hasPrincipal = s.Principal !== undefined || s.NotPrincipal !== undefined;
   if (policy.kind === "identity" && hasPrincipal) report("-", "an identity policy statement must not name a Principal");
   if (policy.kind !== "identity" && !hasPrincipal) report("-", `a ${policy.kind} policy statement must name a Principal`);
-  if (policy.kind === "trust" && (s.Resource !== undefined || s.NotResource !== undefined)) report("-", "a trust policy statement must not name a Resource");
+  if (policy.kind === "trust" && (s.Resource !== undefined || s.NotResource !== undefined))
+    report("-", "a trust policy statement must not name a Resource");
   if (policy.kind !== "trust" && s.Resource === undefined && s.NotResource === undefined) {
     report("-", `${policy.kind === "identity" ? "an identity" : "a resource"} policy statement must name a Resource`);
   }
@@ -321,7 +334,8 @@ async function validateStatement(policy: FoundPolicy, s: IamStatement, report: (
 
   const patterns = asList(s.Action ?? s.NotAction ?? []);
   if (policy.kind === "trust") {
-    for (const pattern of patterns.filter((p) => !/^sts:/.test(p))) report(pattern, "a trust policy can only allow sts: actions (AssumeRole*, TagSession, SetSourceIdentity, SetContext)");
+    for (const pattern of patterns.filter((p) => !/^sts:/.test(p)))
+      report(pattern, "a trust policy can only allow sts: actions (AssumeRole*, TagSession, SetSourceIdentity, SetContext)");
   }
   const expanded = new Map<string, ActionInfo[]>();
   for (const pattern of patterns) {
@@ -550,7 +564,12 @@ function patternsIntersect(a: readonly Token[], b: readonly Token[]): boolean {
 
 /** `*`/`?` glob over plain text. */
 function globMatches(glob: string, text: string): boolean {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(text);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  ).test(text);
 }
 
 /** A condition key template of the reference (`kms:EncryptionContext:${EncryptionContextKey}`) against a key. */
@@ -577,12 +596,12 @@ function principalProblems(principal: IamStatement["Principal"]): string[] {
   const problems: string[] = [];
   const shapes: Record<string, RegExp> = {
     // OPAQUE (\u0001) stands for a reference the validator cannot resolve; it matches as a wildcard.
-  /* eslint-disable no-control-regex */
-  AWS: /^(\*|\d{12}|arn:aws[a-z-]*:(iam::(\d{12}|\u0001):(root|role\/.+|user\/.+)|sts::(\d{12}|\u0001):assumed-role\/.+)|\u0001)$/,
+    /* eslint-disable no-control-regex */
+    AWS: /^(\*|\d{12}|arn:aws[a-z-]*:(iam::(\d{12}|\u0001):(root|role\/.+|user\/.+)|sts::(\d{12}|\u0001):assumed-role\/.+)|\u0001)$/,
     Service: /^([a-z0-9.-]+\.amazonaws\.com(\.cn)?|\u0001)$/,
     Federated: /^(arn:aws[a-z-]*:iam::(\d{12}|\u0001):(oidc|saml)-provider\/.+|\u0001)$/,
     CanonicalUser: /^([0-9a-f]{64}|\u0001)$/,
-  /* eslint-enable no-control-regex */
+    /* eslint-enable no-control-regex */
   };
   for (const [type, identifiers] of Object.entries(principal)) {
     const shape = shapes[type];

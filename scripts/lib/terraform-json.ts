@@ -130,7 +130,7 @@ export class TerraformApp {
     if (remoteState.name.startsWith(REMOTE_STATE_PREFIX)) candidates.push(remoteState.name.slice(REMOTE_STATE_PREFIX.length));
     const config = (remoteState.config.config ?? {}) as { path?: unknown; key?: unknown };
     for (const location of [config.path, config.key]) {
-      const file = typeof location === "string" ? location.split("/").pop() ?? "" : "";
+      const file = typeof location === "string" ? (location.split("/").pop() ?? "") : "";
       const match = /^(?:terraform\.)?(.+)\.tfstate$/.exec(file);
       if (match) candidates.push(match[1]);
     }

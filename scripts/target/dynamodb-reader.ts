@@ -18,7 +18,16 @@ export interface DynamoDbReader {
   queryIndex(table: string, index: string, attribute: string, value: string): Promise<Item[]>;
 }
 
-type AttributeValue = { S?: string; N?: string; BOOL?: boolean; NULL?: boolean; M?: Record<string, AttributeValue>; L?: AttributeValue[]; SS?: string[]; NS?: string[] };
+type AttributeValue = {
+  S?: string;
+  N?: string;
+  BOOL?: boolean;
+  NULL?: boolean;
+  M?: Record<string, AttributeValue>;
+  L?: AttributeValue[];
+  SS?: string[];
+  NS?: string[];
+};
 
 /** Plain JavaScript for an attribute value: S -> string, N -> number, M/L recursively. */
 export function fromAttributeValue(value: AttributeValue): unknown {
@@ -42,9 +51,7 @@ export async function createDynamoDbReader(target: Pick<DeploymentTarget, "regio
   const client = await awsLite({
     region: target.region,
     autoloadPlugins: false,
-    ...(target.dynamoDbEndpoint
-      ? { endpoint: target.dynamoDbEndpoint, accessKeyId: "AKIDLOCALSTACK", secretAccessKey: "local-stack-secret" }
-      : {}),
+    ...(target.dynamoDbEndpoint ? { endpoint: target.dynamoDbEndpoint, accessKeyId: "AKIDLOCALSTACK", secretAccessKey: "local-stack-secret" } : {}),
   });
   const call = async <T>(operation: string, payload: Record<string, unknown>): Promise<T> => {
     const response = await client({

@@ -126,7 +126,10 @@ export function readOperationsTarget(path: string, region: string): OperationsTa
     apiId: read("api-stack", "api_id"),
     stageName: read("api-stack", "api_stage_name"),
     accessLogGroup: read("api-stack", "api_access_log_group_name"),
-    functionLogGroups: Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, read("compute-stack", `${fn}_log_group_name`)])) as Record<FunctionName, string>,
+    functionLogGroups: Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, read("compute-stack", `${fn}_log_group_name`)])) as Record<
+      FunctionName,
+      string
+    >,
     ...(typeof webAclArn === "string" && webAclArn !== "" ? { webAclArn } : {}),
   };
 }
@@ -155,7 +158,12 @@ export const FUNCTION_LOG_EVIDENCE: Readonly<Record<FunctionName, ((e: RequestEv
 };
 
 /** The operations checks for `target`, looking for what the API path left in `evidence`. */
-export function operationsChecks(target: OperationsTarget, evidence: RequestEvidence, clients: OperationsClients, poll: PollOptions = DEFAULT_POLL): OperationsCheck[] {
+export function operationsChecks(
+  target: OperationsTarget,
+  evidence: RequestEvidence,
+  clients: OperationsClients,
+  poll: PollOptions = DEFAULT_POLL,
+): OperationsCheck[] {
   const startTime = evidence.startedAt.getTime() - 60_000;
   let traceId: string | undefined;
 
@@ -261,7 +269,8 @@ export function operationsChecks(target: OperationsTarget, evidence: RequestEvid
         const origins = new Set(
           trace.Segments!.map((s) => (JSON.parse(s.Document ?? "{}") as { origin?: string }).origin).filter((o): o is string => Boolean(o)),
         );
-        if (!origins.has("AWS::ApiGateway::Stage")) fail(`trace ${traceId} has no API Gateway segment (origins: ${[...origins].join(", ") || "none"})`);
+        if (!origins.has("AWS::ApiGateway::Stage"))
+          fail(`trace ${traceId} has no API Gateway segment (origins: ${[...origins].join(", ") || "none"})`);
         return `${traceId}: ${[...origins].sort().join(", ")}`;
       },
     },
@@ -271,20 +280,28 @@ export function operationsChecks(target: OperationsTarget, evidence: RequestEvid
         const alarms: MetricAlarm[] = [];
         let NextToken: string | undefined;
         do {
-          const page = await clients.cloudwatch.send(new DescribeAlarmsCommand({ ActionPrefix: target.alarmTopicArn, AlarmTypes: ["MetricAlarm"], NextToken }));
+          const page = await clients.cloudwatch.send(
+            new DescribeAlarmsCommand({ ActionPrefix: target.alarmTopicArn, AlarmTypes: ["MetricAlarm"], NextToken }),
+          );
           alarms.push(...(page.MetricAlarms ?? []));
           NextToken = page.NextToken;
         } while (NextToken);
         if (alarms.length === 0) fail(`no alarm notifies ${target.alarmTopicArn}`);
         const alarm = alarms.find((a) => a.ActionsEnabled && a.StateValue !== "ALARM" && a.AlarmActions?.includes(target.alarmTopicArn));
         if (!alarm?.AlarmName) {
-          fail(`every alarm notifying ${target.alarmTopicArn} is in ALARM already or has its actions disabled (${alarms.map((a) => `${a.AlarmName}: ${a.StateValue}`).join(", ")}); nothing to test with`);
+          fail(
+            `every alarm notifying ${target.alarmTopicArn} is in ALARM already or has its actions disabled (${alarms.map((a) => `${a.AlarmName}: ${a.StateValue}`).join(", ")}); nothing to test with`,
+          );
         }
         const name = alarm.AlarmName;
         const original = (alarm.StateValue ?? "INSUFFICIENT_DATA") as StateValue;
         const setAt = new Date();
         await clients.cloudwatch.send(
-          new SetAlarmStateCommand({ AlarmName: name, StateValue: "ALARM", StateReason: "npm run verify: testing that this alarm's SNS action is delivered" }),
+          new SetAlarmStateCommand({
+            AlarmName: name,
+            StateValue: "ALARM",
+            StateReason: "npm run verify: testing that this alarm's SNS action is delivered",
+          }),
         );
         let outcome: { detail: string } | { error: unknown };
         try {
@@ -294,7 +311,11 @@ export function operationsChecks(target: OperationsTarget, evidence: RequestEvid
         }
         try {
           await clients.cloudwatch.send(
-            new SetAlarmStateCommand({ AlarmName: name, StateValue: original, StateReason: `npm run verify: put back to ${original} after testing its SNS action` }),
+            new SetAlarmStateCommand({
+              AlarmName: name,
+              StateValue: original,
+              StateReason: `npm run verify: put back to ${original} after testing its SNS action`,
+            }),
           );
         } catch (error) {
           const first = "error" in outcome ? `${(outcome.error as Error).message}; also ` : "";

@@ -36,7 +36,9 @@ function crossingsByStackPair(app: TerraformApp): Map<string, Map<string, Crossi
         if (!resolved.crossStack) continue;
         const producers = entryOf(crossings, `${resolved.crossStack.producer}${SEP}${consumer}`, () => new Map<string, Crossing>());
         const { kind, construct } = producerOf(resolved);
-        entryOf(producers, `${kind}${SEP}${construct}`, () => ({ kind, construct, attributes: new Set<string>() })).attributes.add(resolved.attribute);
+        entryOf(producers, `${kind}${SEP}${construct}`, () => ({ kind, construct, attributes: new Set<string>() })).attributes.add(
+          resolved.attribute,
+        );
       }
     }
   }

@@ -2,19 +2,7 @@
 import type { Block } from "../terraform-json";
 
 export type NodeKind =
-  | "function"
-  | "table"
-  | "bucket"
-  | "key"
-  | "queue"
-  | "topic"
-  | "api"
-  | "authorizer"
-  | "waf"
-  | "account-settings"
-  | "role"
-  | "monitoring"
-  | "generic";
+  "function" | "table" | "bucket" | "key" | "queue" | "topic" | "api" | "authorizer" | "waf" | "account-settings" | "role" | "monitoring" | "generic";
 
 export interface GraphNode {
   /** Mermaid-safe id, stable across runs: derived from the stack and construct names only. */

@@ -16,9 +16,7 @@ const OTHER_KEY = `${SUMMARY}other`;
 /** Every node of the app, stack by stack; ids are unique across the app and never CLIENT_ID or a stack's id. */
 export function groupNodes(app: TerraformApp): GraphNode[] {
   const usedIds = new Set<string>([CLIENT_ID, ...app.stackIds.map(mermaidId)]);
-  return app.stackIds.flatMap((stack) =>
-    orderedGroups(groupResources(app, stack)).map(([key, blocks]) => nodeOf(app, stack, key, blocks, usedIds)),
-  );
+  return app.stackIds.flatMap((stack) => orderedGroups(groupResources(app, stack)).map(([key, blocks]) => nodeOf(app, stack, key, blocks, usedIds)));
 }
 
 /** The resource that names a node and gives its kind, with that kind. */

@@ -14,10 +14,7 @@ export interface Statement {
 export function policyStatementsOf(app: TerraformApp, fn: GraphNode): Statement[] {
   const functionBlock = fn.blocks.find((b) => b.type === "aws_lambda_function");
   if (!functionBlock) return [];
-  return inlinePoliciesOf(app, fn.stack, functionBlock).flatMap((policy) => [
-    ...documentStatements(app, policy),
-    ...literalJsonStatements(policy),
-  ]);
+  return inlinePoliciesOf(app, fn.stack, functionBlock).flatMap((policy) => [...documentStatements(app, policy), ...literalJsonStatements(policy)]);
 }
 
 /** The `aws_iam_role_policy` resources of the function's role. */

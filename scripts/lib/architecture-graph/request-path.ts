@@ -60,7 +60,11 @@ function routeEdges(app: TerraformApp, api: GraphNode, find: NodeFinder): GraphE
     const target = functionsOf(app, api.stack, integration.config.uri, find)[0];
     if (!target) continue;
     const path = resourcePath(app, integration.stack, integration.config.resource_id);
-    const methods = entryOf(entryOf(routesByTarget, target.id, () => new Map()), path, () => new Set<string>());
+    const methods = entryOf(
+      entryOf(routesByTarget, target.id, () => new Map()),
+      path,
+      () => new Set<string>(),
+    );
     methods.add(httpMethodOf(app, integration));
   }
   return sortedEntries(Object.fromEntries(routesByTarget)).map(([target, byPath]) =>
@@ -125,7 +129,10 @@ function grantsOf(app: TerraformApp, fn: GraphNode, find: NodeFinder): Map<strin
 /** Store node id → the names of the function's environment variables that refer to it, leaving out `skip`ped stores. */
 function environmentReferencesOf(app: TerraformApp, fn: GraphNode, find: NodeFinder, skip: (id: string) => boolean): Map<string, string[]> {
   const fnBlock = fn.blocks.find((b) => b.type === "aws_lambda_function");
-  const variables = ((fnBlock?.config.environment as { variables?: Record<string, unknown> } | undefined)?.variables ?? {}) as Record<string, unknown>;
+  const variables = ((fnBlock?.config.environment as { variables?: Record<string, unknown> } | undefined)?.variables ?? {}) as Record<
+    string,
+    unknown
+  >;
   const envByTarget = new Map<string, string[]>();
   for (const [name, value] of sortedEntries(variables)) {
     for (const target of app.resolveAll(fn.stack, value)) {

@@ -5,7 +5,8 @@
 import type { NodeKind } from "./model";
 
 /** Resource types that make up monitoring; drawn as one summary node per stack, wherever their construct is. */
-export const MONITORING_TYPE = /^aws_(cloudwatch_(metric_alarm|composite_alarm|dashboard|log_metric_filter|metric_stream|anomaly_detector)|sns_topic(_.*)?)$/;
+export const MONITORING_TYPE =
+  /^aws_(cloudwatch_(metric_alarm|composite_alarm|dashboard|log_metric_filter|metric_stream|anomaly_detector)|sns_topic(_.*)?)$/;
 
 /** Types drawn as their own node even inside a bigger construct: the request path passes through them. */
 export const OWN_NODE_TYPES: Readonly<Record<string, NodeKind>> = {
