@@ -13,6 +13,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { readBody, relay } from "./http-relay";
 
 export type DynamoDbFault =
   | { readonly kind: "refuse" }
@@ -48,14 +49,13 @@ export async function startDynamoDbFaults(upstream: string): Promise<DynamoDbFau
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   let closed = false;
+  const upstreamUrl = new URL(upstream);
 
   const applies = (operation: string) =>
     fault !== undefined && (!("operations" in fault) || !fault.operations || fault.operations.includes(operation));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
     const operation = String(req.headers["x-amz-target"] ?? "").replace(/^DynamoDB_\d+\./, "");
     requests[operation] = (requests[operation] ?? 0) + 1;
 
@@ -77,18 +77,8 @@ export async function startDynamoDbFaults(upstream: string): Promise<DynamoDbFau
     }
     if (current?.kind === "slow") await new Promise((resolve) => setTimeout(resolve, current.delayMs));
 
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && name !== "host" && name !== "connection" && name !== "content-length") headers[name] = String(value);
-    }
     try {
-      const answer = await fetch(upstream, { method: req.method, headers, body });
-      const payload = Buffer.from(await answer.arrayBuffer());
-      res.writeHead(answer.status, {
-        "content-type": answer.headers.get("content-type") ?? "application/x-amz-json-1.0",
-        "content-length": String(payload.length),
-      });
-      res.end(payload);
+      await relay(upstreamUrl, req, body, res);
     } catch {
       res.destroy();
     }

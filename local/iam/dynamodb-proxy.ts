@@ -10,8 +10,9 @@
  * what is not modelled: README, "How the local run enforces IAM".
  */
 import { randomUUID } from "node:crypto";
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody, relay } from "../http-relay";
 import { LOCAL_ACCOUNT_ID } from "../synthesized";
 import { dynamoDbAuthorizations, type DynamoDbAuthorization } from "./dynamodb-requests";
 import { accessDeniedMessage, type LocalIam } from "./local-iam";
@@ -66,7 +67,7 @@ export async function startDynamoDbProxy(target: string, iam: LocalIam): Promise
       res.end(payload);
       return;
     }
-    await forward(targetUrl, req, body, res);
+    await relay(targetUrl, req, body, res);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -173,35 +174,4 @@ function kmsRequest(principal: FunctionRole, tableName: string, keyArn: string) 
       "kms:encryptionalgorithm": ["SYMMETRIC_DEFAULT"],
     },
   };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function forward(target: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const upstream = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, "content-length": String(body.length) },
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on("end", () => resolve());
-        answer.on("error", reject);
-      },
-    );
-    upstream.on("error", reject);
-    upstream.end(body);
-  });
 }
