@@ -21,7 +21,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { Agent, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { LOCAL_AWS_CREDENTIALS } from "../local/dynamodb";
+import { localDynamoDbHeaders } from "../local/credentials";
 import type { LocalStack } from "../local/stack";
 import type { SectionResult, Table, TargetResult } from "./lib/report";
 import { fmt, fmtRatio, ratio, summarize, type Summary } from "./lib/stats";
@@ -117,20 +117,6 @@ function send(agent: Agent, url: URL, method: string, headers: Record<string, st
     req.on("error", reject);
     req.end(body);
   });
-}
-
-/**
- * One replayed DynamoDB call, as a client of the engine would send it (dynalite checks that a signature is there),
- * signed with the local admin key id so the IAM proxy in front of dynalite passes it unevaluated: any other key id
- * is refused there as an unknown client.
- */
-function dynamoHeaders(operation: string): Record<string, string> {
-  return {
-    "content-type": "application/x-amz-json-1.0",
-    "x-amz-target": `DynamoDB_20120810.${operation}`,
-    "x-amz-date": "20240101T000000Z",
-    authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_AWS_CREDENTIALS.AWS_ACCESS_KEY_ID}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
-  };
 }
 
 // ---- Routes -------------------------------------------------------------------------------------------------
@@ -298,7 +284,7 @@ async function withBenchStack(
       recorder,
       settings,
       api: apiClient(apiAgent, stack.baseUrl.replace(/\/$/, "")),
-      dynamo: (operation, text) => send(dbAgent, dynamoUrl, "POST", dynamoHeaders(operation), text),
+      dynamo: (operation, text) => send(dbAgent, dynamoUrl, "POST", localDynamoDbHeaders(operation), text),
       authorizerName: stack.routes.find((r) => r.auth.startsWith("authorizer "))?.auth.slice("authorizer ".length),
     });
   } finally {

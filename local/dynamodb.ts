@@ -7,6 +7,7 @@
  * Not emulated (dynalite has no API for them, or ignores them): TTL deletion, encryption, point-in-time
  * recovery, deletion protection, streams, transactions, PartiQL.
  */
+import { localDynamoDbHeaders } from "./credentials";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SynthesizedApp } from "./synthesized";
@@ -15,14 +16,7 @@ import type { SynthesizedApp } from "./synthesized";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite: (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server = require("dynalite");
 
-/**
- * The local admin credentials, for tests and tools (dynalite checks that a signature is present): the IAM proxy
- * in front of dynalite (local/iam/dynamodb-proxy.ts) passes requests signed with this key id unevaluated.
- */
-export const LOCAL_AWS_CREDENTIALS = {
-  AWS_ACCESS_KEY_ID: "AKIDLOCALSTACK",
-  AWS_SECRET_ACCESS_KEY: "local-stack-secret",
-} as const;
+export { LOCAL_AWS_CREDENTIALS } from "./credentials";
 
 /** The CreateTable input of one synthesized table. */
 export interface TableDefinition {
@@ -161,12 +155,7 @@ async function describeTable(endpoint: string, TableName: string): Promise<Json 
 export async function dynamoDbCall<T = Json>(endpoint: string, operation: string, body: Json): Promise<T> {
   const response = await fetch(endpoint, {
     method: "POST",
-    headers: {
-      "Content-Type": "application/x-amz-json-1.0",
-      "X-Amz-Target": `DynamoDB_20120810.${operation}`,
-      "X-Amz-Date": "20240101T000000Z",
-      Authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_AWS_CREDENTIALS.AWS_ACCESS_KEY_ID}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
-    },
+    headers: localDynamoDbHeaders(operation),
     body: JSON.stringify(body),
   });
   const payload = (await response.json()) as T & { __type?: string; message?: string };

@@ -18,7 +18,7 @@
  * evaluated: `principalOf` says "admin" for exactly that key id and nothing else.
  */
 import { randomBytes } from "node:crypto";
-import { LOCAL_AWS_CREDENTIALS } from "../dynamodb";
+import { LOCAL_AWS_CREDENTIALS } from "../credentials";
 import { LOCAL_ACCOUNT_ID, type SynthesizedApp } from "../synthesized";
 import type { TableInfo } from "./dynamodb-requests";
 import { evaluate, type AuthorizationRequest, type Decision } from "./evaluate";

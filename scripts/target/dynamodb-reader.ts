@@ -7,6 +7,7 @@
  * stack, from fixed fake ones.
  */
 import awsLite from "@aws-lite/client";
+import { LOCAL_AWS_CREDENTIALS } from "../../local/credentials";
 import type { DeploymentTarget } from "./outputs";
 
 export type Item = Record<string, unknown>;
@@ -51,7 +52,13 @@ export async function createDynamoDbReader(target: Pick<DeploymentTarget, "regio
   const client = await awsLite({
     region: target.region,
     autoloadPlugins: false,
-    ...(target.dynamoDbEndpoint ? { endpoint: target.dynamoDbEndpoint, accessKeyId: "AKIDLOCALSTACK", secretAccessKey: "local-stack-secret" } : {}),
+    ...(target.dynamoDbEndpoint
+      ? {
+          endpoint: target.dynamoDbEndpoint,
+          accessKeyId: LOCAL_AWS_CREDENTIALS.AWS_ACCESS_KEY_ID,
+          secretAccessKey: LOCAL_AWS_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+        }
+      : {}),
   });
   const call = async <T>(operation: string, payload: Record<string, unknown>): Promise<T> => {
     const response = await client({
