@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import type { ITerraformDependable } from "cdktf";
 import type { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
 import type { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import type { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
@@ -44,8 +43,6 @@ export interface LambdaRestApiProps {
   readonly kmsKeyArn: string;
   /** Alarms on the stage's 5XX count, 4XX rate, p99 latency and p99 integration latency; @default none */
   readonly alarms?: ApiAlarmProps;
-  /** Created before the stage (the account's CloudWatch role, which access logging needs). @default none */
-  readonly stageDependsOn?: readonly ITerraformDependable[];
 }
 
 /**
@@ -111,7 +108,6 @@ export class LambdaRestApi extends Construct {
       stageName,
       logRetentionDays: props.logRetentionDays,
       kmsKeyArn: props.kmsKeyArn,
-      dependsOn: props.stageDependsOn,
     });
     this.stage = stage.stage;
     this.accessLogGroup = stage.accessLogGroup;

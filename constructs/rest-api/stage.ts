@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import type { ITerraformDependable } from "cdktf";
 import type { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import { ApiGatewayMethodSettings } from "@cdktf/provider-aws/lib/api-gateway-method-settings";
 import type { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
@@ -38,8 +37,6 @@ export interface StageProps {
   readonly logRetentionDays: number;
   /** Encrypts both log groups. */
   readonly kmsKeyArn: string;
-  /** Created before the stage. @default none */
-  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 export interface StageWithLogs {
@@ -73,7 +70,7 @@ export function addStageWithLogs(scope: Construct, props: StageProps): StageWith
       destinationArn: accessLogGroup.arn,
       format: JSON.stringify(ACCESS_LOG_FORMAT),
     },
-    dependsOn: [executionLogGroup, ...(props.dependsOn ?? [])],
+    dependsOn: [executionLogGroup],
     // With the API's: a new API gets its new stage before the old stage and API are deleted.
     lifecycle: { createBeforeDestroy: true },
   });
