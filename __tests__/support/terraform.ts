@@ -555,6 +555,23 @@ export function summarizePlan(plan: PlanJson): PlanSummary {
   return { creates, createdAddresses: createdAddresses.sort(), deletes, updates };
 }
 
+/**
+ * For a stack planned into an empty account: the plan creates exactly the resources the synthesized JSON
+ * declares, deletes nothing, and calls no AWS API but `allowedAwsActions` (e.g. STS's GetCallerIdentity).
+ */
+export function expectPlanCreatesExactlyTheDeclared(
+  check: StackCheck | undefined,
+  json: TerraformJson,
+  allowedAwsActions: readonly string[] = [],
+): void {
+  const declared = Object.entries(json.resource ?? {}).flatMap(([type, blocks]) => Object.keys(blocks).map((id) => `${type}.${id}`));
+  expect(check?.planJson).toBeDefined();
+  const plan = summarizePlan(check!.planJson!);
+  expect(plan.createdAddresses).toEqual(declared.sort());
+  expect(plan.deletes).toEqual([]);
+  expect(check?.awsCalls.filter((c) => !allowedAwsActions.includes(c.action))).toEqual([]);
+}
+
 /** Runs `fn` over `items` with at most `limit` at a time, keeping the input order in the result. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
