@@ -1,4 +1,4 @@
-/** Terraform init, validate and plan of the prod stacks, offline: see support/terraform-suite.ts. */
+/** Terraform init and plan (which validates first) of the prod stacks, offline: see support/terraform-suite.ts. */
 import { describeTerraformOffline } from "./support/terraform-suite";
 
 describeTerraformOffline("prod");

@@ -4,7 +4,9 @@
  * - a `zz_offline_override.tf.json` next to each `cdk.tf.json` adds the provider's skip flags and points every
  *   service endpoint at a local fake AWS that answers only STS GetCallerIdentity and records everything else;
  * - downstream stacks read stub state files (outputs only) written into the synth's temp state folder;
- * - child processes get fake credentials, no proxy and no AWS profile; the test process's env is untouched.
+ * - child processes get fake credentials, no proxy and no AWS profile; the test process's env is untouched;
+ * - the stacks of one run share one AWS provider process, which every plan attaches to (TF_REATTACH_PROVIDERS)
+ *   instead of starting the ~700 MB provider two or three times itself (see startSharedProvider).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID, createHash } from "node:crypto";
@@ -180,12 +182,12 @@ export function runTerraform(
   ctx: TerraformContext,
   args: readonly string[],
   cwd: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CommandResult> {
   const command = `terraform ${args.join(" ")}`;
   const started = Date.now();
   return new Promise((resolvePromise) => {
-    const child = spawn("terraform", args, { cwd, env: ctx.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("terraform", args, { cwd, env: { ...ctx.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -215,9 +217,25 @@ export function outcome(result: CommandResult | undefined, skippedBecause = "an 
     `${result.command} (in ${result.cwd}) exited ${result.code} after ${result.durationMs} ms`,
     result.hint ?? "",
     result.stderr.trim(),
-    result.stdout.trim(),
+    readableOutput(result.stdout).trim(),
   ]
     .filter(Boolean)
+    .join("\n");
+}
+
+/** A command's stdout, with the JSON UI messages of `-json` commands reduced to their human-readable `@message`. */
+function readableOutput(stdout: string): string {
+  return stdout
+    .split("\n")
+    .map((line) => {
+      if (!line.startsWith("{")) return line;
+      try {
+        const message = JSON.parse(line) as { "@message"?: string; diagnostic?: { detail?: string } };
+        return [message["@message"], message.diagnostic?.detail].filter(Boolean).join("\n");
+      } catch {
+        return line;
+      }
+    })
     .join("\n");
 }
 
@@ -486,16 +504,23 @@ export interface StackCheck {
   readonly stackId: string;
   readonly dir: string;
   readonly init?: CommandResult;
-  readonly validate?: CommandResult;
+  /** `terraform plan -json`: Terraform validates the configuration first (as `terraform validate` does), then plans. */
   readonly plan?: CommandResult;
-  readonly show?: CommandResult;
-  /** `terraform show -json` of the saved plan, when it ran. */
+  /** The plan's machine-readable output, when it ran; `diagnostics` holds validation's findings too. */
   readonly planJson?: PlanJson;
   /** Every request the plan's fake AWS received. */
   readonly awsCalls: readonly FakeAwsCall[];
 }
 
-/** The parts of `terraform show -json <plan>` the tests read. */
+/** One warning or error Terraform reported, from validation or planning. */
+export interface PlanDiagnostic {
+  readonly severity: "error" | "warning";
+  readonly summary: string;
+  readonly detail?: string;
+  readonly address?: string;
+}
+
+/** What the tests read of a plan: its resource changes (the shape `terraform show -json` gives them) and diagnostics. */
 export interface PlanJson {
   readonly resource_changes?: ReadonlyArray<{
     readonly address: string;
@@ -503,31 +528,181 @@ export interface PlanJson {
     readonly type: string;
     readonly change: { readonly actions: readonly string[] };
   }>;
+  readonly diagnostics?: readonly PlanDiagnostic[];
+}
+
+/** The JSON UI's one-word change actions as the plan format's action lists; a replacement is a delete and a create. */
+const JSON_UI_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  noop: ["no-op"],
+  create: ["create"],
+  read: ["read"],
+  update: ["update"],
+  replace: ["delete", "create"],
+  delete: ["delete"],
+  remove: ["forget"],
+  move: ["no-op"],
+  import: ["no-op"],
+};
+
+/**
+ * Reads `terraform plan -json`'s output, Terraform's machine-readable UI (one JSON message per line,
+ * https://developer.hashicorp.com/terraform/internals/machine-readable-ui): `planned_change` messages become
+ * resource changes, `diagnostic` messages diagnostics. Throws on an action it does not know, so a new one is noticed.
+ */
+export function planFromJsonUi(stdout: string): PlanJson {
+  const changes: Array<NonNullable<PlanJson["resource_changes"]>[number]> = [];
+  const diagnostics: PlanDiagnostic[] = [];
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const message = JSON.parse(line) as {
+      type?: string;
+      change?: { resource: { addr: string; resource_type: string }; action: string };
+      diagnostic?: PlanDiagnostic;
+    };
+    if (message.type === "planned_change" && message.change) {
+      const { resource, action } = message.change;
+      const actions = JSON_UI_ACTIONS[action];
+      if (!actions) throw new Error(`terraform plan -json: unknown action "${action}" for ${resource.addr}`);
+      const mode = /(^|\.)data\.[^.]+\.[^.]+$/.test(resource.addr) ? "data" : "managed";
+      changes.push({ address: resource.addr, mode, type: resource.resource_type, change: { actions } });
+    }
+    if (message.type === "diagnostic" && message.diagnostic) {
+      const { severity, summary, detail, address } = message.diagnostic;
+      diagnostics.push({ severity, summary, ...(detail ? { detail } : {}), ...(address ? { address } : {}) });
+    }
+  }
+  return { resource_changes: changes, diagnostics };
+}
+
+/** An AWS provider process that terraform commands attach to instead of starting their own. */
+export interface SharedProvider {
+  /** The TF_REATTACH_PROVIDERS value naming it. */
+  readonly reattach: string;
+  /** Runs `fn` once nothing else uses the provider: a provider holds one configuration, the last plan's. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The AWS provider binary `terraform init` installed (linked from the mirror, or unpacked) into a stack folder. */
+export function installedAwsProvider(stackDir: string): string {
+  const root = join(stackDir, ".terraform", "providers", "registry.terraform.io", "hashicorp", "aws");
+  for (const version of existsSync(root) ? readdirSync(root) : []) {
+    for (const platform of readdirSync(join(root, version))) {
+      const binary = readdirSync(join(root, version, platform)).find((f) => f.startsWith("terraform-provider-aws"));
+      if (binary) return join(root, version, platform, binary);
+    }
+  }
+  throw new Error(`no AWS provider under ${root}: run terraform init first`);
 }
 
 /**
- * init, validate, plan -out and show -json in `dir`, each with its own fake AWS (so the calls are attributed
- * to this stack). Stops at the first failing step. Stub states must already be written.
+ * Starts the AWS provider in its debug mode, which serves until it is stopped and prints the
+ * TF_REATTACH_PROVIDERS value that makes Terraform use it (Terraform's documented way to attach to a running
+ * provider). Each terraform command otherwise starts the provider two or three times, and a start-up, mostly
+ * building its schema, costs about as much CPU as planning a stack. The provider gets the harness environment,
+ * as a provider Terraform starts would; each plan configures it anew, so commands must not overlap
+ * (`exclusive`).
  */
-export async function checkStack(ctx: TerraformContext, stackId: string, dir: string): Promise<StackCheck> {
-  const aws = await startFakeAws();
+export async function startSharedProvider(ctx: TerraformContext, binary: string, timeoutMs = 60_000): Promise<SharedProvider> {
+  const child = spawn(binary, ["-debug"], { env: ctx.env, stdio: ["ignore", "pipe", "pipe"] });
+  const stop = () => child.kill("SIGKILL");
+  process.once("exit", stop);
+  let output = "";
+  const exited = new Promise<void>((resolvePromise) => child.once("close", () => resolvePromise()));
+  const reattach = await new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(() => fail("it printed no TF_REATTACH_PROVIDERS in time"), timeoutMs);
+    function fail(why: string) {
+      clearTimeout(timer);
+      stop();
+      reject(new Error(`the AWS provider (${binary} -debug) did not start: ${why}\n${output.slice(-4000)}`));
+    }
+    const read = (chunk: Buffer) => {
+      if (output.length < 64_000) output += chunk.toString("utf8");
+      const found = /TF_REATTACH_PROVIDERS='(\{.*\})'/.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolvePromise(found[1]);
+      }
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    child.once("error", (error) => fail(error.message));
+    child.once("close", (code, signal) => fail(`it exited (${signal ?? code})`));
+  });
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    reattach,
+    exclusive<T>(fn: () => Promise<T>): Promise<T> {
+      const run = queue.then(fn, fn);
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    close: async () => {
+      process.removeListener("exit", stop);
+      child.kill("SIGTERM");
+      const killer = setTimeout(stop, 5_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** A stack to check: its id and the folder of its `cdk.tf.json`. */
+export interface StackToCheck {
+  readonly stackId: string;
+  readonly dir: string;
+}
+
+/**
+ * init and `plan -json` of each stack, each stack with its own fake AWS (so the calls are attributed to it).
+ * The inits run in parallel; then one shared provider, started from the first stack's install, serves the
+ * plans one after another. Stub states must already be written. Returns the checks in the order given.
+ */
+export async function checkStacks(ctx: TerraformContext, stacks: readonly StackToCheck[]): Promise<StackCheck[]> {
+  const fakes = await Promise.all(stacks.map(() => startFakeAws()));
+  let provider: SharedProvider | undefined;
   try {
-    writeOfflineOverride(dir, aws.endpoint);
-    const init = await runTerraform(ctx, ["init", "-input=false", "-no-color"], dir);
-    const withHint = init.code !== 0 && !ctx.mirror ? { ...init, hint: MIRROR_HINT } : init;
-    if (init.code !== 0) return { stackId, dir, init: withHint, awsCalls: aws.calls };
-    const validate = await runTerraform(ctx, ["validate", "-no-color"], dir);
-    if (validate.code !== 0) return { stackId, dir, init, validate, awsCalls: aws.calls };
-    const plan = await runTerraform(ctx, ["plan", "-input=false", "-no-color", "-lock-timeout=60s", "-out=offline.tfplan"], dir);
-    if (plan.code !== 0) return { stackId, dir, init, validate, plan, awsCalls: aws.calls };
-    const show = await runTerraform(ctx, ["show", "-json", "-no-color", "offline.tfplan"], dir);
-    const planJson = show.code === 0 ? (JSON.parse(show.stdout) as PlanJson) : undefined;
-    return { stackId, dir, init, validate, plan, show, planJson, awsCalls: [...aws.calls] };
+    const inits = await Promise.all(
+      stacks.map(async ({ dir }, index) => {
+        writeOfflineOverride(dir, fakes[index].endpoint);
+        const init = await runTerraform(ctx, ["init", "-input=false", "-no-color"], dir);
+        return init.code !== 0 && !ctx.mirror ? { ...init, hint: MIRROR_HINT } : init;
+      }),
+    );
+    const firstInstalled = stacks.find((_, index) => inits[index].code === 0);
+    if (firstInstalled) provider = await startSharedProvider(ctx, installedAwsProvider(firstInstalled.dir));
+    const checks: StackCheck[] = [];
+    for (const [index, { stackId, dir }] of stacks.entries()) {
+      const init = inits[index];
+      if (init.code !== 0 || !provider) {
+        checks.push({ stackId, dir, init, awsCalls: [...fakes[index].calls] });
+        continue;
+      }
+      const plan = await provider.exclusive(() =>
+        runTerraform(ctx, ["plan", "-json", "-input=false", "-no-color", "-lock-timeout=60s"], dir, {
+          env: { TF_REATTACH_PROVIDERS: provider!.reattach },
+        }),
+      );
+      const planJson = planFromJsonUi(plan.stdout);
+      checks.push({ stackId, dir, init, plan, planJson, awsCalls: [...fakes[index].calls] });
+    }
+    return checks;
   } finally {
-    await aws.close();
+    await provider?.close();
+    await Promise.all(fakes.map((aws) => aws.close()));
   }
 }
 
+/** checkStacks() for a single stack. */
+export async function checkStack(ctx: TerraformContext, stackId: string, dir: string): Promise<StackCheck> {
+  const [check] = await checkStacks(ctx, [{ stackId, dir }]);
+  return check;
+}
+
+/** A plan's errors and warnings as one line each, e.g. `warning: Argument is deprecated (aws_s3_bucket.x)`. */
+export function diagnosticLines(check: StackCheck | undefined): string[] {
+  return (check?.planJson?.diagnostics ?? []).map((d) => `${d.severity}: ${d.summary}${d.address ? ` (${d.address})` : ""}`);
+}
 /** What a plan does to managed resources: counts of creates by type, and every address it would touch otherwise. */
 export interface PlanSummary {
   readonly creates: Readonly<Record<string, number>>;
@@ -570,18 +745,4 @@ export function expectPlanCreatesExactlyTheDeclared(
   expect(plan.createdAddresses).toEqual(declared.sort());
   expect(plan.deletes).toEqual([]);
   expect(check?.awsCalls.filter((c) => !allowedAwsActions.includes(c.action))).toEqual([]);
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time, keeping the input order in the result. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
