@@ -4,7 +4,7 @@
  * transpiles without type information (`diagnostics: false`).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -21,9 +21,47 @@ beforeAll(() => {
 afterAll(() => rmSync(fixture, { recursive: true, force: true }));
 
 describe("npm scripts", () => {
-  test("npm test packages the functions, then runs the type check, ESLint, Prettier and jest side by side, each to its end", () => {
-    expect(scripts.test).toBe('npm run package && run-p --aggregate-output --continue-on-error build lint format:check "jest -- {@}" --');
-    expect([scripts.build, scripts.lint, scripts["format:check"], scripts.jest]).toEqual(["tsc --noEmit", "eslint .", "prettier --check .", "jest"]);
+  test("npm test packages the functions, then runs the type check with ESLint, Prettier and jest side by side, each to its end", () => {
+    expect(scripts.test).toBe('npm run package && run-p --aggregate-output --continue-on-error check format:check "jest -- {@}" --');
+    expect([scripts.check, scripts["format:check"], scripts.jest]).toEqual(["node --import tsx scripts/check.ts", "prettier --check .", "jest"]);
+    // The same two checks one at a time, with the tools' own commands.
+    expect([scripts.build, scripts.lint]).toEqual(["tsc --noEmit", "eslint ."]);
+  });
+
+  test("npm run check reports tsc's type errors and ESLint's type-aware findings on one program, and a linted file outside it", () => {
+    const project = mkdtempSync(join(tmpdir(), "check-"));
+    try {
+      symlinkSync(join(root, "node_modules"), join(project, "node_modules"));
+      mkdirSync(join(project, "src"));
+      const compilerOptions = { strict: true, module: "commonjs", target: "ES2022", lib: ["ES2022"], types: [], skipLibCheck: true };
+      writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["src/**/*.ts"] }));
+      writeFileSync(
+        join(project, "eslint.config.mjs"),
+        [
+          'import tseslint from "typescript-eslint";',
+          "export default tseslint.config({ ignores: ['**/*.mjs'] }, ...tseslint.configs.recommended, {",
+          "  files: ['**/*.ts'],",
+          "  languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },",
+          "  rules: { '@typescript-eslint/no-floating-promises': 'error' },",
+          "});",
+        ].join("\n"),
+      );
+      writeFileSync(
+        join(project, "src", "bad.ts"),
+        'export async function f(): Promise<number> {\n  return 1;\n}\nf();\nexport const n: number = "x";\n',
+      );
+      writeFileSync(join(project, "outside.ts"), "export const x = 1;\n");
+
+      const run = spawnSync(process.execPath, ["--import", "tsx", join(root, "scripts", "check.ts")], { cwd: project, encoding: "utf8" });
+
+      expect(run.status).toBe(1);
+      expect(run.stdout).toContain("src/bad.ts(5,14): error TS2322: Type 'string' is not assignable to type 'number'.");
+      expect(run.stdout).toMatch(/src\/bad\.ts\n\s+4:1\s+error\s+Promises must be awaited.*@typescript-eslint\/no-floating-promises/);
+      expect(run.stdout).toContain("The file was not found in any of the provided program instance(s): outside.ts");
+      expect(run.stdout).toContain("tsc: 1 error(s); eslint: 2 error(s), 0 warning(s)");
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test("npm test fails when any of its checks fails, even when the tests pass (run-p's exit status)", () => {
