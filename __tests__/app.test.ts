@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App, TerraformResource } from "cdktf";
@@ -13,6 +13,14 @@ import { dataSources, resources, synthStacks, SynthResult } from "./support/synt
 let prod: SynthResult;
 let dev: SynthResult;
 
+/** Temp folders of this file, deleted after its tests. */
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+
 beforeAll(() => {
   prod = synthStacks({ environment: "prod" });
   dev = synthStacks({ environment: "dev" });
@@ -20,6 +28,7 @@ beforeAll(() => {
 afterAll(() => {
   prod.cleanup();
   dev.cleanup();
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Attributes that hold a resource's own name, per resource type that has one. */
@@ -145,11 +154,11 @@ describe("the app", () => {
     });
 
     test("a resource named without the prefix stops synth", () => {
-      const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), "cdktf-out-")) });
+      const app = new App({ outdir: tempDir("cdktf-out-") });
       const stacks = addStacks(app, {
         config: loadConfig({ environment: "prod" }),
         artifacts: (name) => loadLambdaArtifact(name),
-        stateDir: mkdtempSync(path.join(tmpdir(), "cdktf-state-")),
+        stateDir: tempDir("cdktf-state-"),
         serviceVersion: "test",
       });
       new SnsTopic(stacks.compute, "rogue", { name: "alerts" });
@@ -197,12 +206,12 @@ describe("the app", () => {
   });
 
   describe("per-layer redeploys", () => {
-    const stateDir = mkdtempSync(path.join(tmpdir(), "cdktf-state-"));
+    const stateDir = tempDir("cdktf-state-");
     const stackJson = (synth: SynthResult) => Object.fromEntries(synth.stackIds.map((id) => [id, JSON.stringify(synth.json[id])]));
 
     test.each(listEnvironments())("%s: changing only a handler's source changes only compute-stack", async (environment) => {
-      const sourceDir = mkdtempSync(path.join(tmpdir(), "lambda-src-"));
-      const outDir = mkdtempSync(path.join(tmpdir(), "lambda-dist-"));
+      const sourceDir = tempDir("lambda-src-");
+      const outDir = tempDir("lambda-dist-");
       cpSync(path.join(LAMBDA_PACKAGES_DIR, "health"), path.join(sourceDir, "health"), { recursive: true });
       cpSync(path.join(LAMBDA_PACKAGES_DIR, "shared"), path.join(sourceDir, "shared"), { recursive: true });
       const entry = path.join(sourceDir, "health", "index.ts");

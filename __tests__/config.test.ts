@@ -8,9 +8,20 @@ import { STACK_IDS } from "../stacks";
 
 const prod = JSON.parse(readFileSync(path.join(CONFIG_DIR, "prod.json"), "utf8"));
 
+/** Temp folders of this file, deleted after its tests. */
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Writes `config` as `<name>.json` into a fresh folder and loads it. */
 function loadVariant(mutate: (config: any) => void, name = "variant"): () => unknown {
-  const dir = mkdtempSync(path.join(tmpdir(), "config-"));
+  const dir = tempDir("config-");
   const config = structuredClone(prod);
   mutate(config);
   writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(config, null, 2));
@@ -161,7 +172,7 @@ describe("config validation", () => {
   });
 
   test("invalid JSON names the file and the line", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "config-"));
+    const dir = tempDir("config-");
     writeFileSync(path.join(dir, "broken.json"), '{\n  "projectName": "x",\n  oops\n}\n');
     expect(() => loadConfig({ environment: "broken", configDir: dir })).toThrow(
       /broken\.json[\s\S]*expected valid JSON, found .*\(line 3, column 3\)/,
@@ -190,7 +201,7 @@ describe("the cdktf app (main.ts)", () => {
   });
 
   test("stops before synthesizing anything when the config is bad, and says why", () => {
-    const outdir = path.join(mkdtempSync(path.join(tmpdir(), "cdktf-main-")), "out");
+    const outdir = path.join(tempDir("cdktf-main-"), "out");
     const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
       cwd: path.join(__dirname, ".."),
       env: { ...process.env, APP_ENV: "staging", CDKTF_OUTDIR: outdir },

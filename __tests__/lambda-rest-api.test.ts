@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import { LambdaRestApi, type ApiRoute, type LambdaRestApiProps } from "../constructs/lambda-rest-api";
 import { ValidationError } from "../constructs/validation-error";
@@ -16,9 +19,13 @@ const PROPS: LambdaRestApiProps = {
   kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000",
 };
 
+/** One output folder for every app of this file (nothing is synthesized into it); Testing.app() alone makes one per call. */
+const outdir = mkdtempSync(join(tmpdir(), "lambda-rest-api-"));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
 /** Builds the API in a stack named like the app's, so the error names the path `api-stack/rest-api`. */
 function build(props: LambdaRestApiProps): LambdaRestApi {
-  return new LambdaRestApi(new TerraformStack(Testing.app(), "api-stack"), "rest-api", props);
+  return new LambdaRestApi(new TerraformStack(Testing.app({ outdir }), "api-stack"), "rest-api", props);
 }
 
 describe("LambdaRestApi", () => {
