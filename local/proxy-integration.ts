@@ -92,11 +92,12 @@ function eventHeaders(request: GatewayRequest): Array<readonly [string, string]>
   return [...request.headers.filter(([name]) => !replaced.has(name.toLowerCase())), ...added];
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 function requestTime(epochMs: number): string {
   const d = new Date(epochMs);
-  const month = d.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `${pad(d.getUTCDate())}/${month}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
 function requestContext<T>(

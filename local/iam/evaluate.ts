@@ -54,13 +54,22 @@ export type Decision =
       readonly reason: string;
     };
 
+/** Each pattern compiled once: every DynamoDB call of the local run is evaluated against the same few policies. */
+const WILDCARD_PATTERNS = new Map<string, RegExp>();
+
 /** `*` any run of characters, `?` one character; `caseless` for action names. */
 export function wildcardMatch(pattern: string, value: string, caseless = false): boolean {
-  const regex = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${regex}$`, caseless ? "is" : "s").test(value);
+  const key = `${caseless ? "i" : "s"}${pattern}`;
+  let compiled = WILDCARD_PATTERNS.get(key);
+  if (!compiled) {
+    const regex = pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".");
+    compiled = new RegExp(`^${regex}$`, caseless ? "is" : "s");
+    WILDCARD_PATTERNS.set(key, compiled);
+  }
+  return compiled.test(value);
 }
 
 /** The six colon-separated components of an ARN; the last keeps any further colons. */
