@@ -7,8 +7,11 @@
 const { readFileSync } = require("node:fs");
 const Sequencer = require("@jest/test-sequencer").default;
 
-/** The marker of a suite that runs Terraform: it imports the Terraform test support. */
-const RUNS_TERRAFORM = /from\s+["']\.\/support\/terraform(?:-suite)?["']/;
+/**
+ * The marker of a suite that runs Terraform: it prepares the Terraform harness (support/terraform.ts) or
+ * declares the environment suite (support/terraform-suite.ts). Importing a helper of either is not enough.
+ */
+const RUNS_TERRAFORM = /\b(?:prepareTerraform|describeTerraformOffline)\(/;
 
 class TerraformFirstSequencer extends Sequencer {
   sort(tests) {
