@@ -22,5 +22,5 @@ module.exports = {
   // test, retries with backoff, child processes), and `npm test` runs the type check, ESLint and Prettier
   // alongside jest; on 2 cores three workers keep both busy (92 s instead of 103 s for all of `npm test`).
   maxWorkers: Math.max(3, availableParallelism()),
-  testSequencer: "<rootDir>/__tests__/support/terraform-first-sequencer.js",
+  testSequencer: "<rootDir>/__tests__/support/longest-first-sequencer.js",
 };

@@ -56,7 +56,9 @@ describe("the functions' DynamoDB client under faults", () => {
     return outcome;
   };
 
-  it.each([
+  // aws-lite backs off between its retries, so each of these waits a few seconds: they run side by side, each
+  // against its own proxy or server.
+  it.concurrent.each([
     [400, "ProvisionedThroughputExceededException"],
     [400, "ThrottlingException"],
     [400, "RequestLimitExceeded"],
@@ -81,24 +83,32 @@ describe("the functions' DynamoDB client under faults", () => {
     20_000,
   );
 
-  test("turns a refused connection into a ServiceUnavailableError (ECONNREFUSED)", async () => {
-    const error = await failure(getItem(await refusedEndpoint()));
-
-    expect(error).toBeInstanceOf(http.ServiceUnavailableError);
-    expect(dynamodb.awsErrorCode(error)).toBe("ECONNREFUSED");
-  }, 20_000);
-
-  test("turns a connection closed without an answer into a ServiceUnavailableError (ECONNRESET, socket hang up)", async () => {
-    const { server, endpoint } = await listen(createNetServer((socket) => socket.destroy()));
-    try {
-      const error = await failure(getItem(endpoint));
+  test.concurrent(
+    "turns a refused connection into a ServiceUnavailableError (ECONNREFUSED)",
+    async () => {
+      const error = await failure(getItem(await refusedEndpoint()));
 
       expect(error).toBeInstanceOf(http.ServiceUnavailableError);
-      expect(dynamodb.awsErrorCode(error)).toBe("ECONNRESET");
-    } finally {
-      await close(server);
-    }
-  }, 20_000);
+      expect(dynamodb.awsErrorCode(error)).toBe("ECONNREFUSED");
+    },
+    20_000,
+  );
+
+  test.concurrent(
+    "turns a connection closed without an answer into a ServiceUnavailableError (ECONNRESET, socket hang up)",
+    async () => {
+      const { server, endpoint } = await listen(createNetServer((socket) => socket.destroy()));
+      try {
+        const error = await failure(getItem(endpoint));
+
+        expect(error).toBeInstanceOf(http.ServiceUnavailableError);
+        expect(dynamodb.awsErrorCode(error)).toBe("ECONNRESET");
+      } finally {
+        await close(server);
+      }
+    },
+    20_000,
+  );
 
   test("gives up on a hung DynamoDB after DYNAMODB_TIMEOUT_MS: a ServiceUnavailableError (TimeoutError)", async () => {
     // Answers only after the client has given up (and then answers, so aws-lite's request ends with the test).

@@ -24,7 +24,7 @@ const TESTS_DIR = join(REPO_ROOT, "__tests__");
 /** A suite is not a unit suite when it lives here or runs Terraform (as jest's sequencer tells them apart). */
 const E2E_DIR = join(TESTS_DIR, "e2e");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's sequencer is a CommonJS file without types
-const { RUNS_TERRAFORM } = require("../__tests__/support/terraform-first-sequencer") as { RUNS_TERRAFORM: RegExp };
+const { RUNS_TERRAFORM } = require("../__tests__/support/longest-first-sequencer") as { RUNS_TERRAFORM: RegExp };
 
 interface JestJson {
   numTotalTests: number;
@@ -44,6 +44,8 @@ interface RunFigures {
   readonly failed: number;
   readonly suites: number;
   readonly slowest: Array<{ file: string; seconds: number }>;
+  /** Every suite's wall time, s, by repository path: the test sequencer starts the longest first on a fresh clone. */
+  readonly suiteSeconds: Record<string, number>;
   readonly failedSuites: string[];
 }
 
@@ -88,17 +90,16 @@ function providerMirror(): string | undefined {
 function readJestJson(path: string, outcome: ProcessResult): RunFigures {
   const wallMs = outcome.killedAfterOutput ? (outcome.outputFileMs ?? outcome.wallMs) : outcome.wallMs;
   const common = { wallMs, exited: !outcome.killedAfterOutput, exitCode: outcome.code };
-  if (!existsSync(path)) return { ...common, tests: 0, failed: 0, suites: 0, slowest: [], failedSuites: [] };
+  if (!existsSync(path)) return { ...common, tests: 0, failed: 0, suites: 0, slowest: [], suiteSeconds: {}, failedSuites: [] };
   const json = JSON.parse(readFileSync(path, "utf8")) as JestJson;
+  const seconds = json.testResults.map((r) => ({ file: relative(REPO_ROOT, r.name), seconds: (r.endTime - r.startTime) / 1000 }));
   return {
     ...common,
     tests: json.numTotalTests,
     failed: json.numFailedTests,
     suites: json.numTotalTestSuites,
-    slowest: json.testResults
-      .map((r) => ({ file: relative(REPO_ROOT, r.name), seconds: (r.endTime - r.startTime) / 1000 }))
-      .sort((a, b) => b.seconds - a.seconds)
-      .slice(0, 5),
+    slowest: [...seconds].sort((a, b) => b.seconds - a.seconds).slice(0, 5),
+    suiteSeconds: Object.fromEntries(seconds.sort((a, b) => a.file.localeCompare(b.file)).map((s) => [s.file, Math.round(s.seconds * 10) / 10])),
     failedSuites: json.testResults.filter((r) => r.status !== "passed").map((r) => relative(REPO_ROOT, r.name)),
   };
 }
