@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { App, TerraformResource } from "cdktf";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
@@ -9,17 +8,12 @@ import { LAMBDA_PACKAGES_DIR, loadLambdaArtifact } from "../lambda-packages/arti
 import { addStacks, STACK_IDS } from "../stacks";
 import { allStatements, isWildcardAction } from "./support/policies";
 import { dataSources, resources, synthStacks, SynthResult } from "./support/synth";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 let prod: SynthResult;
 let dev: SynthResult;
 
-/** Temp folders of this file, deleted after its tests. */
-const temps: string[] = [];
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
+const tempDir = tempDirsOfThisFile();
 
 beforeAll(() => {
   prod = synthStacks({ environment: "prod" });
@@ -28,7 +22,6 @@ beforeAll(() => {
 afterAll(() => {
   prod.cleanup();
   dev.cleanup();
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Attributes that hold a resource's own name, per resource type that has one. */

@@ -5,8 +5,7 @@
  * The Terraform part needs Terraform on PATH and TF_PROVIDER_MIRROR (see __tests__/terraform.test.ts).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { loadConfig } from "../config/load";
@@ -25,6 +24,7 @@ import {
   StackCheck,
   TerraformContext,
 } from "./support/terraform";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 /** An S3 backend in another region than the app (us-east-1), so the test sees which region the bootstrap uses. */
 const S3_BACKEND = { type: "s3", bucket: "prod-service-tfstate-123456789012", keyPrefix: "prod-service/", region: "us-east-2" } as const;
@@ -38,12 +38,8 @@ interface BootstrapSynth {
   readonly stateDir: string;
 }
 
-const temps: string[] = [];
-const tempDir = (label: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `bootstrap-${label}-`));
-  temps.push(dir);
-  return dir;
-};
+const tempDirOfThisFile = tempDirsOfThisFile();
+const tempDir = (label: string) => tempDirOfThisFile(`bootstrap-${label}-`);
 
 function synthBootstrap(config: AppConfig): BootstrapSynth {
   const outdir = tempDir("out");
@@ -92,7 +88,6 @@ beforeAll(async () => {
 afterAll(() => {
   appSynth?.cleanup();
   terraform?.cleanup();
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 const only = (type: string) => {

@@ -5,19 +5,11 @@ import * as path from "node:path";
 import { CONFIG_DIR, ConfigError, listEnvironments, loadConfig } from "../config/load";
 import { LOG_RETENTION_DAYS } from "../config/schema";
 import { STACK_IDS } from "../stacks";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const prod = JSON.parse(readFileSync(path.join(CONFIG_DIR, "prod.json"), "utf8"));
 
-/** Temp folders of this file, deleted after its tests. */
-const temps: string[] = [];
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsOfThisFile();
 
 /** Writes `config` as `<name>.json` into a fresh folder and loads it. */
 function loadVariant(mutate: (config: any) => void, name = "variant"): () => unknown {

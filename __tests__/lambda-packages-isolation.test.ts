@@ -5,13 +5,13 @@
  * of the unedited copy. The functions that bundle the edited code are the ones whose new bundle contains the
  * edit; exactly those ZIPs may change.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import * as ts from "typescript";
 import { LAMBDA_PACKAGES_DIR } from "../lambda-packages/artifacts";
 import { buildAll, HANDLER_FILE, listFunctions } from "../lambda-packages/build";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 interface Edit {
   /** File in shared/. */
@@ -91,12 +91,7 @@ function firstStringLiteral(node: ts.Node): ts.StringLiteral | undefined {
   return ts.forEachChild(node, firstStringLiteral);
 }
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = tempDirsOfThisFile();
 
 let sourceDir: string;
 let before: Record<string, string>;
@@ -108,10 +103,6 @@ beforeAll(async () => {
   }
   before = Object.fromEntries((await buildAll({ sourceDir, outDir: tempDir("lambda-isolation-before-") })).map((b) => [b.name, b.sha256Hex]));
 }, 60_000);
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
 describe("a change to shared code", () => {
   test("has an edit for every file in lambda-packages/shared/", () => {

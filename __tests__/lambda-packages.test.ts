@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { createHash } from "node:crypto";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +27,7 @@ import {
 import { ERROR_CODES, type ErrorCode } from "../lambda-packages/shared/error-codes";
 import { log, maskEmail, redact } from "../lambda-packages/shared/log";
 import { handlerEnv, loadHandler, startDynalite, TEST_AWS_ENV, type LocalDynamo } from "./support/dynalite";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const MAX_ZIP_BYTES = 100 * 1024;
 /** Everything any function requires at module scope; add new functions' variables here. */
@@ -43,15 +44,7 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsOfThisFile();
 
 interface CentralEntry {
   readonly name: string;

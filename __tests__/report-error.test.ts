@@ -4,27 +4,19 @@
  * bootstrap/main.ts run as processes.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Annotations, App, TerraformStack } from "cdktf";
 import { ConfigError, loadConfig } from "../config/load";
 import { ValidationError } from "../constructs/validation-error";
 import { LambdaArtifactError, loadLambdaArtifact } from "../lambda-packages/artifacts";
 import { formatError, isUserError } from "../report-error";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const ROOT = resolve(__dirname, "..");
 const STACK_FRAME = /\n\s+at /;
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsOfThisFile();
 
 /** What `fn` throws; the test fails when it throws nothing. */
 function thrownBy(fn: () => unknown): Error {

@@ -158,6 +158,8 @@ function childEnv(parent: NodeJS.ProcessEnv, opts: { cliConfigFile?: string; wor
   // A GOGC of the caller's wins.
   env.GOGC ??= "400";
   Object.assign(env, {
+    // Terraform's and the providers' temp files (plugin sockets) go into the harness folder, deleted by cleanup().
+    TMPDIR: opts.workDir,
     CHECKPOINT_DISABLE: "1",
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
@@ -643,7 +645,8 @@ export async function startSharedProvider(
     },
     close: async () => {
       process.removeListener("exit", stop);
-      child.kill("SIGTERM");
+      // SIGINT: the provider's debug mode then removes its socket; on SIGTERM it leaves it behind.
+      child.kill("SIGINT");
       const killer = setTimeout(stop, 5_000);
       await exited;
       clearTimeout(killer);
