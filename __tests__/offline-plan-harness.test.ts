@@ -8,8 +8,13 @@ import { join } from "node:path";
 import { planFromJsonUi, startSharedProvider, summarizePlan, type TerraformContext } from "./support/terraform";
 
 const line = (message: object) => JSON.stringify({ "@level": "info", "@module": "terraform.ui", ...message });
+/** A planned_change message as Terraform writes it; `resource` is the address within its module. */
 const change = (addr: string, type: string, action: string) =>
-  line({ type: "planned_change", "@message": `${addr}: Plan to ${action}`, change: { resource: { addr, resource_type: type }, action } });
+  line({
+    type: "planned_change",
+    "@message": `${addr}: Plan to ${action}`,
+    change: { resource: { addr, resource: addr.replace(/^(module\.[^.]+\.)+/, ""), resource_type: type }, action },
+  });
 
 describe("planFromJsonUi", () => {
   const stdout = [
@@ -19,6 +24,7 @@ describe("planFromJsonUi", () => {
     change("aws_api_gateway_stage.main", "aws_api_gateway_stage", "replace"),
     change("data.aws_iam_policy_document.trust", "aws_iam_policy_document", "read"),
     change("module.app.data.aws_region.current", "aws_region", "read"),
+    change("module.data.aws_s3_bucket.logs", "aws_s3_bucket", "create"),
     line({
       type: "diagnostic",
       "@level": "warn",
@@ -33,20 +39,21 @@ describe("planFromJsonUi", () => {
     "",
   ].join("\n");
 
-  test("turns planned changes into resource changes, a replacement into a delete and a create, data sources by their address", () => {
+  test("turns planned changes into resource changes, a replacement into a delete and a create, data sources by their address in their module", () => {
     expect(planFromJsonUi(stdout).resource_changes).toEqual([
       { address: "aws_s3_bucket.packages", mode: "managed", type: "aws_s3_bucket", change: { actions: ["create"] } },
       { address: "aws_iam_role.api", mode: "managed", type: "aws_iam_role", change: { actions: ["update"] } },
       { address: "aws_api_gateway_stage.main", mode: "managed", type: "aws_api_gateway_stage", change: { actions: ["delete", "create"] } },
       { address: "data.aws_iam_policy_document.trust", mode: "data", type: "aws_iam_policy_document", change: { actions: ["read"] } },
       { address: "module.app.data.aws_region.current", mode: "data", type: "aws_region", change: { actions: ["read"] } },
+      { address: "module.data.aws_s3_bucket.logs", mode: "managed", type: "aws_s3_bucket", change: { actions: ["create"] } },
     ]);
   });
 
   test("a summary of it counts the creates and names the replaced resource among the deletes", () => {
     expect(summarizePlan(planFromJsonUi(stdout))).toEqual({
-      creates: { aws_s3_bucket: 1 },
-      createdAddresses: ["aws_s3_bucket.packages"],
+      creates: { aws_s3_bucket: 2 },
+      createdAddresses: ["aws_s3_bucket.packages", "module.data.aws_s3_bucket.logs"],
       deletes: ["aws_api_gateway_stage.main"],
       updates: ["aws_iam_role.api"],
     });

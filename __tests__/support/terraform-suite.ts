@@ -69,7 +69,7 @@ export function describeTerraformOffline(environment: TerraformEnvironment): voi
 
   function planOf(stackId: string) {
     const check = run().checks[stackId];
-    if (!check?.planJson) throw new Error(`${stackId} has no plan: ${outcome(check?.plan ?? check?.init)}`);
+    if (!check?.planJson || check.plan?.code !== 0) throw new Error(`${stackId} has no plan: ${outcome(check?.plan ?? check?.init)}`);
     return summarizePlan(check.planJson);
   }
 
