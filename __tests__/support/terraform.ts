@@ -151,11 +151,11 @@ function childEnv(parent: NodeJS.ProcessEnv, opts: { cliConfigFile?: string; wor
     env[key] = value;
   }
   if (opts.cliConfigFile) env.TF_CLI_CONFIG_FILE = opts.cliConfigFile;
-  // Terraform passes its environment on to the provider, which spends most of each of its start-ups (two or
-  // three per command) building its schema, a good part of that in Go's garbage collector. GOGC=400 (collect
-  // at 5x the live heap instead of 2x) cut the CPU of validate + plan + show of compute-stack by a quarter
-  // (10.7 to 8.0 s), for a peak of ~700 instead of ~530 MB; GOGC=off saved no more and grew plan to 2.4 GB.
-  // A GOGC of the caller's wins.
+  // Terraform and the provider (which gets this environment too) spend a good part of each plan in Go's garbage
+  // collector, decoding and building the provider's large schema. GOGC=400 (collect at 5x the live heap instead
+  // of 2x) cut the CPU of planning the three prod stacks through the shared provider by a quarter (7.7 to 5.8
+  // CPU-s, Terraform and provider together), for a provider of ~670 instead of ~380 MB; GOGC=off saved no more
+  // and grew a plan to 2.4 GB. A GOGC of the caller's wins.
   env.GOGC ??= "400";
   Object.assign(env, {
     // Terraform's and the providers' temp files (plugin sockets) go into the harness folder, deleted by cleanup().
