@@ -66,11 +66,12 @@ if (require.main === module) {
     ({ typeErrors, lintErrors, lintWarnings, output }) => {
       if (output) console.log(output);
       console.log(`tsc: ${typeErrors} error(s); eslint: ${lintErrors} error(s), ${lintWarnings} warning(s)`);
-      process.exit(typeErrors + lintErrors === 0 ? 0 : 1);
+      // exitCode, not exit(): a long report written to a pipe is flushed before the process ends.
+      process.exitCode = typeErrors + lintErrors === 0 ? 0 : 1;
     },
     (error: unknown) => {
       console.error(error);
-      process.exit(1);
+      process.exitCode = 1;
     },
   );
 }
