@@ -4,11 +4,11 @@
  * `npm run test:deployed`, which must refuse to run without a deployment rather than pass.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { OPERATIONS_CHECKS } from "../scripts/target/operations";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -33,14 +33,14 @@ function freePort(): Promise<number> {
   });
 }
 
+const tempDir = tempDirsOfThisFile();
+
 describe("the command-line entry points", () => {
   let dir: string;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "local-cli-"));
+    dir = tempDir("local-cli-");
   });
-
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("npm start serves the API and the web client, logs one line per request, shows the worker cap, and prints the metrics and stops cleanly on SIGINT", async () => {
     // --web-port 0: a free port, not the dev origin's 3000, which a developer's `npm start` may hold.

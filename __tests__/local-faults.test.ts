@@ -8,13 +8,13 @@
  * after 3 s (DYNAMODB_TIMEOUT_MS), aws-lite's retries included.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { GATEWAY_RESPONSES } from "../lambda-packages/shared/error-codes";
 import { DataFolderLockedError } from "../local/data-lock";
 import { dynamoDbCall } from "../local/dynamodb";
 import { startLocalStack, type LocalStack } from "../local/stack";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const ROOT = resolve(__dirname, "..");
 const PASSWORD = "correct horse battery staple";
@@ -69,6 +69,8 @@ const gatewayError = (type: keyof typeof GATEWAY_RESPONSES) => ({
   error: { code: GATEWAY_RESPONSES[type].code, message: GATEWAY_RESPONSES[type].message },
 });
 
+const tempDir = tempDirsOfThisFile();
+
 describe("the local stack under faults", () => {
   let dataDir: string;
   let stack: LocalStack;
@@ -76,7 +78,7 @@ describe("the local stack under faults", () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "local-faults-"));
+    dataDir = tempDir("local-faults-");
     stack = await startLocalStack({
       environment: "dev",
       dataDir,
@@ -101,7 +103,6 @@ describe("the local stack under faults", () => {
 
   afterAll(async () => {
     await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** What a client needs to see to retry later: 503, the retryable code, a message, Retry-After. */
@@ -243,10 +244,8 @@ describe("a hard kill of the local stack in the middle of a burst of writes", ()
   let dataDir: string;
 
   beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), "local-kill-"));
+    dataDir = tempDir("local-kill-");
   });
-
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test("loses no acknowledged write, and the restart takes over the lock the killed process left", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "__tests__/support/local-stack-child.ts", dataDir], {
