@@ -4,7 +4,7 @@
  * transpiles without type information (`diagnostics: false`).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -23,7 +23,11 @@ afterAll(() => rmSync(fixture, { recursive: true, force: true }));
 describe("npm scripts", () => {
   test("npm test packages the functions, then runs the type check with ESLint, Prettier and jest side by side, each to its end", () => {
     expect(scripts.test).toBe('npm run package && run-p --aggregate-output --continue-on-error check format:check "jest -- {@}" --');
-    expect([scripts.check, scripts["format:check"], scripts.jest]).toEqual(["node --import tsx scripts/check.ts", "prettier --check .", "jest"]);
+    expect([scripts.check, scripts["format:check"], scripts.jest]).toEqual([
+      "node --import tsx scripts/check.ts",
+      "prettier --check --cache --cache-strategy content .",
+      "jest",
+    ]);
     // The same two checks one at a time, with the tools' own commands.
     expect([scripts.build, scripts.lint]).toEqual(["tsc --noEmit", "eslint ."]);
   });
@@ -73,6 +77,30 @@ describe("npm scripts", () => {
     expect(runP.stderr).toContain('ERROR: "fail" exited with 3.');
     // --continue-on-error: the other tasks still ran to their end.
     expect(runP.stdout.match(/^passed$/gm)).toHaveLength(2);
+  });
+
+  test("npm run format:check's cache never hides a file that changed since the run that cached it", () => {
+    const project = mkdtempSync(join(tmpdir(), "format-cache-"));
+    try {
+      writeFileSync(join(project, ".prettierrc.json"), readFileSync(join(root, ".prettierrc.json")));
+      writeFileSync(join(project, "a.ts"), "export const a = 1;\n");
+      // The package.json script's own command, run in the fixture with a cache of its own (not the repository's).
+      const [command, ...args] = scripts["format:check"].split(" ");
+      const prettier = [require.resolve(`${command}/bin/prettier.cjs`), ...args, "--cache-location", join(project, "prettier-cache")];
+      const formatCheck = () => spawnSync(process.execPath, prettier, { cwd: project, encoding: "utf8" });
+
+      expect(formatCheck().status).toBe(0);
+      // Same size and modification time as the cached file: only its content tells them apart.
+      const { atime, mtime } = statSync(join(project, "a.ts"));
+      writeFileSync(join(project, "a.ts"), "export const a =1 ;\n");
+      utimesSync(join(project, "a.ts"), atime, mtime);
+      const second = formatCheck();
+
+      expect(second.status).toBe(1);
+      expect(second.stderr).toContain("[warn] a.ts");
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test("the linter keeps the type-aware promise rules on everywhere", () => {

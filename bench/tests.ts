@@ -234,7 +234,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
             const failing = [...new Set([...unit, ...full].flatMap((r) => r.failedSuites))];
             return failing.length > 0 ? [`Suites failing in this run: ${failing.map((f) => f.replace(/^__tests__\//, "")).join(", ")}.`] : [];
           })(),
-          `\`npm test\` ran with CHECKPOINT_DISABLE=1 and TF_PROVIDER_MIRROR=${mirror ?? "(none found: the Terraform suites cannot init offline)"}, as .ci/run does.`,
+          `\`npm test\` ran with CHECKPOINT_DISABLE=1 and TF_PROVIDER_MIRROR=${mirror ?? "(none found: the Terraform suites cannot init offline)"}, as .ci/run does, in the repository with its caches as they were (jest's transform cache, Prettier's cache of the files it checked): a developer's repeated run. A fresh clone has neither, and its first \`npm test\` is slower.`,
         ],
       },
     ],
