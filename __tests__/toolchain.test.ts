@@ -84,9 +84,10 @@ describe("npm scripts", () => {
     try {
       writeFileSync(join(project, ".prettierrc.json"), readFileSync(join(root, ".prettierrc.json")));
       writeFileSync(join(project, "a.ts"), "export const a = 1;\n");
-      // The package.json script's own command, run in the fixture with a cache of its own (not the repository's).
+      // The package.json script's own command, run in the fixture with a cache of its own (not the repository's);
+      // without colours, which Prettier turns on under CI=1.
       const [command, ...args] = scripts["format:check"].split(" ");
-      const prettier = [require.resolve(`${command}/bin/prettier.cjs`), ...args, "--cache-location", join(project, "prettier-cache")];
+      const prettier = [require.resolve(`${command}/bin/prettier.cjs`), ...args, "--cache-location", join(project, "prettier-cache"), "--no-color"];
       const formatCheck = () => spawnSync(process.execPath, prettier, { cwd: project, encoding: "utf8" });
 
       expect(formatCheck().status).toBe(0);
