@@ -5,7 +5,17 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "cdktf.out/", ".gen/", "lambda-packages/dist/", "bench/results/", ".local-data/", "coverage/", "**/*.js", "**/*.mjs"],
+    ignores: [
+      "node_modules/",
+      "cdktf.out/",
+      ".gen/",
+      "app/lambda-packages/dist/",
+      "tools/bench/results/",
+      ".local-data/",
+      "coverage/",
+      "**/*.js",
+      "**/*.mjs",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -22,6 +32,24 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
       // A closure may read a variable that is assigned once, later (the local stack's invoke URL).
       "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
+    },
+  },
+  {
+    // The product never depends on the tooling: app/ is what a user deploys and grows, tools/ and __tests__/
+    // check or run it without AWS. An import across that line fails `npm test` (npm run check runs ESLint).
+    files: ["app/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(\\.\\./)+(tools|__tests__)(/|$)",
+              message: "app/ never imports the tooling (tools/, __tests__/): move what both need into app/.",
+            },
+          ],
+        },
+      ],
     },
   },
   {

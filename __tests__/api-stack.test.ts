@@ -1,7 +1,7 @@
-import { ACCESS_LOG_FORMAT } from "../constructs/lambda-rest-api";
-import { ValidationError } from "../constructs/validation-error";
-import { ROUTES } from "../stacks/routes";
-import { ERROR_CODES, GATEWAY_RESPONSES, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
+import { ACCESS_LOG_FORMAT } from "../app/constructs/lambda-rest-api";
+import { ValidationError } from "../app/constructs/validation-error";
+import { ROUTES } from "../app/stacks/routes";
+import { ERROR_CODES, GATEWAY_RESPONSES, type GatewayResponseType } from "../app/lambda-packages/shared/error-codes";
 import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;

@@ -5,13 +5,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { captureConsole } from "./support/console";
-import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import { API, authorizerEvent, methodArn, policyAllows } from "./support/api-events";
 import { handlerEnv, loadHandler, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
 
 type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
-const SOURCE = join(__dirname, "..", "lambda-packages", "authorizer", "index.ts");
+const SOURCE = join(__dirname, "..", "app", "lambda-packages", "authorizer", "index.ts");
 const STAGE_WIDE = `arn:aws:execute-api:${API.region}:${API.accountId}:${API.apiId}/${API.stage}/*/*`;
 
 /** Computed here, independently of the code under test. */

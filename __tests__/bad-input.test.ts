@@ -21,7 +21,7 @@ import {
 import { handlerEnv, loadHandler, scanTables, startDynalite, type LocalDynamo } from "./support/dynalite";
 import { captureConsole } from "./support/console";
 
-const SOURCES = join(__dirname, "..", "lambda-packages");
+const SOURCES = join(__dirname, "..", "app", "lambda-packages");
 const PASSWORD = "correct horse battery staple";
 const JSON_TYPE = { "Content-Type": "application/json" };
 const b64 = (text: string | Buffer): string => Buffer.from(text).toString("base64");

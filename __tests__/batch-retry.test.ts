@@ -1,11 +1,11 @@
 /**
- * lambda-packages/shared/batch-retry.ts against a scripted DynamoDB client: what is left unprocessed is sent
+ * app/lambda-packages/shared/batch-retry.ts against a scripted DynamoDB client: what is left unprocessed is sent
  * again, after a jittered exponential backoff (random and sleep injected), a bounded number of times, and then
  * the call gives up with a 503 whose cause names each table and how much it left.
  */
-import { backoffDelayMs, batchGetAll, batchWriteAll, UnprocessedItemsError, type BatchRetryOptions } from "../lambda-packages/shared/batch-retry";
-import type { BatchGetItemInput, BatchWriteItemInput, DynamoDbClient, Item, WriteRequest } from "../lambda-packages/shared/dynamodb";
-import { ServiceUnavailableError } from "../lambda-packages/shared/http";
+import { backoffDelayMs, batchGetAll, batchWriteAll, UnprocessedItemsError, type BatchRetryOptions } from "../app/lambda-packages/shared/batch-retry";
+import type { BatchGetItemInput, BatchWriteItemInput, DynamoDbClient, Item, WriteRequest } from "../app/lambda-packages/shared/dynamodb";
+import { ServiceUnavailableError } from "../app/lambda-packages/shared/http";
 
 const SESSIONS = "t-sessions";
 const USERS = "t-users";

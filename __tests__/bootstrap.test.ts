@@ -1,5 +1,5 @@
 /**
- * The bootstrap app (bootstrap/), run once per account and region before the first deploy: API Gateway's
+ * The bootstrap app (app/bootstrap/), run once per account and region before the first deploy: API Gateway's
  * account-level CloudWatch role (with any backend) and, for an S3 backend, the state bucket. What each stack is
  * made of, that Terraform accepts and plans each offline, and that the bucket is the one the app's S3 backend uses.
  * The Terraform part needs Terraform on PATH and TF_PROVIDER_MIRROR (see __tests__/terraform.test.ts).
@@ -8,11 +8,11 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { loadConfig } from "../config/load";
-import { AppConfig, AppConfigSchema } from "../config/schema";
-import { addBootstrapStacks } from "../bootstrap";
-import { API_GATEWAY_ACCOUNT_STACK_ID } from "../bootstrap/api-gateway-account-stack";
-import { addStateBucketStack, STATE_BUCKET_STACK_ID, stateKeyPrefix } from "../bootstrap/state-stack";
+import { loadConfig } from "../app/config/load";
+import { AppConfig, AppConfigSchema } from "../app/config/schema";
+import { addBootstrapStacks } from "../app/bootstrap";
+import { API_GATEWAY_ACCOUNT_STACK_ID } from "../app/bootstrap/api-gateway-account-stack";
+import { addStateBucketStack, STATE_BUCKET_STACK_ID, stateKeyPrefix } from "../app/bootstrap/state-stack";
 import { statementsOf } from "./support/policies";
 import { dataSources, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 import {
@@ -23,7 +23,7 @@ import {
   prepareTerraform,
   StackCheck,
   TerraformContext,
-} from "./support/terraform";
+} from "../tools/terraform/harness";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 /** An S3 backend in another region than the app (us-east-1), so the test sees which region the bootstrap uses. */
@@ -51,7 +51,7 @@ function synthBootstrap(config: AppConfig): BootstrapSynth {
   return { json: JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as TerraformJson, dir, stateDir };
 }
 
-/** Every stack the bootstrap app synthesizes for `config`, as `bootstrap/main.ts` adds them. */
+/** Every stack the bootstrap app synthesizes for `config`, as `app/bootstrap/main.ts` adds them. */
 function synthBootstrapApp(
   config: AppConfig,
   stateDir = tempDir("state"),
@@ -189,10 +189,10 @@ describe("bootstrap app", () => {
     expect(synthBootstrapApp(s3Config).stackIds).toEqual([API_GATEWAY_ACCOUNT_STACK_ID, STATE_BUCKET_STACK_ID]);
   });
 
-  test("bootstrap/main.ts synthesizes the account settings for a config with the local backend", () => {
+  test("app/bootstrap/main.ts synthesizes the account settings for a config with the local backend", () => {
     const outdir = tempDir("cli");
     const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
-      cwd: join(__dirname, "..", "bootstrap"),
+      cwd: join(__dirname, "..", "app", "bootstrap"),
       env: { ...process.env, APP_ENV: "prod", CDKTF_OUTDIR: outdir },
       encoding: "utf8",
     });
@@ -204,7 +204,7 @@ describe("bootstrap app", () => {
     expect(() =>
       addStateBucketStack(new App({ outdir: tempDir("refuse") }), { config: loadConfig({ environment: "prod" }), stateDir: tempDir("refuse-state") }),
     ).toThrow(
-      'config/prod.json has backend {"type":"local"}, so there is no state bucket to create. ' +
+      'app/config/prod.json has backend {"type":"local"}, so there is no state bucket to create. ' +
         'Set "backend" to {"type": "s3", "bucket": "<globally unique name>", "keyPrefix": "<prefix>", "region": "<region>"} ' +
         "and run the bootstrap again.",
     );
@@ -267,7 +267,7 @@ describe("bootstrap API Gateway account settings", () => {
   test("terraform init and plan succeed offline, validation warns only of the deprecated reset_on_delete; the plan creates exactly the declared resources and calls no AWS API", () => {
     expect(outcome(accountCheck?.init)).toBe("exit 0");
     expect(outcome(accountCheck?.plan)).toBe("exit 0");
-    // Only the deprecation of `reset_on_delete`, kept on purpose (see bootstrap/api-gateway-logging-role.ts);
+    // Only the deprecation of `reset_on_delete`, kept on purpose (see app/bootstrap/api-gateway-logging-role.ts);
     // validation and planning each report it.
     const diagnostics = accountCheck?.planJson?.diagnostics ?? [];
     const accountAddress = `aws_api_gateway_account.${resources(account(), "aws_api_gateway_account")[0].id}`;

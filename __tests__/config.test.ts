@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { CONFIG_DIR, ConfigError, listEnvironments, loadConfig } from "../config/load";
-import { LOG_RETENTION_DAYS } from "../config/schema";
-import { STACK_IDS } from "../stacks";
+import { CONFIG_DIR, ConfigError, listEnvironments, loadConfig } from "../app/config/load";
+import { LOG_RETENTION_DAYS } from "../app/config/schema";
+import { STACK_IDS } from "../app/stacks";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const prod = JSON.parse(readFileSync(path.join(CONFIG_DIR, "prod.json"), "utf8"));
@@ -31,7 +31,7 @@ function problemsOf(load: () => unknown): ConfigError["problems"] {
 }
 
 describe("config files", () => {
-  test.each(["prod", "dev"])("config/%s.json is valid", (environment) => {
+  test.each(["prod", "dev"])("app/config/%s.json is valid", (environment) => {
     expect(loadConfig({ environment }).environment).toBe(environment);
   });
 
@@ -176,7 +176,7 @@ describe("config validation", () => {
   });
 });
 
-describe("the cdktf app (main.ts)", () => {
+describe("the cdktf app (app/main.ts)", () => {
   test("cdktf.json's app command packages what is stale and synthesizes the three stacks", () => {
     const root = path.join(__dirname, "..");
     const { app } = JSON.parse(readFileSync(path.join(root, "cdktf.json"), "utf8")) as { app: string };
@@ -188,19 +188,19 @@ describe("the cdktf app (main.ts)", () => {
     rmSync(dir, { recursive: true, force: true });
 
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
-    expect(run.stdout).toMatch(/^\d+ package\(s\) in lambda-packages\/dist up to date|bundled into lambda-packages\/dist/m);
+    expect(run.stdout).toMatch(/^\d+ package\(s\) in app\/lambda-packages\/dist up to date|bundled into app\/lambda-packages\/dist/m);
     expect({ stacks, written }).toEqual({ stacks: [...STACK_IDS].sort(), written: [...STACK_IDS].sort() });
   });
 
   test("stops before synthesizing anything when the config is bad, and says why", () => {
     const outdir = path.join(tempDir("cdktf-main-"), "out");
-    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "app/main.ts"], {
       cwd: path.join(__dirname, ".."),
       env: { ...process.env, APP_ENV: "staging", CDKTF_OUTDIR: outdir },
       encoding: "utf8",
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("Invalid config config/staging.json (1 problem); nothing was synthesized:");
+    expect(run.stderr).toContain("Invalid config app/config/staging.json (1 problem); nothing was synthesized:");
     expect(run.stderr).toContain("(file): expected an existing file (APP_ENV=staging; available: dev, prod), found no such file");
     expect(existsSync(outdir)).toBe(false);
   });

@@ -1,12 +1,12 @@
 /**
- * `npm run diagram` (scripts/diagram.ts): the committed docs/architecture.md is what the code draws now, and the
+ * `npm run diagram` (tools/diagram.ts): the committed docs/architecture.md is what the code draws now, and the
  * drawing shows the three stacks, the cross-stack references and the request path, with nothing in it that
  * changes when only handler code changes. Needs `npm run package` (the synth reads the Lambda ZIPs).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FUNCTION_NAMES } from "../config/schema";
-import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { FUNCTION_NAMES } from "../app/config/schema";
+import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import {
   renderArchitectureDoc,
   renderDiagram,
@@ -14,9 +14,9 @@ import {
   replaceReadmeBlock,
   README_END_MARKER,
   README_START_MARKER,
-} from "../scripts/diagram";
+} from "../tools/diagram";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
-import { remoteStateReads } from "./support/terraform";
+import { remoteStateReads } from "../tools/terraform/harness";
 
 const ROOT = join(__dirname, "..");
 const ARCHITECTURE_DOC = join(ROOT, "docs", "architecture.md");

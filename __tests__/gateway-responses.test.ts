@@ -8,12 +8,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ERROR_CODES, GATEWAY_RESPONSES, type ErrorCode } from "../lambda-packages/shared/error-codes";
-import { AWS_RESPONSE_TYPE_STATUS, renderGatewayResponse } from "../local/gateway-responses";
-import type { GatewayRequest } from "../local/proxy-integration";
-import { restApiModel, type RestApiModel } from "../local/rest-api";
-import { packageAndSynthesize } from "../local/package-and-synthesize";
-import { SynthesizedApp } from "../local/synthesized";
+import { ERROR_CODES, GATEWAY_RESPONSES, type ErrorCode } from "../app/lambda-packages/shared/error-codes";
+import { AWS_RESPONSE_TYPE_STATUS, renderGatewayResponse } from "../tools/local/gateway-responses";
+import type { GatewayRequest } from "../tools/local/proxy-integration";
+import { restApiModel, type RestApiModel } from "../tools/local/rest-api";
+import { packageAndSynthesize } from "../tools/local/package-and-synthesize";
+import { SynthesizedApp } from "../tools/local/synthesized";
 
 const REQUEST: GatewayRequest = {
   requestId: "c0ffee00-0000-4000-8000-000000000000",

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import { handlerEnv, loadHandler, startDynalite, type LocalDynamo } from "./support/dynalite";
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const SOURCE = join(__dirname, "..", "lambda-packages", "health", "index.ts");
+const SOURCE = join(__dirname, "..", "app", "lambda-packages", "health", "index.ts");
 const event = { httpMethod: "GET", resource: "/health", path: "/health", headers: {} } as unknown as APIGatewayProxyEvent;
 const context = { awsRequestId: "test-request-id" } as Context;
 /** What a stack trace in a body would look like: "at fn (file.ts:1:2)" frames or file positions. */

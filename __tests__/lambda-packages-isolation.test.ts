@@ -1,6 +1,6 @@
 /**
  * A change to code that only some functions bundle changes only those functions' ZIPs, so a deploy replaces
- * (and cold-starts) nothing else. For each module of lambda-packages/shared/: copy the sources, edit one
+ * (and cold-starts) nothing else. For each module of app/lambda-packages/shared/: copy the sources, edit one
  * function body (or constant) of that module, rebuild every function, and compare the ZIP hashes with a build
  * of the unedited copy. The functions that bundle the edited code are the ones whose new bundle contains the
  * edit; exactly those ZIPs may change.
@@ -9,8 +9,8 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import * as ts from "typescript";
-import { LAMBDA_PACKAGES_DIR } from "../lambda-packages/artifacts";
-import { buildAll, HANDLER_FILE, listFunctions } from "../lambda-packages/build";
+import { LAMBDA_PACKAGES_DIR } from "../app/lambda-packages/artifacts";
+import { buildAll, HANDLER_FILE, listFunctions } from "../app/lambda-packages/build";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 interface Edit {
@@ -105,7 +105,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("a change to shared code", () => {
-  test("has an edit for every file in lambda-packages/shared/", () => {
+  test("has an edit for every file in app/lambda-packages/shared/", () => {
     expect(EDITS.map((e) => e.module)).toEqual(readdirSync(join(LAMBDA_PACKAGES_DIR, "shared")).sort());
   });
 

@@ -5,8 +5,15 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import { computeSourceHash, DIST_DIR, LAMBDA_PACKAGES_DIR, LambdaArtifactError, loadLambdaArtifact, REPO_ROOT } from "../lambda-packages/artifacts";
-import { buildPackage, HANDLER_FILE, listFunctions } from "../lambda-packages/build";
+import {
+  computeSourceHash,
+  DIST_DIR,
+  LAMBDA_PACKAGES_DIR,
+  LambdaArtifactError,
+  loadLambdaArtifact,
+  REPO_ROOT,
+} from "../app/lambda-packages/artifacts";
+import { buildPackage, HANDLER_FILE, listFunctions } from "../app/lambda-packages/build";
 import {
   ConflictError,
   corsHeaders,
@@ -23,9 +30,9 @@ import {
   UnsupportedMediaTypeError,
   ServiceUnavailableError,
   ValidationError,
-} from "../lambda-packages/shared/http";
-import { ERROR_CODES, type ErrorCode } from "../lambda-packages/shared/error-codes";
-import { log, maskEmail, redact } from "../lambda-packages/shared/log";
+} from "../app/lambda-packages/shared/http";
+import { ERROR_CODES, type ErrorCode } from "../app/lambda-packages/shared/error-codes";
+import { log, maskEmail, redact } from "../app/lambda-packages/shared/log";
 import { handlerEnv, loadHandler, startDynalite, TEST_AWS_ENV, type LocalDynamo } from "./support/dynalite";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
@@ -137,8 +144,8 @@ describe("lambda packages in dist", () => {
       const code = Buffer.from(unzipSync(zip)[HANDLER_FILE]).toString("utf8");
       const modules = [...code.matchAll(/^\/\/ (\S+\.(?:ts|js|mjs|cjs|json))$/gm)].map((m) => m[1]);
 
-      expect(modules).toContain(`lambda-packages/${name}/index.ts`);
-      expect(modules).toContain("lambda-packages/shared/log.ts");
+      expect(modules).toContain(`app/lambda-packages/${name}/index.ts`);
+      expect(modules).toContain("app/lambda-packages/shared/log.ts");
       for (const module of modules) expect(module).not.toMatch(/^(\/|\.\.\/|[A-Za-z]:)/);
       expect(code).toMatch(/\bfunction requireEnv\(/);
       expect(code).not.toContain("sourceMappingURL");
@@ -173,7 +180,7 @@ describe("buildPackage", () => {
   it.each(["UTC", "Asia/Tokyo", "America/St_Johns"])("builds the same bytes with TZ=%s", (tz) => {
     const outDir = tempDir("build-tz-");
     // As `npm run package` runs it.
-    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", join("lambda-packages", "build.ts"), "--out-dir", outDir], {
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", join("app", "lambda-packages", "build.ts"), "--out-dir", outDir], {
       cwd: REPO_ROOT,
       env: { ...process.env, TZ: tz },
       encoding: "utf8",
@@ -238,7 +245,7 @@ describe("buildPackage", () => {
 
   it("refuses a function without sources", async () => {
     await expect(buildPackage("no-such-function", { outDir: tempDir("build-none-") })).rejects.toThrow(
-      'Lambda function "no-such-function" has no source: lambda-packages/no-such-function/index.ts does not exist.',
+      'Lambda function "no-such-function" has no source: app/lambda-packages/no-such-function/index.ts does not exist.',
     );
   });
 });
@@ -247,7 +254,7 @@ describe("loadLambdaArtifact", () => {
   it("says the ZIP is missing and what to run, as a LambdaArtifactError (a user error, printed without a stack)", () => {
     expect(() => loadLambdaArtifact("no-such-function")).toThrow(LambdaArtifactError);
     expect(() => loadLambdaArtifact("no-such-function")).toThrow(
-      "Lambda package lambda-packages/dist/no-such-function.zip is missing. Run `npm run package` to build it.",
+      "Lambda package app/lambda-packages/dist/no-such-function.zip is missing. Run `npm run package` to build it.",
     );
   });
 
@@ -522,7 +529,7 @@ describe("shared/http", () => {
     });
 
     it("reads ALLOWED_ORIGINS at cold start", async () => {
-      const http = loadHandler<typeof import("../lambda-packages/shared/http")>(join(LAMBDA_PACKAGES_DIR, "shared", "http.ts"), {
+      const http = loadHandler<typeof import("../app/lambda-packages/shared/http")>(join(LAMBDA_PACKAGES_DIR, "shared", "http.ts"), {
         ALLOWED_ORIGINS: " https://app.example.com , https://admin.example.com",
       });
 
@@ -603,7 +610,7 @@ describe("shared/log", () => {
 });
 
 describe("shared/dynamodb against dynalite", () => {
-  type DynamoModule = typeof import("../lambda-packages/shared/dynamodb");
+  type DynamoModule = typeof import("../app/lambda-packages/shared/dynamodb");
   let local: LocalDynamo;
   let dynamodb: DynamoModule;
   let db: Awaited<DynamoModule["dynamoDb"]>;

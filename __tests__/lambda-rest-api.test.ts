@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing, TerraformStack } from "cdktf";
-import { LambdaRestApi, type ApiRoute, type LambdaRestApiProps } from "../constructs/lambda-rest-api";
-import { ValidationError } from "../constructs/validation-error";
+import { LambdaRestApi, type ApiRoute, type LambdaRestApiProps } from "../app/constructs/lambda-rest-api";
+import { ValidationError } from "../app/constructs/validation-error";
 
 const target = { functionName: "fn", invokeArn: "arn:aws:apigateway:eu-west-1:lambda:path/fn/invocations" };
 const route = (method: ApiRoute["method"], path: string, auth: ApiRoute["auth"] = "none"): ApiRoute => ({ method, path, auth, target });

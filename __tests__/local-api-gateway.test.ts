@@ -1,5 +1,5 @@
 /**
- * The local API Gateway (local/api-gateway.ts and the modules it uses) on the REST API synthesized from the
+ * The local API Gateway (tools/local/api-gateway.ts and the modules it uses) on the REST API synthesized from the
  * dev and prod configs, with stand-in functions: routing and API Gateway's own answers, the Lambda proxy event
  * and response mapping, the REQUEST authorizer and its cache, throttling, integration failures and CORS
  * preflight. Clocks are injected, so nothing depends on wall-clock time.
@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
-import { ApiGateway, matchResource, serveApiGateway, type GatewayResult } from "../local/api-gateway";
-import type { InvocationResult } from "../local/functions";
-import type { GatewayRequest } from "../local/proxy-integration";
-import { restApiModel, type MethodModel, type RestApiModel } from "../local/rest-api";
-import { packageAndSynthesize } from "../local/package-and-synthesize";
-import { SynthesizedApp } from "../local/synthesized";
-import { GATEWAY_RESPONSES, type GatewayResponseType } from "../lambda-packages/shared/error-codes";
+import { ApiGateway, matchResource, serveApiGateway, type GatewayResult } from "../tools/local/api-gateway";
+import type { InvocationResult } from "../tools/local/functions";
+import type { GatewayRequest } from "../tools/local/proxy-integration";
+import { restApiModel, type MethodModel, type RestApiModel } from "../tools/local/rest-api";
+import { packageAndSynthesize } from "../tools/local/package-and-synthesize";
+import { SynthesizedApp } from "../tools/local/synthesized";
+import { GATEWAY_RESPONSES, type GatewayResponseType } from "../app/lambda-packages/shared/error-codes";
 
 type Handler = (event: any) => InvocationResult;
 

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { OPERATIONS_CHECKS } from "../scripts/target/operations";
+import { OPERATIONS_CHECKS } from "../tools/target/operations";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const ROOT = resolve(__dirname, "..");
@@ -46,7 +46,7 @@ describe("the command-line entry points", () => {
     // --web-port 0: a free port, not the dev origin's 3000, which a developer's `npm start` may hold.
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "local/start.ts", "--port", "0", "--web-port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"],
+      ["--import", "tsx", "tools/local/start.ts", "--port", "0", "--web-port", "0", "--data-dir", join(dir, "data"), "--max-concurrency", "3"],
       {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
@@ -109,7 +109,7 @@ describe("the command-line entry points", () => {
     (value) => {
       const run = spawnSync(
         process.execPath,
-        ["--import", "tsx", "local/start.ts", "--data-dir", join(dir, "never-used"), "--max-concurrency", value],
+        ["--import", "tsx", "tools/local/start.ts", "--data-dir", join(dir, "never-used"), "--max-concurrency", value],
         {
           cwd: ROOT,
           encoding: "utf8",

@@ -1,12 +1,12 @@
 /**
- * The data-folder lock of the local stack (local/data-lock.ts): one holder at a time, a refusal that names the
+ * The data-folder lock of the local stack (tools/local/data-lock.ts): one holder at a time, a refusal that names the
  * folder and the holder and changes nothing, and a stale lock (its process gone, or its pid reused) taken over.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DataFolderLockedError, LOCK_FILE_NAME, lockDataFolder, type LockHolder } from "../local/data-lock";
+import { DataFolderLockedError, LOCK_FILE_NAME, lockDataFolder, type LockHolder } from "../tools/local/data-lock";
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -57,7 +57,13 @@ describe("lockDataFolder", () => {
   });
 
   test("takes over a stale lock whose process is gone", () => {
-    const stale: LockHolder = { pid: deadPid(), hostname: hostname(), command: "local/start.ts", since: "2026-01-01T00:00:00.000Z", token: "old" };
+    const stale: LockHolder = {
+      pid: deadPid(),
+      hostname: hostname(),
+      command: "tools/local/start.ts",
+      since: "2026-01-01T00:00:00.000Z",
+      token: "old",
+    };
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, LOCK_FILE_NAME), JSON.stringify(stale));
 
@@ -92,7 +98,7 @@ describe("lockDataFolder", () => {
     const remote: LockHolder = {
       pid: deadPid(),
       hostname: "build-host-7",
-      command: "local/start.ts",
+      command: "tools/local/start.ts",
       since: "2026-01-01T00:00:00.000Z",
       token: "remote",
     };

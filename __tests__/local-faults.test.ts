@@ -1,6 +1,6 @@
 /**
  * The local stack under faults, end to end over HTTP on 127.0.0.1: DynamoDB refused and hung (the fault proxy
- * of local/dynamodb-faults.ts), a function past its timeout, a burst larger than the worker cap against a slow
+ * of tools/local/dynamodb-faults.ts), a function past its timeout, a burst larger than the worker cap against a slow
  * DynamoDB, a second start on a data folder in use, and a hard kill in the middle of a burst of writes.
  *
  * The stack runs with a shortened integration timeout (6 s instead of 29 s), function timeouts of 4 s and 2
@@ -10,10 +10,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { GATEWAY_RESPONSES } from "../lambda-packages/shared/error-codes";
-import { DataFolderLockedError } from "../local/data-lock";
-import { dynamoDbCall } from "../local/dynamodb";
-import { startLocalStack, type LocalStack } from "../local/stack";
+import { GATEWAY_RESPONSES } from "../app/lambda-packages/shared/error-codes";
+import { DataFolderLockedError } from "../tools/local/data-lock";
+import { dynamoDbCall } from "../tools/local/dynamodb";
+import { startLocalStack, type LocalStack } from "../tools/local/stack";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const ROOT = resolve(__dirname, "..");
@@ -227,7 +227,7 @@ describe("the local stack under faults", () => {
     const folder = join(dataDir, "dev");
     const before = snapshot(folder);
 
-    const run = spawnSync(process.execPath, ["--import", "tsx", "local/start.ts", "--port", "0", "--data-dir", dataDir, "--fresh"], {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/local/start.ts", "--port", "0", "--data-dir", dataDir, "--fresh"], {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 60_000,

@@ -1,5 +1,5 @@
 /**
- * Local Lambda functions (local/functions.ts and the runtime in local/lambda-runtime.ts) with small handlers
+ * Local Lambda functions (tools/local/functions.ts and the runtime in tools/local/lambda-runtime.ts) with small handlers
  * packaged here: the environment a sandbox gets, warm sandboxes, one invocation at a time per sandbox and
  * scale-out, errors, timeouts, crashes, failed inits and Lambda's JSON log lines.
  */
@@ -8,7 +8,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
-import { ABANDONED_ERROR_TYPE, DEFAULT_MAX_CONCURRENCY, LocalFunction, type FunctionDefinition, type InvocationResult } from "../local/functions";
+import {
+  ABANDONED_ERROR_TYPE,
+  DEFAULT_MAX_CONCURRENCY,
+  LocalFunction,
+  type FunctionDefinition,
+  type InvocationResult,
+} from "../tools/local/functions";
 
 const HANDLER = `
 let invocations = 0;

@@ -1,8 +1,8 @@
 /**
- * The authorizations the local IAM check makes for a DynamoDB call (local/iam/dynamodb-requests.ts): action,
+ * The authorizations the local IAM check makes for a DynamoDB call (tools/local/iam/dynamodb-requests.ts): action,
  * table or index ARN and dynamodb:LeadingKeys, per operation, as DynamoDB's documentation describes them.
  */
-import { dynamoDbAuthorizations, queryLeadingKeys, type TableInfo } from "../local/iam/dynamodb-requests";
+import { dynamoDbAuthorizations, queryLeadingKeys, type TableInfo } from "../tools/local/iam/dynamodb-requests";
 
 const arn = (name: string) => `arn:aws:dynamodb:us-east-1:000000000000:table/${name}`;
 const TABLES: Record<string, TableInfo> = {

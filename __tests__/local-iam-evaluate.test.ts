@@ -1,12 +1,12 @@
 /**
- * The local IAM evaluator (local/iam/evaluate.ts), table-driven: the examples of AWS's "Policy evaluation
+ * The local IAM evaluator (tools/local/iam/evaluate.ts), table-driven: the examples of AWS's "Policy evaluation
  * logic" documentation (IAM User Guide: "Policy evaluation for requests within a single account", "The
  * difference between explicit and implicit denies"), the condition operators and set operators the stacks use,
  * and the elements it refuses to guess about (fail closed).
  */
-import { arnLike, evaluate, type AuthorizationRequest } from "../local/iam/evaluate";
-import { parsePolicy } from "../local/iam/policy";
-import { renderPolicyDocument } from "../local/iam/policy-document";
+import { arnLike, evaluate, type AuthorizationRequest } from "../tools/local/iam/evaluate";
+import { parsePolicy } from "../tools/local/iam/policy";
+import { renderPolicyDocument } from "../tools/local/iam/policy-document";
 
 const request = (action: string, resource: string, context: Record<string, string[]> = {}, modelled: string[] = []): AuthorizationRequest => ({
   action,

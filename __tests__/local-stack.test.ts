@@ -5,8 +5,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dynamoDbCall, startDynamoDb, type TableDefinition } from "../local/dynamodb";
-import { startLocalStack, type LocalStack } from "../local/stack";
+import { dynamoDbCall, startDynamoDb, type TableDefinition } from "../tools/local/dynamodb";
+import { startLocalStack, type LocalStack } from "../tools/local/stack";
 
 const PASSWORD = "correct horse battery staple";
 

@@ -1,16 +1,16 @@
 /**
- * How the local stack reads the synthesized app (local/synthesized.ts): references resolved within a stack
+ * How the local stack reads the synthesized app (tools/local/synthesized.ts): references resolved within a stack
  * and across stacks, deterministic local values for attributes known only after apply, and the tables and
  * functions it derives from the JSON.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tableDefinitions } from "../local/dynamodb";
-import { functionDefinitions } from "../local/functions";
-import { functionOfInvokeArn } from "../local/rest-api";
-import { packageAndSynthesize } from "../local/package-and-synthesize";
-import { SynthesizedApp } from "../local/synthesized";
+import { tableDefinitions } from "../tools/local/dynamodb";
+import { functionDefinitions } from "../tools/local/functions";
+import { functionOfInvokeArn } from "../tools/local/rest-api";
+import { packageAndSynthesize } from "../tools/local/package-and-synthesize";
+import { SynthesizedApp } from "../tools/local/synthesized";
 import { version } from "../package.json";
 
 describe("SynthesizedApp", () => {

@@ -56,6 +56,6 @@ describe("the test order", () => {
     // Spelled in two parts, so that this file itself does not carry the marker.
     expect(RUNS_TERRAFORM.test(`beforeAll(() => { terraform = ${"prepareTerraform"}(); });`)).toBe(true);
     expect(RUNS_TERRAFORM.test(`${"describeTerraformOffline"}("prod");`)).toBe(true);
-    expect(RUNS_TERRAFORM.test('import { remoteStateReads } from "./support/terraform";')).toBe(false);
+    expect(RUNS_TERRAFORM.test('import { remoteStateReads } from "../tools/terraform/harness";')).toBe(false);
   });
 });

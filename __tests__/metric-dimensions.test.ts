@@ -5,7 +5,7 @@
  * sits in INSUFFICIENT_DATA / "not breaching" forever. Custom namespaces (not `AWS/...`) are the app's own and
  * are not checked here.
  */
-import { listEnvironments } from "../config/load";
+import { listEnvironments } from "../app/config/load";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 interface DocumentedMetric {
@@ -128,7 +128,7 @@ describe("metric dimensions", () => {
   const synths: SynthResult[] = [];
   afterAll(() => synths.forEach((s) => s.cleanup()));
 
-  test.each(listEnvironments())("every alarm and dashboard metric of every stack (config/%s.json) is one AWS publishes", (environment) => {
+  test.each(listEnvironments())("every alarm and dashboard metric of every stack (app/config/%s.json) is one AWS publishes", (environment) => {
     const synth = synthStacks({ environment });
     synths.push(synth);
     const uses = synth.stackIds.flatMap((id) => metricUses(id, synth.json[id]));

@@ -1,10 +1,10 @@
 /**
- * The business metrics' EMF lines (lambda-packages/shared/metrics.ts) against the CloudWatch Embedded Metric
- * Format specification, and what the local run counts from them (local/metrics.ts).
+ * The business metrics' EMF lines (app/lambda-packages/shared/metrics.ts) against the CloudWatch Embedded Metric
+ * Format specification, and what the local run counts from them (tools/local/metrics.ts).
  */
 import Ajv2020 from "ajv/dist/2020";
-import { BUSINESS_METRIC_NAMES, count, emfDocument, METRICS_NAMESPACE_ENV } from "../lambda-packages/shared/metrics";
-import { LocalMetrics } from "../local/metrics";
+import { BUSINESS_METRIC_NAMES, count, emfDocument, METRICS_NAMESPACE_ENV } from "../app/lambda-packages/shared/metrics";
+import { LocalMetrics } from "../tools/local/metrics";
 
 /**
  * The EMF specification's document structure as a JSON Schema: a root `_aws` MetadataObject with a

@@ -1,6 +1,6 @@
-import { loadConfig } from "../config/load";
-import { BUSINESS_METRIC_NAMES } from "../lambda-packages/shared/metrics";
-import { APP_TABLES, tableOperations } from "../stacks/function-access";
+import { loadConfig } from "../app/config/load";
+import { BUSINESS_METRIC_NAMES } from "../app/lambda-packages/shared/metrics";
+import { APP_TABLES, tableOperations } from "../app/stacks/function-access";
 import { statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 

@@ -5,7 +5,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { planFromJsonUi, startSharedProvider, summarizePlan, type TerraformContext } from "./support/terraform";
+import { planFromJsonUi, startSharedProvider, summarizePlan, type TerraformContext } from "../tools/terraform/harness";
 
 const line = (message: object) => JSON.stringify({ "@level": "info", "@module": "terraform.ui", ...message });
 /** A planned_change message as Terraform writes it; `resource` is the address within its module. */

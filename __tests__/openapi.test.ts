@@ -1,7 +1,7 @@
 /**
- * `npm run openapi` (scripts/openapi.ts): docs/openapi.json and the README's API table are what the code
+ * `npm run openapi` (tools/openapi.ts): docs/openapi.json and the README's API table are what the code
  * produces now, the document is valid OpenAPI 3.1 (checked by @seriousme/openapi-schema-validator), it has
- * exactly one operation per route of stacks/routes.ts, and it carries the handlers' own request schemas and
+ * exactly one operation per route of app/stacks/routes.ts, and it carries the handlers' own request schemas and
  * the error vocabulary. Then the contract checker the e2e suite uses (support/contract.ts) is shown to fail
  * where it must.
  */
@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderRoutesTable, README_ROUTES_END, README_ROUTES_START } from "../contract/openapi";
-import { OPERATIONS } from "../contract/operations";
-import { ERROR_CODES, GATEWAY_RESPONSES } from "../lambda-packages/shared/error-codes";
-import { renderOpenApiText } from "../scripts/openapi";
-import { ROUTES, routeKey } from "../stacks/routes";
+import { renderRoutesTable, README_ROUTES_END, README_ROUTES_START } from "../tools/contract/openapi";
+import { OPERATIONS } from "../tools/contract/operations";
+import { ERROR_CODES, GATEWAY_RESPONSES } from "../app/lambda-packages/shared/error-codes";
+import { renderOpenApiText } from "../tools/openapi";
+import { ROUTES, routeKey } from "../app/stacks/routes";
 import { ContractChecker, OPENAPI_FILE } from "./support/contract";
 
 const ROOT = join(__dirname, "..");
@@ -41,7 +41,7 @@ describe("docs/openapi.json", () => {
   });
 
   test("is a valid OpenAPI 3.1 document whose $refs all resolve", () => {
-    const out = execFileSync(process.execPath, [join(ROOT, "scripts", "lib", "validate-openapi.mjs"), OPENAPI_FILE], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, [join(ROOT, "tools", "lib", "validate-openapi.mjs"), OPENAPI_FILE], { encoding: "utf8" });
     expect(JSON.parse(out)).toEqual({ valid: true, version: "3.1", errors: [] });
   });
 
@@ -49,14 +49,14 @@ describe("docs/openapi.json", () => {
     const broken = join(tmpdir(), `openapi-broken-${process.pid}.json`);
     writeFileSync(broken, JSON.stringify({ ...doc, paths: { "/health": { get: { responses: { 200: { content: {} } } } } } }));
     try {
-      const out = JSON.parse(execFileSync(process.execPath, [join(ROOT, "scripts", "lib", "validate-openapi.mjs"), broken], { encoding: "utf8" }));
+      const out = JSON.parse(execFileSync(process.execPath, [join(ROOT, "tools", "lib", "validate-openapi.mjs"), broken], { encoding: "utf8" }));
       expect(out.valid).toBe(false);
     } finally {
       rmSync(broken, { force: true });
     }
   });
 
-  test("has exactly one operation per route of stacks/routes.ts, and contract/operations.ts none else", () => {
+  test("has exactly one operation per route of app/stacks/routes.ts, and tools/contract/operations.ts none else", () => {
     expect(
       operations()
         .map(([method, path]) => `${method} ${path}`)

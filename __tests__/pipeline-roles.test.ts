@@ -1,11 +1,11 @@
 /**
- * The bootstrap's pipeline stack (bootstrap/pipeline-roles.ts): GitHub's OIDC provider, the plan role and the
+ * The bootstrap's pipeline stack (app/bootstrap/pipeline-roles.ts): GitHub's OIDC provider, the plan role and the
  * deploy role of one environment. What each role trusts and may do, that its permissions follow the services and
- * names of the app's stacks (bootstrap/pipeline-permissions.ts against the synthesized stacks of every config),
+ * names of the app's stacks (app/bootstrap/pipeline-permissions.ts against the synthesized stacks of every config),
  * and that Terraform validates and plans it offline.
  */
-import { listEnvironments, loadConfig } from "../config/load";
-import { AppConfig, AppConfigSchema } from "../config/schema";
+import { listEnvironments, loadConfig } from "../app/config/load";
+import { AppConfig, AppConfigSchema } from "../app/config/schema";
 import {
   APP_SERVICE_PERMISSIONS,
   ATTACHABLE_MANAGED_POLICIES,
@@ -13,7 +13,7 @@ import {
   packageBucketPattern,
   PASSED_TO_SERVICES,
   PERMISSION_FREE_DATA_SOURCES,
-} from "../bootstrap/pipeline-permissions";
+} from "../app/bootstrap/pipeline-permissions";
 import {
   githubSubject,
   PIPELINE_STACK_ID,
@@ -21,8 +21,8 @@ import {
   pipelineVariables,
   POLICY_SIZE_LIMIT,
   requirePipeline,
-} from "../bootstrap/pipeline-roles";
-import { stateKeyPrefix } from "../bootstrap/state-stack";
+} from "../app/bootstrap/pipeline-roles";
+import { stateKeyPrefix } from "../app/bootstrap/state-stack";
 import { pipelineConfig, roleNamed, synthesizedRoles, synthPipeline, PipelineSynth, SynthesizedRole, TEST_REPOSITORY } from "./support/pipeline";
 import { allStatements, isWildcardAction, PolicyStatement } from "./support/policies";
 import { dataSources, resources, synthStacks, SynthResult } from "./support/synth";
@@ -35,7 +35,7 @@ import {
   prepareTerraform,
   StackCheck,
   TerraformContext,
-} from "./support/terraform";
+} from "../tools/terraform/harness";
 
 const ACCOUNT = FAKE_ACCOUNT_ID;
 
@@ -127,7 +127,7 @@ describe("pipeline config", () => {
     for (const environment of listEnvironments()) {
       const config = loadConfig({ environment });
       expect(() => requirePipeline(config)).toThrow(
-        `config/${environment}.json has no "pipeline" section, so there are no GitHub Actions roles to create.`,
+        `app/config/${environment}.json has no "pipeline" section, so there are no GitHub Actions roles to create.`,
       );
     }
     expect(prod.stackIds).toContain(PIPELINE_STACK_ID);
@@ -273,7 +273,7 @@ describe("pipeline permissions follow the app's stacks", () => {
   const usedResourceTypes = () => new Set(appSynths.flatMap((s) => s.stackIds.flatMap((id) => Object.keys(s.json[id].resource ?? {}))));
   const covered = () => new Set(APP_SERVICE_PERMISSIONS.flatMap((s) => s.resourceTypes));
 
-  test("every resource type a stack uses has permissions (add it to bootstrap/pipeline-permissions.ts)", () => {
+  test("every resource type a stack uses has permissions (add it to app/bootstrap/pipeline-permissions.ts)", () => {
     expect([...usedResourceTypes()].filter((type) => !covered().has(type)).sort()).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
-/** scripts/plan-summary.ts: the pull request's job summary from `cdktf diff --no-color` logs. */
-import { parsePlanLog, planSummaryMarkdown } from "../scripts/plan-summary";
+/** tools/plan-summary.ts: the pull request's job summary from `cdktf diff --no-color` logs. */
+import { parsePlanLog, planSummaryMarkdown } from "../tools/plan-summary";
 
 const CHANGED = [
   "compute-stack  Terraform used the selected providers to generate the following execution plan.",

@@ -1,18 +1,18 @@
 /**
  * Every IAM policy of every stack, of the app for every config and of the bootstrap app, validated offline
- * against AWS's Service Authorization Reference (scripts/lib/policy-validation.ts), and the validator itself
+ * against AWS's Service Authorization Reference (tools/lib/policy-validation.ts), and the validator itself
  * shown to reject bad statements.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { listEnvironments } from "../config/load";
-import { addBootstrapStacks } from "../bootstrap";
-import { PIPELINE_STACK_ID } from "../bootstrap/pipeline-roles";
+import { listEnvironments } from "../app/config/load";
+import { addBootstrapStacks } from "../app/bootstrap";
+import { PIPELINE_STACK_ID } from "../app/bootstrap/pipeline-roles";
 import { pipelineConfig } from "./support/pipeline";
-import { findPolicies, formatFinding, FoundPolicy, IamStatement, validatePolicies, validatePolicy } from "../scripts/lib/policy-validation";
-import { TerraformApp, TerraformJson } from "../scripts/lib/terraform-json";
+import { findPolicies, formatFinding, FoundPolicy, IamStatement, validatePolicies, validatePolicy } from "../tools/lib/policy-validation";
+import { TerraformApp, TerraformJson } from "../tools/lib/terraform-json";
 import { synthStacks } from "./support/synth";
 
 /** Resources of a stack that carry a policy argument, by the argument: what findPolicies must find. */
@@ -49,7 +49,7 @@ function synthAll(build: (app: App, stateDir: string) => void): { json: Record<s
 }
 
 describe("policy validation of the synthesized stacks", () => {
-  test.each(listEnvironments())("every policy of every stack (config/%s.json) is valid", async (environment) => {
+  test.each(listEnvironments())("every policy of every stack (app/config/%s.json) is valid", async (environment) => {
     const synth = synthStacks({ environment });
     try {
       const app = new TerraformApp(synth.json, synth.stackIds);

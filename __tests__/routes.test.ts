@@ -1,12 +1,12 @@
 /**
- * stacks/routes.ts is the only list of routes: each function's router serves exactly its routes, the handler
+ * app/stacks/routes.ts is the only list of routes: each function's router serves exactly its routes, the handler
  * tests' gateway and the function descriptions are derived from it.
  */
 import { join } from "node:path";
-import { FUNCTION_NAMES, type FunctionName } from "../config/schema";
-import type { Routes } from "../lambda-packages/shared/router";
-import { functionDescription } from "../stacks/compute-stack";
-import { ROUTES, routeKey, routesOf } from "../stacks/routes";
+import { FUNCTION_NAMES, type FunctionName } from "../app/config/schema";
+import type { Routes } from "../app/lambda-packages/shared/router";
+import { functionDescription } from "../app/stacks/compute-stack";
+import { ROUTES, routeKey, routesOf } from "../app/stacks/routes";
 import { GATEWAY_ROUTES } from "./support/api-events";
 import { loadHandler } from "./support/dynalite";
 
@@ -25,13 +25,13 @@ const ENV = {
 };
 
 function routerOf(fn: FunctionName): Routes {
-  return loadHandler<{ ROUTE_HANDLERS: Routes }>(join(__dirname, "..", "lambda-packages", fn, "index.ts"), ENV).ROUTE_HANDLERS;
+  return loadHandler<{ ROUTE_HANDLERS: Routes }>(join(__dirname, "..", "app", "lambda-packages", fn, "index.ts"), ENV).ROUTE_HANDLERS;
 }
 
 const routerKeys = (routes: Routes): string[] =>
   Object.entries(routes).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`));
 
-describe("the route table (stacks/routes.ts)", () => {
+describe("the route table (app/stacks/routes.ts)", () => {
   test("has no route twice", () => {
     const keys = ROUTES.map(routeKey);
     expect(keys.filter((key, i) => keys.indexOf(key) !== i)).toEqual([]);

@@ -4,8 +4,8 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadLambdaArtifact } from "../lambda-packages/artifacts";
-import { hashPassword, verifyPassword } from "../lambda-packages/shared/passwords";
+import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
+import { hashPassword, verifyPassword } from "../app/lambda-packages/shared/passwords";
 import {
   apiEvent,
   gateway,
@@ -19,7 +19,7 @@ import {
 import { handlerEnv, loadHandler, scanTables, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
 import { captureConsole } from "./support/console";
 
-const SOURCES = join(__dirname, "..", "lambda-packages");
+const SOURCES = join(__dirname, "..", "app", "lambda-packages");
 const source = (fn: string): string => join(SOURCES, fn, "index.ts");
 const sha256 = (token: string): string => createHash("sha256").update(token).digest("base64url");
 /** The module object itself (not an import namespace, whose properties cannot be spied on). */

@@ -1,5 +1,5 @@
 /**
- * State is per environment: every config in config/, synthesized from one checkout (one state root), gets state
+ * State is per environment: every config in app/config/, synthesized from one checkout (one state root), gets state
  * locations no other environment uses, with the local backend the configs ship with and with one S3 bucket and
  * key prefix shared by all of them (the case where only the environment tells them apart). Every cross-stack
  * `terraform_remote_state` reads the producing stack's state of its own environment.
@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listEnvironments, loadConfig } from "../config/load";
-import type { AppConfig, BackendConfig } from "../config/schema";
-import { localStatePath, s3StateKey } from "../constructs/state-backend";
-import { STACK_IDS } from "../stacks";
+import { listEnvironments, loadConfig } from "../app/config/load";
+import type { AppConfig, BackendConfig } from "../app/config/schema";
+import { localStatePath, s3StateKey } from "../app/constructs/state-backend";
+import { STACK_IDS } from "../app/stacks";
 import { dataSources, synthStacks, TerraformJson } from "./support/synth";
 
 const SHARED_S3: BackendConfig = { type: "s3", bucket: "acme-tf-state", keyPrefix: "serverless/", region: "us-east-1" };
@@ -65,7 +65,7 @@ beforeAll(() => {
 afterAll(() => rmSync(stateRoot, { recursive: true, force: true }));
 
 describe("per-environment state", () => {
-  test("config/ holds more than one environment, so the test compares something", () => {
+  test("app/config/ holds more than one environment, so the test compares something", () => {
     expect(environments.length).toBeGreaterThanOrEqual(2);
     expect(environments).toEqual(expect.arrayContaining(["dev", "prod"]));
   });

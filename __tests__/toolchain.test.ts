@@ -25,7 +25,7 @@ describe("npm scripts", () => {
   test("npm test packages the functions, then runs the type check with ESLint, Prettier and jest side by side, each to its end", () => {
     expect(scripts.test).toBe('npm run package && run-p --aggregate-output --continue-on-error check format:check "jest -- {@}" --');
     expect([scripts.check, scripts["format:check"], scripts.jest]).toEqual([
-      "node --import tsx scripts/check.ts",
+      "node --import tsx tools/check.ts",
       "prettier --check --cache --cache-strategy content .",
       "jest",
     ]);
@@ -56,7 +56,7 @@ describe("npm scripts", () => {
     );
     writeFileSync(join(project, "outside.ts"), "export const x = 1;\n");
 
-    const run = spawnSync(process.execPath, ["--import", "tsx", join(root, "scripts", "check.ts")], { cwd: project, encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["--import", "tsx", join(root, "tools", "check.ts")], { cwd: project, encoding: "utf8" });
 
     expect(run.status).toBe(1);
     expect(run.stdout).toContain("src/bad.ts(5,14): error TS2322: Type 'string' is not assignable to type 'number'.");

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { captureConsole } from "./support/console";
-import { loadLambdaArtifact } from "../lambda-packages/artifacts";
+import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import {
   apiEvent,
   authorizerEvent,
@@ -30,7 +30,7 @@ import {
   type LocalDynamo,
 } from "./support/dynalite";
 
-const SOURCES = join(__dirname, "..", "lambda-packages");
+const SOURCES = join(__dirname, "..", "app", "lambda-packages");
 const source = (fn: string): string => join(SOURCES, fn, "index.ts");
 const sha256 = (token: string): string => createHash("sha256").update(token).digest("base64url");
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -1,19 +1,19 @@
 /**
  * A construct that refuses its props throws a ValidationError whose message starts with the construct's path,
- * so the one line `main.ts` prints says which construct of which stack is wrong.
+ * so the one line `app/main.ts` prints says which construct of which stack is wrong.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, TerraformStack, TerraformVariable } from "cdktf";
-import { ApiGatewayLoggingRole } from "../bootstrap/api-gateway-logging-role";
-import { StateBucket } from "../bootstrap/state-bucket";
-import { AppKey } from "../constructs/app-key";
-import { NodeFunction, type FunctionSettings } from "../constructs/node-function";
-import { PackageBucket } from "../constructs/package-bucket";
-import { RegionalWaf } from "../constructs/regional-waf";
-import { SecureTable, type SecureTableProps } from "../constructs/secure-table";
-import { ValidationError } from "../constructs/validation-error";
+import { ApiGatewayLoggingRole } from "../app/bootstrap/api-gateway-logging-role";
+import { StateBucket } from "../app/bootstrap/state-bucket";
+import { AppKey } from "../app/constructs/app-key";
+import { NodeFunction, type FunctionSettings } from "../app/constructs/node-function";
+import { PackageBucket } from "../app/constructs/package-bucket";
+import { RegionalWaf } from "../app/constructs/regional-waf";
+import { SecureTable, type SecureTableProps } from "../app/constructs/secure-table";
+import { ValidationError } from "../app/constructs/validation-error";
 
 /** A stand-in for a built ZIP: NodeFunction's asset only needs the file to exist. */
 const zipDir = mkdtempSync(join(tmpdir(), "validation-error-"));

@@ -1,5 +1,5 @@
 /**
- * The operations path of `npm run verify` (scripts/target/operations.ts) against a mocked AWS SDK
+ * The operations path of `npm run verify` (tools/target/operations.ts) against a mocked AWS SDK
  * (aws-sdk-client-mock): each check passes on what AWS answers for a healthy deployment, and fails with its own
  * message on each way it can be broken. No request leaves the process: every client is mocked.
  */
@@ -12,7 +12,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cl
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { BatchGetTracesCommand, XRayClient } from "@aws-sdk/client-xray";
-import { FUNCTION_NAMES } from "../config/schema";
+import { FUNCTION_NAMES } from "../app/config/schema";
 import {
   OPERATIONS_CHECKS,
   operationsChecks,
@@ -21,7 +21,7 @@ import {
   type OperationsTarget,
   type PollOptions,
   type RequestEvidence,
-} from "../scripts/target/operations";
+} from "../tools/target/operations";
 
 const REGION = "us-east-1";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:prod-service-alarms";

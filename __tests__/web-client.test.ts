@@ -1,5 +1,5 @@
 /**
- * The web client (web/) in a real headless Chromium (@sparticuz/chromium, driven by puppeteer-core) against a
+ * The web client (app/web/) in a real headless Chromium (@sparticuz/chromium, driven by puppeteer-core) against a
  * local stack started here: the whole journey from an allowed origin, API errors shown by their message, the
  * gateway's own 401 and 429 readable by the page, and a page on an origin that is not allowed refused by the
  * browser itself. Every port is a free one; the stack's config allows the test page's origin
@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { startLocalStack, type LocalStack } from "../local/stack";
-import { serveWebClient, type WebServer } from "../local/web-server";
+import { startLocalStack, type LocalStack } from "../tools/local/stack";
+import { serveWebClient, type WebServer } from "../tools/local/web-server";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a new password, longer still";

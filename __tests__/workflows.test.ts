@@ -8,11 +8,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { listEnvironments } from "../config/load";
-import { githubSubject, pipelineRoleNames, pipelineVariables } from "../bootstrap/pipeline-roles";
-import { STACK_IDS } from "../stacks";
-import { createActionlint } from "../scripts/lib/actionlint";
-import { lintWorkflows, WORKFLOW_DIR, workflowFiles } from "../scripts/lint-workflows";
+import { listEnvironments } from "../app/config/load";
+import { githubSubject, pipelineRoleNames, pipelineVariables } from "../app/bootstrap/pipeline-roles";
+import { STACK_IDS } from "../app/stacks";
+import { createActionlint } from "../tools/lib/actionlint";
+import { lintWorkflows, WORKFLOW_DIR, workflowFiles } from "../tools/lint-workflows";
 import { pipelineConfig, roleNamed, synthesizedRoles, synthPipeline, PipelineSynth } from "./support/pipeline";
 
 const ROOT = join(__dirname, "..");
@@ -196,7 +196,7 @@ describe("npm test on GitHub's runners", () => {
 describe("the pull request plan", () => {
   const plan = () => workflow("pull-request.yml").jobs.plan;
 
-  test("runs for every environment in config/, each with the plan role variable the bootstrap names", () => {
+  test("runs for every environment in app/config/, each with the plan role variable the bootstrap names", () => {
     const include = plan().strategy!.matrix.include;
     expect(include.map((i) => i.environment)).toEqual(ENVIRONMENTS);
     for (const item of include) expect(item["plan-role-arn"]).toBe(expression(`vars.${pipelineVariables(item.environment).planRoleArn}`));
@@ -245,7 +245,7 @@ describe("the pull request plan", () => {
 describe("deploys", () => {
   const deploy = () => workflow("deploy-environment.yml").jobs.deploy;
 
-  test("a push to main deploys every environment in config/, dev before prod, all three stacks", () => {
+  test("a push to main deploys every environment in app/config/, dev before prod, all three stacks", () => {
     const main = workflow("deploy.yml");
     expect(main.on).toEqual({ push: { branches: ["main"] } });
     const envJobs = Object.entries(main.jobs).filter(([, j]) => j.uses === "./.github/workflows/deploy-environment.yml");
@@ -265,7 +265,7 @@ describe("deploys", () => {
     expect(credentials.with?.["role-to-assume"]).toBe(expression(`vars.${pipelineVariables("prod").deployRoleArn}`));
     expect(credentials.with?.["aws-region"]).toBe(expression("steps.config.outputs.region"));
     expect(deploy().steps!.find((s) => s.id === "config")?.run).toBe(
-      `echo "region=$(node -p "require('./config/\${APP_ENV}.json').region")" >> "$GITHUB_OUTPUT"`,
+      `echo "region=$(node -p "require('./app/config/\${APP_ENV}.json').region")" >> "$GITHUB_OUTPUT"`,
     );
     for (const environment of ENVIRONMENTS) {
       const { deploy: role, repository } = pipelineRoles(environment);

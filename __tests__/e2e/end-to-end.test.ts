@@ -6,11 +6,11 @@
  * cache (60 s in prod) may still let it through to the function.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { grantKey } from "../../local/iam/local-iam";
-import type { ApiRequestOptions, ApiResponse } from "../../scripts/target/api-client";
+import { grantKey } from "../../tools/local/iam/local-iam";
+import type { ApiRequestOptions, ApiResponse } from "../../tools/target/api-client";
 import { GRANTS_NOT_EXERCISED_BY_E2E, namesGrant } from "../support/iam-grants";
 import { startTarget, type E2eTarget } from "./target";
-import { GATEWAY_RESPONSES } from "../../lambda-packages/shared/error-codes";
+import { GATEWAY_RESPONSES } from "../../app/lambda-packages/shared/error-codes";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a new password, longer still";

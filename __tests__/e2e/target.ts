@@ -11,13 +11,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../config/load";
-import type { AppConfig, ThrottleConfig } from "../../config/schema";
-import type { Denial, Grant } from "../../local/iam/local-iam";
-import { LOCAL_METRICS_PATH, startLocalStack } from "../../local/stack";
-import { apiClient, type ApiClient } from "../../scripts/target/api-client";
-import { createDynamoDbReader, type DynamoDbReader } from "../../scripts/target/dynamodb-reader";
-import { readOutputsFile } from "../../scripts/target/outputs";
+import { loadConfig } from "../../app/config/load";
+import type { AppConfig, ThrottleConfig } from "../../app/config/schema";
+import type { Denial, Grant } from "../../tools/local/iam/local-iam";
+import { LOCAL_METRICS_PATH, startLocalStack } from "../../tools/local/stack";
+import { apiClient, type ApiClient } from "../../tools/target/api-client";
+import { createDynamoDbReader, type DynamoDbReader } from "../../tools/target/dynamodb-reader";
+import { readOutputsFile } from "../../tools/target/outputs";
 import { ContractChecker } from "../support/contract";
 
 export interface E2eTarget {

@@ -13,9 +13,9 @@ import type {
   Context,
 } from "aws-lambda";
 import { randomUUID } from "node:crypto";
-import type { FunctionName } from "../../config/schema";
-import type { ProxyHandler } from "../../lambda-packages/shared/http";
-import { ROUTES as APP_ROUTES, routeKey } from "../../stacks/routes";
+import type { FunctionName } from "../../app/config/schema";
+import type { ProxyHandler } from "../../app/lambda-packages/shared/http";
+import { ROUTES as APP_ROUTES, routeKey } from "../../app/stacks/routes";
 
 export type { ProxyHandler };
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -196,7 +196,7 @@ export function policyAllows(result: APIGatewayAuthorizerResult, arn: string): b
   });
 }
 
-/** Which function serves each route and whether the authorizer guards it: derived from stacks/routes.ts. */
+/** Which function serves each route and whether the authorizer guards it: derived from app/stacks/routes.ts. */
 export const GATEWAY_ROUTES: Readonly<Record<string, { readonly fn: FunctionName; readonly bearer: boolean }>> = Object.fromEntries(
   APP_ROUTES.map((route) => [routeKey(route), { fn: route.function, bearer: route.auth === "bearer" }]),
 );

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listEnvironments } from "../../config/load";
+import { listEnvironments } from "../../app/config/load";
 import { synthStacks } from "./synth";
 
 export const API_STACK = "api-stack";
@@ -17,7 +17,7 @@ export const STATE_DIR_PLACEHOLDER = "<stateDir>";
 /** The command that rewrites the fixtures from the current code. */
 export const UPDATE_COMMAND = "node --import tsx __tests__/support/update-api-stack-fixtures.ts";
 
-/** Every config in `config/`, so a new environment gets a fixture too. */
+/** Every config in `app/config/`, so a new environment gets a fixture too. */
 export function fixtureEnvironments(): string[] {
   return listEnvironments();
 }

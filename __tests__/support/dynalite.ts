@@ -1,13 +1,13 @@
 /**
  * Local DynamoDB for handler tests: dynalite in-process, in memory, on a random port, with the two tables of
- * lambda-packages/shared/table-keys.ts. Nothing global is set: the caller gets the endpoint and passes it to
+ * app/lambda-packages/shared/table-keys.ts. Nothing global is set: the caller gets the endpoint and passes it to
  * the handler through handlerEnv() / loadHandler().
  */
 import { transformSync } from "esbuild";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SESSIONS_TABLE, USERS_TABLE } from "../../lambda-packages/shared/table-keys";
+import { SESSIONS_TABLE, USERS_TABLE } from "../../app/lambda-packages/shared/table-keys";
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

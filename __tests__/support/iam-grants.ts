@@ -4,7 +4,7 @@
  * listed here or not, must be needed by a request (the mutation test, local-iam-mutation.test.ts, drives these
  * paths itself).
  */
-import type { Grant } from "../../local/iam/local-iam";
+import type { Grant } from "../../tools/local/iam/local-iam";
 
 export interface UnexercisedGrant {
   /** The function, without the name prefix: "sessions". */

@@ -4,9 +4,9 @@
  * function's `aws_iam_role_policy`, whether that is a `data.aws_iam_policy_document` or literal policy JSON),
  * not the evaluated policy, so it tests the same path as a grant removed from the stacks.
  */
-import type { Grant } from "../../local/iam/local-iam";
-import { functionRoles } from "../../local/iam/principals";
-import type { StackJson, SynthesizedApp } from "../../local/synthesized";
+import type { Grant } from "../../tools/local/iam/local-iam";
+import { functionRoles } from "../../tools/local/iam/principals";
+import type { StackJson, SynthesizedApp } from "../../tools/local/synthesized";
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * starts the dev stack on a free port and prints one JSON line {baseUrl, dynamoDbEndpoint, tables} once it
  * serves.
  */
-import { startLocalStack } from "../../local/stack";
+import { startLocalStack } from "../../tools/local/stack";
 
 const [dataDir] = process.argv.slice(2);
 if (!dataDir) {

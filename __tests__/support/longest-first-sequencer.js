@@ -3,7 +3,7 @@
  * jest does that by itself when it has the durations of an earlier run on this machine, but on a fresh clone
  * (CI) it has none and orders by file size, which would start the Terraform suites (small files, long runs)
  * and the suites that mostly wait (fault injection, retries) last. So the suites are ordered by the durations
- * the last full `npm run bench` recorded (bench/results/latest.json, `suiteSeconds`); a suite it does not know,
+ * the last full `npm run bench` recorded (tools/bench/results/latest.json, `suiteSeconds`); a suite it does not know,
  * new since, goes first, the suites that run Terraform ahead of the others.
  */
 const { readFileSync } = require("node:fs");
@@ -17,7 +17,7 @@ const Sequencer = require("@jest/test-sequencer").default;
 const RUNS_TERRAFORM = /\b(?:prepareTerraform|describeTerraformOffline)\(/;
 
 const REPO_ROOT = join(__dirname, "..", "..");
-const BENCH_RESULTS = join(REPO_ROOT, "bench", "results", "latest.json");
+const BENCH_RESULTS = join(REPO_ROOT, "tools", "bench", "results", "latest.json");
 
 /** Seconds per suite (repository path) of the bench's last full `npm test`; empty when there is none. */
 function recordedSeconds(file = BENCH_RESULTS) {

@@ -1,22 +1,22 @@
 /**
- * The bootstrap's pipeline stack for tests: each config in config/ with an S3 backend and a `pipeline` section
+ * The bootstrap's pipeline stack for tests: each config in app/config/ with an S3 backend and a `pipeline` section
  * added (the checked-in configs keep state locally and have none), synthesized on a full bootstrap App.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { addBootstrapStacks } from "../../bootstrap";
-import { PIPELINE_STACK_ID } from "../../bootstrap/pipeline-roles";
-import { loadConfig } from "../../config/load";
-import { AppConfig, AppConfigSchema, PipelineConfig } from "../../config/schema";
+import { addBootstrapStacks } from "../../app/bootstrap";
+import { PIPELINE_STACK_ID } from "../../app/bootstrap/pipeline-roles";
+import { loadConfig } from "../../app/config/load";
+import { AppConfig, AppConfigSchema, PipelineConfig } from "../../app/config/schema";
 import { dataSources, resources, TerraformJson } from "./synth";
 import type { PolicyStatement } from "./policies";
 
 /** The repository the test configs trust. */
 export const TEST_REPOSITORY = "acme/prod-service";
 
-/** `config/<environment>.json` with an S3 backend and a pipeline section, validated like a config file. */
+/** `app/config/<environment>.json` with an S3 backend and a pipeline section, validated like a config file. */
 export function pipelineConfig(environment: string, pipeline: Partial<PipelineConfig> = {}): AppConfig {
   const base = loadConfig({ environment });
   return AppConfigSchema.parse({
@@ -38,7 +38,7 @@ export interface PipelineSynth {
   cleanup(): void;
 }
 
-/** Synthesizes the whole bootstrap app for `config`, as bootstrap/main.ts does, and reads the pipeline stack. */
+/** Synthesizes the whole bootstrap app for `config`, as app/bootstrap/main.ts does, and reads the pipeline stack. */
 export function synthPipeline(config: AppConfig): PipelineSynth {
   const outdir = mkdtempSync(join(tmpdir(), "pipeline-out-"));
   const stateDir = mkdtempSync(join(tmpdir(), "pipeline-state-"));

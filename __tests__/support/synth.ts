@@ -1,5 +1,5 @@
 /**
- * Synthesizes the whole app (all stacks on one `App`, as `main.ts` does) into throw-away folders, so tests can
+ * Synthesizes the whole app (all stacks on one `App`, as `app/main.ts` does) into throw-away folders, so tests can
  * assert on the Terraform JSON with cross-stack references resolved. `Testing.synth` works on one stack and
  * leaves cross-stack wiring out; this helper is for everything that crosses a stack boundary.
  *
@@ -10,12 +10,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { DEFAULT_ENVIRONMENT, loadConfig } from "../../config/load";
-import type { AppConfig } from "../../config/schema";
-import type { AppStacksProps } from "../../stacks";
-import { synthesizeStacks, type SynthesisResult, type TerraformJson } from "../../stacks/synthesize";
+import { DEFAULT_ENVIRONMENT, loadConfig } from "../../app/config/load";
+import type { AppConfig } from "../../app/config/schema";
+import type { AppStacksProps } from "../../app/stacks";
+import { synthesizeStacks, type SynthesisResult, type TerraformJson } from "../../tools/lib/synthesize";
 
-export type { TerraformJson, TerraformOutputJson } from "../../stacks/synthesize";
+export type { TerraformJson, TerraformOutputJson } from "../../tools/lib/synthesize";
 
 /** A resource or data source of one type: its logical id (the key in the JSON) and its arguments. */
 export interface TerraformBlock {
@@ -24,7 +24,7 @@ export interface TerraformBlock {
 }
 
 export interface SynthOptions {
-  /** Config file to load, `config/<environment>.json`; ignored when `config` is given. @default "prod" (not APP_ENV, so a test's result does not depend on the shell) */
+  /** Config file to load, `app/config/<environment>.json`; ignored when `config` is given. @default "prod" (not APP_ENV, so a test's result does not depend on the shell) */
   readonly environment?: string;
   /** An already validated config, e.g. a modified copy of a loaded one. @default loadConfig({ environment }) */
   readonly config?: AppConfig;

@@ -10,8 +10,8 @@
  */
 import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../../config/load";
-import { STACK_IDS } from "../../stacks";
+import { loadConfig } from "../../app/config/load";
+import { STACK_IDS } from "../../app/stacks";
 import { resources, synthStacks, SynthResult } from "./synth";
 import {
   checkStacks,
@@ -24,9 +24,9 @@ import {
   summarizePlan,
   TerraformContext,
   writeStubStates,
-} from "./terraform";
+} from "../../tools/terraform/harness";
 
-/** Each environment with a Terraform suite (one per config in config/, checked below). */
+/** Each environment with a Terraform suite (one per config in app/config/, checked below). */
 export const TERRAFORM_ENVIRONMENTS = { prod: {}, dev: {} } as const;
 export type TerraformEnvironment = keyof typeof TERRAFORM_ENVIRONMENTS;
 
@@ -78,8 +78,8 @@ export function describeTerraformOffline(environment: TerraformEnvironment): voi
       expect(terraform?.version).toMatch(/^1\.\d+\.\d+/);
     });
 
-    test("every config in config/ has its Terraform suite, terraform-<environment>.test.ts", () => {
-      const configs = readdirSync(join(__dirname, "..", "..", "config"))
+    test("every config in app/config/ has its Terraform suite, terraform-<environment>.test.ts", () => {
+      const configs = readdirSync(join(__dirname, "..", "..", "app", "config"))
         .filter((f) => f.endsWith(".json"))
         .map((f) => f.replace(/\.json$/, ""));
       const suites = readdirSync(join(__dirname, "..")).filter((f) => /^terraform-.+\.test\.ts$/.test(f));

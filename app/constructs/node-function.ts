@@ -1,0 +1,242 @@
+import { Construct } from "constructs";
+import { AssetType, TerraformAsset, Token } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import type { LambdaArtifact } from "../lambda-packages/artifacts";
+import { addAlarm, AlarmSettings } from "./alarms";
+import { DynamoDbOperation, dynamoDbAction, kmsActionsThroughDynamoDb } from "./dynamodb-operations";
+import { ValidationError } from "./validation-error";
+
+/** One DynamoDB permission of a function: exactly these operations on exactly one table or index ARN. */
+export interface DynamoDbGrant {
+  /** Statement id, e.g. "UsersTable". */
+  readonly sid: string;
+  readonly operations: readonly DynamoDbOperation[];
+  /** ARN of the table, or of one of its indexes (`<table arn>/index/<name>`). */
+  readonly resourceArn: string;
+  /** Restricts the grant to items whose partition key is one of these (`dynamodb:LeadingKeys`). @default any item */
+  readonly leadingKeys?: readonly string[];
+}
+
+/** Runtime settings of one function, resolved from config. */
+export interface FunctionSettings {
+  readonly runtime: string;
+  readonly architecture: "arm64" | "x86_64";
+  readonly memorySize: number;
+  readonly timeoutSeconds: number;
+  readonly reservedConcurrency: number | null;
+  readonly logRetentionDays: number;
+  readonly applicationLogLevel: string;
+  readonly systemLogLevel: string;
+}
+
+export interface NodeFunctionProps {
+  /** Full function name, prefix included. */
+  readonly functionName: string;
+  readonly description: string;
+  /** The static ZIP built by `npm run package`. */
+  readonly artifact: LambdaArtifact;
+  /** Versioned bucket that archives every deployed package under its content-addressed key, for rollbacks. */
+  readonly packageBucket: string;
+  readonly settings: FunctionSettings;
+  /** Customer-managed key of the app: encrypts the log group; DynamoDB uses it on the function's behalf. */
+  readonly kmsKeyArn: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** DynamoDB permissions; @default none */
+  readonly dynamoDbGrants?: readonly DynamoDbGrant[];
+  /** Alarms on errors, throttles, p99 duration and (with reserved concurrency) concurrency; @default none */
+  readonly alarms?: FunctionAlarmProps;
+}
+
+export interface FunctionAlarmProps extends AlarmSettings {
+  /** Errors per period. */
+  readonly errors: number;
+  /** Throttled invocations per period. */
+  readonly throttles: number;
+  /** p99 duration threshold as a fraction of the timeout (0.8 = alarm at 80 % of the timeout). */
+  readonly durationP99OfTimeout: number;
+  /** Concurrency threshold as a fraction of the reserved concurrency. */
+  readonly concurrencyOfReserved: number;
+}
+
+const MEMORY_RANGE = [128, 10240] as const;
+
+/**
+ * A Node.js Lambda function with everything it owns: a role only Lambda of this account can assume, an inline
+ * policy with exactly the DynamoDB operations and ARNs it is given (plus KMS through DynamoDB, its own log streams
+ * and X-Ray), its log group (created first, with retention and encryption, so the role needs no
+ * `logs:CreateLogGroup`), its package in S3 under a content-addressed key, and the function itself with
+ * `lambda-handler.handler`, active tracing and JSON logs.
+ */
+export class NodeFunction extends Construct {
+  public readonly role: IamRole;
+  public readonly policy: IamRolePolicy;
+  public readonly policyDocument: DataAwsIamPolicyDocument;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly packageObject: S3Object;
+  public readonly function: LambdaFunction;
+
+  constructor(scope: Construct, id: string, props: NodeFunctionProps) {
+    super(scope, id);
+    const { settings } = props;
+    if (!Token.isUnresolved(settings.memorySize) && (settings.memorySize < MEMORY_RANGE[0] || settings.memorySize > MEMORY_RANGE[1])) {
+      throw new ValidationError(`memorySize must be 128..10240 MB, received ${settings.memorySize}`, this);
+    }
+    if (!Token.isUnresolved(props.functionName) && props.functionName.length > 64) {
+      throw new ValidationError(`functionName must be at most 64 characters, received "${props.functionName}"`, this);
+    }
+
+    const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {
+      statement: [
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+        },
+      ],
+    });
+    this.role = new IamRole(this, "role", {
+      name: `${props.functionName}-role`,
+      description: `Execution role of ${props.functionName}`,
+      assumeRolePolicy: assumeRole.json,
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: settings.logRetentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+
+    const grants = props.dynamoDbGrants ?? [];
+    const statements: DataAwsIamPolicyDocumentStatement[] = grants.map((grant) => ({
+      sid: grant.sid,
+      actions: grant.operations.map(dynamoDbAction),
+      resources: [grant.resourceArn],
+      condition: grant.leadingKeys
+        ? [{ test: "ForAllValues:StringEquals", variable: "dynamodb:LeadingKeys", values: [...grant.leadingKeys] }]
+        : undefined,
+    }));
+    const kmsActions = kmsActionsThroughDynamoDb(grants.flatMap((grant) => grant.operations));
+    if (kmsActions.length > 0) {
+      statements.push({
+        // DynamoDB decrypts the table key with KMS on behalf of the principal accessing the table, for reads and
+        // writes alike; GenerateDataKey is DynamoDB's own call when it creates the table key (AWS KMS Developer
+        // Guide, "How Amazon DynamoDB uses AWS KMS"). The local run enforces exactly this (tools/local/iam/).
+        sid: "UseAppKeyThroughDynamoDb",
+        actions: [...kmsActions],
+        resources: [props.kmsKeyArn],
+        condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`dynamodb.${props.region}.amazonaws.com`] }],
+      });
+    }
+    statements.push(
+      {
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`${this.logGroup.arn}:*`],
+      },
+      {
+        // X-Ray has no resource-level permissions: these two actions only accept "*".
+        sid: "SendTraces",
+        actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        resources: ["*"],
+      },
+    );
+    this.policyDocument = new DataAwsIamPolicyDocument(this, "access", { statement: statements });
+    this.policy = new IamRolePolicy(this, "policy", {
+      name: `${props.functionName}-access`,
+      role: this.role.id,
+      policy: this.policyDocument.json,
+    });
+
+    // The function's code is uploaded with the function itself (`filename`, well under Lambda's 50 MB direct
+    // upload limit), not read from S3. S3 documents that after versioning is first enabled on a bucket it "may take
+    // up to 15 minutes" to propagate: writes in that window may apply to unversioned objects and GETs of new objects
+    // may answer 404 NoSuchKey. data-stack enables versioning on the package bucket seconds before this stack runs in
+    // the first deploy, so neither `s3_object_version` (a version id that may not exist yet) nor an S3 key (a GET
+    // that may 404) can be relied on then. The key is content-addressed (`<fn>/<sha256>.zip`), so it already pins
+    // each build's bytes; `source_code_hash` makes a new build update the function.
+    //
+    // The same ZIP is still archived in the package bucket under that key, before the function changes
+    // (depends_on below), so every deployed package can be put back: the current one by key, a replaced one
+    // through its noncurrent version (kept 90 days). See the README runbook, "Roll a function back".
+    const asset = new TerraformAsset(this, "package", { path: props.artifact.zipPath, type: AssetType.FILE });
+    this.packageObject = new S3Object(this, "package-object", {
+      bucket: props.packageBucket,
+      key: props.artifact.s3Key,
+      source: asset.path,
+      sourceHash: props.artifact.sha256Hex,
+      contentType: "application/zip",
+    });
+
+    this.function = new LambdaFunction(this, "function", {
+      functionName: props.functionName,
+      description: props.description,
+      role: this.role.arn,
+      handler: "lambda-handler.handler",
+      runtime: settings.runtime,
+      architectures: [settings.architecture],
+      memorySize: settings.memorySize,
+      timeout: settings.timeoutSeconds,
+      reservedConcurrentExecutions: settings.reservedConcurrency ?? undefined,
+      filename: asset.path,
+      sourceCodeHash: props.artifact.sha256Base64,
+      environment: { variables: { ...props.environment } },
+      tracingConfig: { mode: "Active" },
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: this.logGroup.name,
+        applicationLogLevel: settings.applicationLogLevel,
+        systemLogLevel: settings.systemLogLevel,
+      },
+      dependsOn: [this.logGroup, this.policy, this.packageObject],
+    });
+
+    if (props.alarms) this.addAlarms(props.functionName, settings, props.alarms);
+  }
+
+  private addAlarms(functionName: string, settings: FunctionSettings, alarms: FunctionAlarmProps): void {
+    const metric = (metricName: string) => ({
+      namespace: "AWS/Lambda",
+      metricName,
+      dimensions: { FunctionName: this.function.functionName },
+    });
+    addAlarm(this, "errors-alarm", alarms, {
+      ...metric("Errors"),
+      statistic: "Sum",
+      name: `${functionName}-errors`,
+      description: `${functionName} throws or times out`,
+      threshold: alarms.errors,
+    });
+    addAlarm(this, "throttles-alarm", alarms, {
+      ...metric("Throttles"),
+      statistic: "Sum",
+      name: `${functionName}-throttles`,
+      description: `Invocations of ${functionName} are throttled (concurrency exhausted)`,
+      threshold: alarms.throttles,
+    });
+    const durationMs = Math.round(settings.timeoutSeconds * 1000 * alarms.durationP99OfTimeout);
+    addAlarm(this, "duration-alarm", alarms, {
+      ...metric("Duration"),
+      statistic: "p99",
+      name: `${functionName}-duration-p99`,
+      description: `p99 duration of ${functionName} is at ${alarms.durationP99OfTimeout * 100} % of its ${settings.timeoutSeconds} s timeout (${durationMs} ms)`,
+      threshold: durationMs,
+    });
+    if (settings.reservedConcurrency !== null) {
+      const limit = Math.max(1, Math.floor(settings.reservedConcurrency * alarms.concurrencyOfReserved));
+      addAlarm(this, "concurrency-alarm", alarms, {
+        ...metric("ConcurrentExecutions"),
+        statistic: "Maximum",
+        name: `${functionName}-concurrency`,
+        description: `${functionName} runs ${limit} or more of its ${settings.reservedConcurrency} reserved concurrent executions`,
+        threshold: limit,
+      });
+    }
+  }
+}

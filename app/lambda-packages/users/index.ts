@@ -1,0 +1,299 @@
+/**
+ * Users: POST /users (sign-up), GET /users/me, PATCH /users/me, DELETE /users/me, GET /users/{id}.
+ *
+ * No transactions (dynalite has none): a change of several items is a sequence of single-item conditional
+ * writes, steps (1), (2), (3) in the comments below, ordered so that a crash between any two leaves a safe state
+ * that repairs itself. Why each order is safe and what a crash leaves behind: README, "Data without transactions".
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { randomUUID } from "node:crypto";
+import { requireCaller, type Caller } from "../shared/caller";
+import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
+import { requireEnv } from "../shared/env";
+import { ConflictError, ForbiddenError, getHeader, json, noContent, parseJsonBody, route, UnauthorizedError, ValidationError } from "../shared/http";
+import { log } from "../shared/log";
+import { count } from "../shared/metrics";
+import { hashPassword, verifyPassword } from "../shared/passwords";
+import { router, type Routes } from "../shared/router";
+import { endSessionsOfUser, getActiveSession } from "../shared/sessions";
+import { USERS_TABLE } from "../shared/table-keys";
+import { emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
+import { ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
+import { fieldError, parseWith } from "../shared/validation";
+
+const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
+const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
+
+/** A claim younger than this may belong to a sign-up still between its two writes: never taken over. */
+export const ORPHAN_CLAIM_AGE_MS = 5 * 60 * 1000;
+
+const EMAIL_TAKEN = "An account with this email address already exists";
+const ACCOUNT_GONE = "The account of this session no longer exists; log in again";
+const SESSION_ENDED = "This session has ended (logged out or revoked); log in again";
+
+const PK = { "#pk": USERS_TABLE.partitionKey };
+
+/** A profile response, with its version as ETag (the value to send back in If-Match). */
+function profileResponse(statusCode: number, user: UserItem): APIGatewayProxyResult {
+  return json(statusCode, toProfile(user), { ETag: `"${user.version}"` });
+}
+
+/** The caller's user item; 401 when it is gone (a deleted account whose token still passed the authorizer). */
+async function requireUser(db: DynamoDbClient, caller: Caller): Promise<UserItem> {
+  const user = await getUser(db, USERS_TABLE_NAME, caller.userId);
+  if (!user) throw new UnauthorizedError(ACCOUNT_GONE);
+  return user;
+}
+
+/**
+ * Changes act only for a session that still exists. API Gateway may serve a cached authorizer decision for up
+ * to the cache TTL after log-out; reads may answer in that window (the README states the delay), writes may not.
+ */
+async function requireLiveSession(db: DynamoDbClient, caller: Caller): Promise<void> {
+  const session = await getActiveSession(db, SESSIONS_TABLE_NAME, caller.sessionId);
+  if (!session || session.userId !== caller.userId) throw new UnauthorizedError(SESSION_ENDED);
+}
+
+// ---- Sign-up ------------------------------------------------------------------------------------------------
+
+/** Step (1) of the sign-up: claims the address for userId, taking over an orphan claim; 409 when it is taken. */
+async function claimEmail(db: DynamoDbClient, email: string, userId: string, createdAt: string): Promise<void> {
+  const Item = { ...emailClaimKey(email), userId, createdAt };
+  // Twice at most: the claim seen taken may be deleted (account deletion) before it can be read.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await db.PutItem({ TableName: USERS_TABLE_NAME, Item, ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: PK });
+      return;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const claim = await getEmailClaim(db, USERS_TABLE_NAME, email);
+    if (!claim) continue;
+    if (await getUser(db, USERS_TABLE_NAME, claim.userId)) throw new ConflictError(EMAIL_TAKEN);
+    const claimedAt = Date.parse(claim.createdAt);
+    if (claimedAt > Date.now() - ORPHAN_CLAIM_AGE_MS) {
+      // Possibly a sign-up between its two writes: answer as if it had finished.
+      throw new ConflictError(EMAIL_TAKEN);
+    }
+    try {
+      await db.PutItem({
+        TableName: USERS_TABLE_NAME,
+        Item,
+        ConditionExpression: "#userId = :previous",
+        ExpressionAttributeNames: { "#userId": "userId" },
+        ExpressionAttributeValues: { ":previous": claim.userId },
+      });
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new ConflictError(EMAIL_TAKEN);
+      throw error;
+    }
+    log.warn("orphan email claim taken over", { userId, previousUserId: claim.userId, email });
+    return;
+  }
+  throw new ConflictError(EMAIL_TAKEN);
+}
+
+/** Compensation for a failed step (2): deletes our claim, leaving a claim someone else took over alone. */
+async function releaseClaim(db: DynamoDbClient, email: string, userId: string): Promise<void> {
+  try {
+    await db.DeleteItem({
+      TableName: USERS_TABLE_NAME,
+      Key: emailClaimKey(email),
+      ConditionExpression: "#userId = :userId",
+      ExpressionAttributeNames: { "#userId": "userId" },
+      ExpressionAttributeValues: { ":userId": userId },
+    });
+    log.warn("sign-up failed after claiming the email; claim released", { userId, email });
+  } catch (error) {
+    // The orphan claim is taken over by a later sign-up (claimEmail).
+    log.error("sign-up failed and its email claim could not be released", { userId, email, error });
+  }
+}
+
+/** (1) claimEmail, then (2) the user item; releaseClaim when (2) fails. */
+async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const input = parseWith(SignUpSchema, parseJsonBody(event));
+  const db = await dynamoDb;
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  // Hashed before the claim, so the claim is held without a user for as short a time as possible.
+  const passwordHash = await hashPassword(input.password);
+
+  await claimEmail(db, input.email, id, now);
+  const user: UserItem = { id, email: input.email, name: input.name, passwordHash, createdAt: now, updatedAt: now, version: 1 };
+  try {
+    await db.PutItem({
+      TableName: USERS_TABLE_NAME,
+      Item: { ...userKey(id), ...user },
+      ConditionExpression: "attribute_not_exists(#pk)",
+      ExpressionAttributeNames: PK,
+    });
+  } catch (error) {
+    await releaseClaim(db, input.email, id);
+    throw error;
+  }
+  log.info("user signed up", { userId: id, email: input.email });
+  count("SignUps");
+  return json(201, { id, email: user.email, name: user.name, createdAt: now }, { Location: `/users/${id}` });
+}
+
+// ---- Profile ------------------------------------------------------------------------------------------------
+
+async function getMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  return profileResponse(200, await requireUser(await dynamoDb, caller));
+}
+
+async function getById(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const user = await requireUser(await dynamoDb, caller);
+  // The same answer whether or not another user with this id exists: ids are not an oracle.
+  if (event.pathParameters?.id !== caller.userId) throw new ForbiddenError("You can only read your own profile");
+  return profileResponse(200, user);
+}
+
+/** `If-Match: "3"`, `3` or `W/"3"` -> 3; `*` or no header -> undefined (no precondition); anything else: 400. */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === "*") return undefined;
+  const match = /^(?:W\/)?("?)(\d{1,15})\1$/.exec(value);
+  if (!match) throw fieldError("If-Match", 'must be a profile version such as "3"', "request header");
+  return Number(match[2]);
+}
+
+/** The rules across fields that a per-field schema cannot express. */
+function checkProfileChange(input: ProfileChange): void {
+  if (input.name === undefined && input.password === undefined) {
+    const message = "request body must contain name or password: an empty change does nothing";
+    throw new ValidationError(`Invalid request body: ${message}`, [{ field: "", message }]);
+  }
+  if (input.password !== undefined && input.currentPassword === undefined) {
+    throw fieldError("currentPassword", "is required to change the password");
+  }
+  if (input.password === undefined && input.currentPassword !== undefined) {
+    throw fieldError("currentPassword", "is only accepted together with password");
+  }
+}
+
+/** Optimistic locking: one UpdateItem conditional on the version; a new password then ends the other sessions. */
+async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const input = parseWith(ProfileChangeSchema, parseJsonBody(event));
+  checkProfileChange(input);
+  const ifMatch = parseIfMatch(getHeader(event, "if-match"));
+  const db = await dynamoDb;
+
+  const user = await requireUser(db, caller);
+  await requireLiveSession(db, caller);
+  if (ifMatch !== undefined && ifMatch !== user.version) {
+    throw new ConflictError(`The profile is at version ${user.version}, not ${ifMatch}: reload it and retry`, {
+      currentVersion: user.version,
+    });
+  }
+  let passwordHash: string | undefined;
+  if (input.password !== undefined) {
+    const { ok } = await verifyPassword(input.currentPassword ?? "", user.passwordHash);
+    if (!ok) {
+      log.info("password change refused", { reason: "wrong current password", userId: user.id });
+      throw new UnauthorizedError("currentPassword is incorrect");
+    }
+    passwordHash = await hashPassword(input.password);
+  }
+
+  const sets = ["#updatedAt = :now", "#version = #version + :one"];
+  const names: Record<string, string> = { ...PK, "#updatedAt": "updatedAt", "#version": "version" };
+  const values: Record<string, unknown> = { ":now": new Date().toISOString(), ":one": 1, ":expected": ifMatch ?? user.version };
+  if (input.name !== undefined) {
+    sets.push("#name = :name");
+    names["#name"] = "name";
+    values[":name"] = input.name;
+  }
+  if (passwordHash !== undefined) {
+    sets.push("#passwordHash = :passwordHash");
+    names["#passwordHash"] = "passwordHash";
+    values[":passwordHash"] = passwordHash;
+  }
+  let updated: UserItem;
+  try {
+    const { Attributes } = await db.UpdateItem({
+      TableName: USERS_TABLE_NAME,
+      Key: userKey(user.id),
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ConditionExpression: "attribute_exists(#pk) AND #version = :expected",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: "ALL_NEW",
+    });
+    updated = toUserItem(Attributes ?? {});
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) {
+      // The condition fails for two reasons; a PATCH racing the account's DELETE must not invite a retry.
+      if (!(await getUser(db, USERS_TABLE_NAME, user.id))) throw new UnauthorizedError(ACCOUNT_GONE);
+      throw new ConflictError("The profile was changed by another request: reload it and retry");
+    }
+    throw error;
+  }
+
+  if (passwordHash !== undefined) {
+    const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id, caller.sessionId);
+    log.info("password changed", { userId: user.id, endedSessions: ended, version: updated.version });
+    count("PasswordChanges");
+  } else {
+    log.info("profile changed", { userId: user.id, version: updated.version });
+  }
+  return profileResponse(200, updated);
+}
+
+// ---- Account deletion ---------------------------------------------------------------------------------------
+
+/** (1) the user, (2) its email claim, (3) its sessions: the user first, so the token is useless from (1) on. */
+async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = requireCaller(event);
+  const db = await dynamoDb;
+  await requireUser(db, caller);
+  await requireLiveSession(db, caller);
+
+  let user: UserItem;
+  try {
+    const { Attributes } = await db.DeleteItem({
+      TableName: USERS_TABLE_NAME,
+      Key: userKey(caller.userId),
+      ConditionExpression: "attribute_exists(#pk)",
+      ExpressionAttributeNames: PK,
+      ReturnValues: "ALL_OLD",
+    });
+    user = toUserItem(Attributes ?? {});
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new UnauthorizedError(ACCOUNT_GONE);
+    throw error;
+  }
+
+  try {
+    await db.DeleteItem({
+      TableName: USERS_TABLE_NAME,
+      Key: emailClaimKey(user.email),
+      ConditionExpression: "#userId = :userId",
+      ExpressionAttributeNames: { "#userId": "userId" },
+      ExpressionAttributeValues: { ":userId": user.id },
+    });
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    // Already gone, or taken over by a sign-up after step (1): either way it is not ours any more.
+    log.warn("email claim of the deleted user was not ours any more", { userId: user.id });
+  }
+
+  const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id);
+  log.info("account deleted", { userId: user.id, endedSessions: ended });
+  count("AccountDeletions");
+  return noContent();
+}
+
+/** What this function serves; __tests__/routes.test.ts holds it to the users routes of app/stacks/routes.ts. */
+export const ROUTE_HANDLERS: Routes = {
+  "/users": { POST: signUp },
+  "/users/me": { GET: getMe, PATCH: updateMe, DELETE: deleteMe },
+  "/users/{id}": { GET: getById },
+};
+
+export const handler = route(router(ROUTE_HANDLERS));

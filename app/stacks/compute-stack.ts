@@ -1,0 +1,141 @@
+import { Construct } from "constructs";
+import { TerraformOutput } from "cdktf";
+import type { AppConfig, FunctionName, LambdaConfig } from "../config/schema";
+import { addAlarm } from "../constructs/alarms";
+import { DynamoDbGrant, FunctionSettings, NodeFunction } from "../constructs/node-function";
+import type { LambdaArtifact } from "../lambda-packages/artifacts";
+import { METRICS_NAMESPACE_ENV, type BusinessMetric } from "../lambda-packages/shared/metrics";
+import { BaseStack, BaseStackProps } from "./base-stack";
+import type { DataStack } from "./data-stack";
+import { FUNCTION_ACCESS, tableGrants, tableNameVariable, tablesOf } from "./function-access";
+import { routeKey, routesOf } from "./routes";
+
+export interface ComputeStackProps extends BaseStackProps {
+  /** The data layer: tables, key, package bucket and account id arrive from it as cross-stack references. */
+  readonly data: DataStack;
+  /** Finds the ZIP of a function, built by `npm run package` (throws when it is missing or stale). */
+  readonly artifacts: (name: FunctionName) => LambdaArtifact;
+  /** Reported by `GET /health` as `version`. */
+  readonly serviceVersion: string;
+}
+
+/** Settings of one function: the config's Lambda defaults with that function's overrides applied. */
+export function functionSettings(lambda: LambdaConfig, name: FunctionName): FunctionSettings {
+  const { functions, ...defaults } = lambda;
+  const overrides = functions[name] ?? {};
+  return {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+  } as FunctionSettings;
+}
+
+/** CloudWatch namespace of the business metrics: one per deployment, the name prefix without its "-". */
+export function metricsNamespace(config: Pick<AppConfig, "namePrefix">): string {
+  return config.namePrefix.replace(/-$/, "");
+}
+
+/** A function's description: what it does and, for an API function, the routes it serves (from ROUTES). */
+export function functionDescription(name: FunctionName, purpose: string): string {
+  const routes = routesOf(name).map(routeKey);
+  return routes.length === 0 ? purpose : `${purpose}: ${routes.join(", ")}`;
+}
+
+/**
+ * The compute layer: one NodeFunction per function, each with its own least-privilege role derived from the
+ * function's entry in FUNCTION_ACCESS (app/stacks/function-access.ts): its DynamoDB statements, the KMS use that
+ * goes with them, and the table names in its environment. Redeploying this stack alone ships new handler code
+ * without touching the data or the API.
+ */
+export class ComputeStack extends BaseStack {
+  public readonly functions: Readonly<Record<FunctionName, NodeFunction>>;
+  /** Namespace of the business metrics the functions write as EMF (see app/lambda-packages/shared/metrics.ts). */
+  public readonly metricsNamespace: string;
+
+  constructor(scope: Construct, id: string, props: ComputeStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const { monitoring } = config;
+    this.metricsNamespace = metricsNamespace(config);
+    const commonEnvironment = {
+      SERVICE_VERSION: props.serviceVersion,
+      [METRICS_NAMESPACE_ENV]: this.metricsNamespace,
+      ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
+    };
+
+    const define = (name: FunctionName, description: string, environment: Record<string, string> = {}) => {
+      const access = FUNCTION_ACCESS[name];
+      const dynamoDbGrants: DynamoDbGrant[] = tableGrants(access).map((grant) => ({
+        sid: grant.sid,
+        operations: grant.operations,
+        resourceArn: grant.index ? data.tables[grant.table].indexArn(grant.index) : data.tables[grant.table].table.arn,
+        leadingKeys: grant.leadingKeys,
+      }));
+      const tableNames = Object.fromEntries(tablesOf(access).map((table) => [tableNameVariable(table), data.tables[table].table.name]));
+      return new NodeFunction(this, name, {
+        functionName: this.prefixed(name),
+        description: functionDescription(name, description),
+        artifact: props.artifacts(name),
+        packageBucket: data.packageBucket.bucket.bucket,
+        settings: functionSettings(config.lambda, name),
+        kmsKeyArn: data.appKey.key.arn,
+        accountId: data.accountId,
+        region: config.region,
+        environment: { ...commonEnvironment, ...tableNames, ...environment },
+        dynamoDbGrants,
+        alarms: {
+          topicArn: data.alarmTopic.topic.arn,
+          periodSeconds: monitoring.periodSeconds,
+          evaluationPeriods: monitoring.evaluationPeriods,
+          errors: monitoring.functionErrors,
+          throttles: monitoring.functionThrottles,
+          durationP99OfTimeout: monitoring.functionDurationP99OfTimeout,
+          concurrencyOfReserved: monitoring.functionConcurrencyOfReserved,
+        },
+      });
+    };
+
+    const health = define("health", "Health check of both tables");
+    const authorizer = define("authorizer", "REQUEST authorizer of the bearer routes: looks up the session of the token's hash");
+    const sessionsFunction = define("sessions", "Log-in, the current session, log-out", {
+      SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds),
+    });
+    const usersFunction = define("users", "Sign-up, profile, password change, account deletion");
+
+    this.functions = { health, authorizer, sessions: sessionsFunction, users: usersFunction };
+    this.addFailedLogInAlarm(config, data.alarmTopic.topic.arn);
+
+    for (const [name, fn] of Object.entries(this.functions)) {
+      new TerraformOutput(this, `${name}_function_name`, {
+        value: fn.function.functionName,
+        description: `Name of the ${name} Lambda function`,
+      });
+      new TerraformOutput(this, `${name}_log_group_name`, {
+        value: fn.logGroup.name,
+        description: `Log group of the ${name} function`,
+      });
+    }
+  }
+
+  /**
+   * Credential stuffing shows as many failed log-ins, most of all log-ins: the alarm fires on the failed share
+   * of the period's log-ins once the failures reach `failedLogIns.minFailures` (below that the share reads 0).
+   */
+  private addFailedLogInAlarm(config: AppConfig, topicArn: string): void {
+    const { monitoring } = config;
+    const { minFailures, rate } = monitoring.failedLogIns;
+    const metric = (metricName: BusinessMetric) => ({ namespace: this.metricsNamespace, metricName, dimensions: {}, stat: "Sum" });
+    addAlarm(
+      this,
+      "failed-log-ins",
+      { topicArn, periodSeconds: monitoring.periodSeconds, evaluationPeriods: monitoring.evaluationPeriods },
+      {
+        name: this.prefixed("failed-log-ins"),
+        description: `At least ${minFailures} failed log-ins per period, ${Math.round(rate * 100)} % or more of all log-ins: credential stuffing?`,
+        expression: `IF(failed >= ${minFailures}, failed / (failed + FILL(succeeded, 0)), 0)`,
+        label: "failed share of log-ins",
+        threshold: rate,
+        metrics: { failed: metric("LogInsFailed"), succeeded: metric("LogInsSucceeded") },
+      },
+    );
+  }
+}

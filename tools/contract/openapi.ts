@@ -1,0 +1,346 @@
+/**
+ * docs/openapi.json (OpenAPI 3.1) from the route table (app/stacks/routes.ts), the operations (operations.ts), the
+ * handlers' request schemas and the error vocabulary (app/lambda-packages/shared/error-codes.ts); and the README's
+ * API table from the same data. Pure functions: tools/openapi.ts writes the files, __tests__/openapi.test.ts
+ * checks that the committed ones are what these functions produce.
+ */
+import { z } from "zod";
+import { ERROR_CODES, GATEWAY_RESPONSES, RETRY_AFTER_SECONDS, type ErrorCode } from "../../app/lambda-packages/shared/error-codes";
+import {
+  currentPasswordField,
+  emailField,
+  EMAIL_MAX_LENGTH,
+  nameField,
+  NAME_MAX_LENGTH,
+  newPasswordField,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "../../app/lambda-packages/shared/validation";
+import { LogInSchema, ProfileChangeSchema, SignUpSchema } from "../../app/lambda-packages/shared/request-schemas";
+import { ROUTES, routeKey, type RouteDefinition } from "../../app/stacks/routes";
+import {
+  CurrentSessionSchema,
+  HealthSchema,
+  OPERATIONS,
+  ProfileSchema,
+  SessionStartedSchema,
+  SignedUpSchema,
+  type OperationSpec,
+} from "./operations";
+
+type Json = Record<string, unknown>;
+
+const SCHEMAS = "#/components/schemas/";
+
+/** Errors API Gateway itself can answer on any route (the gateway responses of GATEWAY_RESPONSES). */
+export const GATEWAY_ERRORS_ANY_ROUTE: Readonly<Partial<Record<ErrorCode, string>>> = {
+  BAD_REQUEST: "API Gateway refused the request before it reached the function",
+  FORBIDDEN: "the firewall (WAF) blocked the request",
+  PAYLOAD_TOO_LARGE: "the request is larger than API Gateway accepts (10 MB)",
+  TOO_MANY_REQUESTS: "throttled by the stage, the route or the account's limit",
+  INTERNAL_ERROR: "a bug in the function (details.requestId) or a gateway fault",
+  BAD_GATEWAY: "the function failed or answered malformed",
+  GATEWAY_TIMEOUT: "the function did not answer in time",
+};
+
+/** Errors the authorizer's gateway responses add on bearer routes. */
+export const GATEWAY_ERRORS_BEARER_ROUTE: Readonly<Partial<Record<ErrorCode, string>>> = {
+  UNAUTHORIZED: "no, malformed, unknown, expired or revoked bearer token (the authorizer)",
+  FORBIDDEN: "the authorizer's policy does not cover this route",
+  SERVICE_UNAVAILABLE: "the authorizer could not check the token: retry after Retry-After",
+};
+
+/** What the JSON Schema of a request field cannot say by itself (the rules are zod refinements). */
+const FIELD_DOCS = new Map<unknown, Json>([
+  [
+    emailField,
+    {
+      maxLength: EMAIL_MAX_LENGTH,
+      description: `An email address, at most ${EMAIL_MAX_LENGTH} characters; leading and trailing spaces are trimmed, and its uniqueness ignores case`,
+    },
+  ],
+  [
+    newPasswordField,
+    {
+      minLength: PASSWORD_MIN_LENGTH,
+      maxLength: PASSWORD_MAX_LENGTH,
+      description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points), no control characters; never trimmed`,
+    },
+  ],
+  [currentPasswordField, { minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: "The password as it was set" }],
+  [
+    nameField,
+    {
+      minLength: 1,
+      description: `1 to ${NAME_MAX_LENGTH} user-perceived characters after NFC normalization and trimming; no control or bidirectional control characters`,
+    },
+  ],
+]);
+
+/** The error envelope, with `code` one of ERROR_CODES. */
+function errorEnvelopeSchema(): Json {
+  return {
+    type: "object",
+    description: "Every error, from a function or from API Gateway: clients switch on error.code.",
+    properties: {
+      error: {
+        type: "object",
+        properties: {
+          code: { $ref: `${SCHEMAS}ErrorCode` },
+          message: { type: "string", minLength: 1, description: "For people; may change" },
+          details: { description: "VALIDATION_ERROR: [{field, message}]; CONFLICT: e.g. {currentVersion}; INTERNAL_ERROR: {requestId}" },
+        },
+        required: ["code", "message"],
+        additionalProperties: false,
+      },
+    },
+    required: ["error"],
+    additionalProperties: false,
+  };
+}
+
+function errorCodeSchema(): Json {
+  const codes = Object.keys(ERROR_CODES) as ErrorCode[];
+  return {
+    type: "string",
+    enum: codes,
+    description: [
+      "The error codes; stable, never renamed.",
+      "",
+      ...codes.map((c) => `- ${c} (${ERROR_CODES[c].status}${ERROR_CODES[c].retryable ? ", retryable" : ""}): ${ERROR_CODES[c].description}`),
+    ].join("\n"),
+  };
+}
+
+/** Request bodies as the functions accept them (io "input": before zod's transforms). */
+function requestSchemas(): Json {
+  const registry = z.registry<{ id: string }>();
+  registry.add(SignUpSchema as never, { id: "SignUpRequest" });
+  registry.add(ProfileChangeSchema as never, { id: "ProfileChangeRequest" });
+  registry.add(LogInSchema as never, { id: "LogInRequest" });
+  return convert(registry, "input");
+}
+
+/** Response bodies (io "output"). */
+function responseSchemas(): Json {
+  const registry = z.registry<{ id: string; description?: string }>();
+  registry.add(ProfileSchema, { id: "Profile", description: "A user's profile. Never contains the password, its hash or a token." });
+  registry.add(SignedUpSchema, { id: "SignedUp", description: "The account just created." });
+  registry.add(SessionStartedSchema, { id: "SessionStarted", description: "A new session: send the token as `Authorization: Bearer <token>`." });
+  registry.add(CurrentSessionSchema, { id: "CurrentSession", description: "The caller's session." });
+  registry.add(HealthSchema, { id: "Health", description: "The result of reading both tables." });
+  return convert(registry, "output");
+}
+
+function convert(registry: z.core.$ZodRegistry<{ id: string }>, io: "input" | "output"): Json {
+  const result = z.toJSONSchema(registry, {
+    target: "draft-2020-12",
+    io,
+    unrepresentable: "throw",
+    uri: (id) => `${SCHEMAS}${id}`,
+    override: (ctx) => {
+      const docs = FIELD_DOCS.get(ctx.zodSchema);
+      if (!docs) return;
+      // The email pattern applies after trimming, so the raw input may not match it.
+      if (io === "input" && ctx.zodSchema === emailField) delete ctx.jsonSchema.pattern;
+      Object.assign(ctx.jsonSchema, docs);
+    },
+  }) as { schemas: Record<string, Json> };
+  const out: Json = {};
+  for (const [id, schema] of Object.entries(result.schemas)) {
+    // The component's place in the document is its identity; an `$id` of "#/..." is not a valid 2020-12 $id.
+    const { $schema: _schema, $id: _id, ...rest } = schema;
+    out[id] = rest;
+  }
+  return out;
+}
+
+function schemaId(schema: z.ZodType): string {
+  const ids: Array<[z.ZodType, string]> = [
+    [ProfileSchema, "Profile"],
+    [SignedUpSchema, "SignedUp"],
+    [SessionStartedSchema, "SessionStarted"],
+    [CurrentSessionSchema, "CurrentSession"],
+    [HealthSchema, "Health"],
+  ];
+  const found = ids.find(([s]) => s === schema);
+  if (!found) throw new Error("a response body schema of OPERATIONS is not registered in tools/contract/openapi.ts responseSchemas()");
+  return found[1];
+}
+
+function requestSchemaId(schema: unknown): string {
+  if (schema === SignUpSchema) return "SignUpRequest";
+  if (schema === ProfileChangeSchema) return "ProfileChangeRequest";
+  if (schema === LogInSchema) return "LogInRequest";
+  throw new Error("a request body schema of OPERATIONS is not registered in tools/contract/openapi.ts requestSchemas()");
+}
+
+/** Every error code an operation can answer, with when: its function's, the gateway's, the authorizer's. */
+export function errorsOf(route: RouteDefinition, op: OperationSpec = OPERATIONS[routeKey(route)]): Map<ErrorCode, string[]> {
+  const errors = new Map<ErrorCode, string[]>();
+  const add = (source: Readonly<Partial<Record<ErrorCode, string>>>) => {
+    for (const [code, when] of Object.entries(source) as [ErrorCode, string][]) errors.set(code, [...(errors.get(code) ?? []), when]);
+  };
+  add(op.errors);
+  if (route.auth === "bearer") add(GATEWAY_ERRORS_BEARER_ROUTE);
+  add(GATEWAY_ERRORS_ANY_ROUTE);
+  return errors;
+}
+
+const RETRY_AFTER = { description: `Seconds to wait before retrying (${RETRY_AFTER_SECONDS})`, schema: { type: "string", pattern: "^\\d+$" } };
+
+function errorResponse(status: number, codes: Map<ErrorCode, string[]>): Json {
+  const list = [...codes.keys()];
+  const headers: Json = {};
+  if (list.some((c) => ERROR_CODES[c].retryable)) headers["Retry-After"] = RETRY_AFTER;
+  if (status === 401) headers["WWW-Authenticate"] = { description: "Bearer", schema: { type: "string" } };
+  return {
+    description: list.map((c) => `${c}: ${codes.get(c)!.join("; ")}`).join(". "),
+    ...(Object.keys(headers).length ? { headers } : {}),
+    content: { "application/json": { schema: errorSchemaFor(list) } },
+  };
+}
+
+function errorSchemaFor(codes: readonly ErrorCode[]): Json {
+  return { allOf: [{ $ref: `${SCHEMAS}Error` }, { properties: { error: { properties: { code: { enum: [...codes] } } } } }] };
+}
+
+function operation(route: RouteDefinition): Json {
+  const key = routeKey(route);
+  const op = OPERATIONS[key];
+  if (!op) throw new Error(`${key} has no operation in tools/contract/operations.ts`);
+  const byStatus = new Map<number, Map<ErrorCode, string[]>>();
+  for (const [code, when] of errorsOf(route, op)) {
+    const status = ERROR_CODES[code].status;
+    const codes = byStatus.get(status) ?? new Map<ErrorCode, string[]>();
+    codes.set(code, when);
+    byStatus.set(status, codes);
+  }
+  const statuses = [...new Set([...Object.keys(op.success).map(Number), ...byStatus.keys()])].sort((a, b) => a - b);
+  const responses: Json = {};
+  for (const status of statuses) {
+    const success = op.success[status];
+    const errors = byStatus.get(status);
+    if (success && errors) {
+      const error = errorResponse(status, errors) as { description: string; content: { "application/json": { schema: Json } } };
+      responses[status] = {
+        description: `${success.description}. ${error.description}`,
+        content: {
+          "application/json": { schema: { oneOf: [{ $ref: `${SCHEMAS}${schemaId(success.body!)}` }, error.content["application/json"].schema] } },
+        },
+      };
+    } else if (success) {
+      responses[status] = {
+        description: success.description,
+        ...(success.headers ? { headers: success.headers } : {}),
+        ...(success.body ? { content: { "application/json": { schema: { $ref: `${SCHEMAS}${schemaId(success.body)}` } } } } : {}),
+      };
+    } else {
+      responses[status] = errorResponse(status, errors!);
+    }
+  }
+  const parameters: Json[] = [];
+  for (const match of route.path.matchAll(/\{([^}]+)\}/g)) {
+    parameters.push({ name: match[1], in: "path", required: true, schema: { type: "string" } });
+  }
+  for (const [name, header] of Object.entries(op.requestHeaders ?? {})) {
+    parameters.push({
+      name,
+      in: "header",
+      required: false,
+      description: header.description,
+      schema: { type: "string" },
+      ...(header.example ? { example: header.example } : {}),
+    });
+  }
+  return {
+    operationId: op.operationId,
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    tags: [op.tag],
+    security: route.auth === "bearer" ? [{ bearer: [] }] : [],
+    ...(parameters.length ? { parameters } : {}),
+    ...(op.requestBody
+      ? { requestBody: { required: true, content: { "application/json": { schema: { $ref: `${SCHEMAS}${requestSchemaId(op.requestBody)}` } } } } }
+      : {}),
+    responses,
+  };
+}
+
+/** The whole OpenAPI 3.1 document; the same input always gives the same text. */
+export function buildOpenApiDocument(version: string): Json {
+  const paths: Record<string, Json> = {};
+  for (const route of ROUTES) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
+  const routeNotFound = GATEWAY_RESPONSES.MISSING_AUTHENTICATION_TOKEN;
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "prod-service API",
+      version,
+      description:
+        'User management and sessions. JSON in and out; every error is {"error": {"code", "message", "details"?}} with a code of ErrorCode. Generated by `npm run openapi` from app/stacks/routes.ts, tools/contract/operations.ts and the handlers\' zod schemas: do not edit.',
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    servers: [
+      {
+        url: "{apiUrl}",
+        description: "The stage's invoke URL (the api_invoke_url output), e.g. https://<id>.execute-api.us-east-1.amazonaws.com/prod",
+        variables: { apiUrl: { default: "http://127.0.0.1:4000/dev" } },
+      },
+    ],
+    tags: [{ name: "health" }, { name: "users" }, { name: "sessions" }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "The token of POST /sessions as `Authorization: Bearer <token>`, checked by the API's Lambda authorizer before the request reaches a function.",
+        },
+      },
+      schemas: { ...requestSchemas(), ...responseSchemas(), Error: errorEnvelopeSchema(), ErrorCode: errorCodeSchema() },
+      responses: {
+        RouteNotFound: {
+          description: `Any method and path that is not an operation here: ${ERROR_CODES[routeNotFound.code].status} ${routeNotFound.code}`,
+          content: { "application/json": { schema: errorSchemaFor([routeNotFound.code]) } },
+        },
+      },
+    },
+    "x-error-codes": ERROR_CODES,
+  };
+}
+
+/** The README's API table: one row per route, from the same operations. */
+export function renderRoutesTable(): string {
+  const rows = ROUTES.map((route) => {
+    const op = OPERATIONS[routeKey(route)];
+    const body = op.requestBody ? ` \`{${requestFields(op.requestBody).join(", ")}}\`` : "";
+    const success = Object.entries(op.success)
+      .map(([status, s]) => `${status} ${s.description}`)
+      .join("; ");
+    const errors = Object.entries(op.errors)
+      .map(([code, when]) => `${ERROR_CODES[code as ErrorCode].status} ${code} ${when}`)
+      .join("; ");
+    return `| \`${route.method} ${route.path}\`${body} | ${route.auth} | ${success} | ${errors || "-"} |`;
+  });
+  return ["| route | auth | success | errors of the function (plus the gateway's: see docs/openapi.json) |", "|---|---|---|---|", ...rows, ""].join(
+    "\n",
+  );
+}
+
+function requestFields(schema: unknown): string[] {
+  const json = z.toJSONSchema(schema as z.ZodType, { io: "input", unrepresentable: "any" }) as { properties?: Json; required?: string[] };
+  return Object.keys(json.properties ?? {}).map((f) => (json.required?.includes(f) ? f : `${f}?`));
+}
+
+export const README_ROUTES_START = "<!-- api-routes:start (generated by npm run openapi) -->";
+export const README_ROUTES_END = "<!-- api-routes:end -->";
+
+/** The README with its API table block replaced; throws when the markers are missing. */
+export function replaceRoutesBlock(readme: string, table: string): string {
+  const start = readme.indexOf(README_ROUTES_START);
+  const end = readme.indexOf(README_ROUTES_END);
+  if (start < 0 || end < start) throw new Error(`README.md needs the markers ${README_ROUTES_START} and ${README_ROUTES_END}`);
+  return `${readme.slice(0, start + README_ROUTES_START.length)}\n${table}${readme.slice(end)}`;
+}

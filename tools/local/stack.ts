@@ -1,0 +1,256 @@
+/**
+ * `startLocalStack()`: the whole app on this machine, started from its synthesized Terraform JSON only. It
+ * packages and synthesizes the app (package-and-synthesize.ts), then reads `cdk.tf.json` back and starts
+ * - DynamoDB (dynalite) with the synthesized tables, persisted under `<dataDir>/<environment>/dynamodb`,
+ * - every synthesized Lambda function in its own warm worker threads (functions.ts),
+ * - the REST API stage on an HTTP server (api-gateway.ts),
+ * - IAM (tools/local/iam/): each function gets its own role session credentials, and the DynamoDB endpoint is a proxy
+ *   that evaluates every request against the function's synthesized role policies; API Gateway invokes a
+ *   function only when an `aws_lambda_permission` allows it.
+ * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and local credentials. The data folder
+ * `<dataDir>/<environment>` is locked first (data-lock.ts): a second stack on it is refused before it changes
+ * anything.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { AppConfig } from "../../app/config/schema";
+import { ApiGateway, serveApiGateway } from "./api-gateway";
+import { lockDataFolder } from "./data-lock";
+import { startDynamoDbFaults, type DynamoDbFaultInjector } from "./dynamodb-faults";
+import { startDynamoDb, tableDefinitions } from "./dynamodb";
+import { functionDefinitions, LocalFunction } from "./functions";
+import { startDynamoDbProxy } from "./iam/dynamodb-proxy";
+import { lambdaServiceCalls } from "./iam/lambda-service";
+import { LocalIam } from "./iam/local-iam";
+import { LocalMetrics, type MetricTotals } from "./metrics";
+import { unsupportedLines } from "./mock-integration";
+import { restApiModel } from "./rest-api";
+import { localDataDirs, packageAndSynthesize } from "./package-and-synthesize";
+import { SynthesizedApp } from "./synthesized";
+
+/** Where local data lives by default: `.local-data/` in the repository (git-ignored). */
+export const DEFAULT_DATA_DIR = resolve(__dirname, "..", "..", ".local-data");
+/** Local-only endpoint, outside the stage path (no API route can be there): the metrics seen so far. */
+export const LOCAL_METRICS_PATH = "/_local/metrics";
+/** The environment the local stack runs by default (see tools/local/start.ts for why). */
+export const DEFAULT_LOCAL_ENVIRONMENT = "dev";
+
+export interface LocalStackOptions {
+  /** Config of `app/config/<environment>.json`. @default "dev" */
+  readonly environment?: string;
+  /** Port of the API; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** Interface the API listens on. @default "127.0.0.1" */
+  readonly host?: string;
+  /** Folder of the local data (tables, synth output, unpacked functions). @default .local-data */
+  readonly dataDir?: string;
+  /** Delete the environment's local tables first. @default false */
+  readonly fresh?: boolean;
+  /** Changes the config before synthesis, e.g. a tight throttle for a test. */
+  readonly configOverride?: (config: AppConfig) => AppConfig;
+  /** Build the Lambda packages first. @default true */
+  readonly buildPackages?: boolean;
+  /** Receives one line per request and the functions' log lines. @default nothing is logged */
+  readonly log?: (line: string) => void;
+  /** Most concurrent workers of each function; more invocations wait in a queue. @default DEFAULT_MAX_CONCURRENCY */
+  readonly maxConcurrency?: number;
+  /** How long the gateway waits for a function before it answers 504 (tests shorten it). @default 29 s */
+  readonly integrationTimeoutMs?: number;
+  /** Puts a fault proxy between the functions and DynamoDB (dynamodb-faults.ts), as `faults`. @default false */
+  readonly faultInjection?: boolean;
+}
+
+/** One route of the API, for the route table. */
+export interface LocalRoute {
+  readonly method: string;
+  readonly path: string;
+  /** "none", or "authorizer <function>". */
+  readonly auth: string;
+  /** The function behind it, or "(MOCK)" for a mock integration such as CORS preflight. */
+  readonly target: string;
+}
+
+export interface LocalStack {
+  readonly environment: string;
+  /** The stage's invoke URL, e.g. http://127.0.0.1:4000/dev (what `api_invoke_url` is on AWS). */
+  readonly baseUrl: string;
+  /** The local DynamoDB endpoint: requests signed with the local admin key id (AKIDLOCALSTACK) are not evaluated. */
+  readonly dynamoDbEndpoint: string;
+  readonly region: string;
+  readonly tables: { readonly users: string; readonly sessions: string };
+  readonly routes: readonly LocalRoute[];
+  /** The origins the API allows from a browser (`api.corsOrigins` of the config it was synthesized from). */
+  readonly corsOrigins: readonly string[];
+  /** The stacks' outputs, shaped like the file of `cdktf output --outputs-file`, plus `local-stack`. */
+  readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The functions' way to DynamoDB, to refuse, hang, slow or fail it: only with `faultInjection`. */
+  readonly faults?: DynamoDbFaultInjector;
+  /** Invocations received so far, by function name. */
+  invocations(): Record<string, number>;
+  /** The IAM of the run: denials, grants and the grants used so far, and the policies in force. */
+  readonly iam: LocalIam;
+  /** The synthesized app the stack runs (the mutation test derives edited copies of it). */
+  readonly app: SynthesizedApp;
+  /** Per function: workers alive, workers started (cold starts, replacements included), invocations dropped unstarted. */
+  workerStats(): Record<string, { readonly live: number; readonly coldStarts: number; readonly abandoned: number }>;
+  /** The EMF metrics the functions wrote so far (also at `GET <origin>/_local/metrics`). */
+  metrics(): MetricTotals;
+  /** The same, one line per metric, for printing. */
+  metricLines(): string[];
+  stop(): Promise<void>;
+}
+
+/** Starts the local stack; call `stop()` to end it. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const environment = options.environment ?? DEFAULT_LOCAL_ENVIRONMENT;
+  const log = options.log ?? (() => undefined);
+  const dirs = localDataDirs(resolve(options.dataDir ?? DEFAULT_DATA_DIR), environment);
+  // Before anything in the folder is touched (data-lock.ts); throws DataFolderLockedError when it is in use.
+  const lock = lockDataFolder(dirs.root);
+  if (lock.tookOverFrom) log(`Took over the stale lock of ${dirs.root} left by process ${lock.tookOverFrom.pid}, which is gone`);
+
+  const metrics = new LocalMetrics();
+  const stoppers: Array<() => Promise<void>> = [async () => lock.release()];
+  const stop = async () => {
+    for (const stopOne of stoppers.splice(0).reverse()) await stopOne();
+  };
+  try {
+    if (options.fresh) rmSync(dirs.dynamodb, { recursive: true, force: true });
+    const config = await packageAndSynthesize({
+      environment,
+      configOverride: options.configOverride,
+      outdir: dirs.synth,
+      stateDir: dirs.state,
+      buildPackages: options.buildPackages,
+    });
+    let invokeUrl: string | undefined;
+    const app = new SynthesizedApp(dirs.synth, { invokeUrl: () => invokeUrl ?? "" });
+    const api = restApiModel(app);
+
+    const dynamoDb = await startDynamoDb(tableDefinitions(app), { path: dirs.dynamodb });
+    stoppers.push(() => dynamoDb.close());
+    // The functions' endpoint: (in fault tests) the fault layer, standing for the network and DynamoDB's front
+    // door, then the IAM check, then the engine.
+    const iam = new LocalIam(app, { log });
+    const iamProxy = await startDynamoDbProxy(dynamoDb.endpoint, iam);
+    stoppers.push(() => iamProxy.close());
+    const faults = options.faultInjection ? await startDynamoDbFaults(iamProxy.endpoint) : undefined;
+    if (faults) stoppers.push(() => faults.close());
+    const endpoint = faults ?? iamProxy;
+    const logsDelivered = new Map<string, boolean>();
+
+    const functions = new Map<string, LocalFunction>();
+    stoppers.push(async () => {
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+    });
+    for (const definition of functionDefinitions(app)) {
+      if (options.integrationTimeoutMs !== undefined && definition.timeoutSeconds * 1000 > options.integrationTimeoutMs) {
+        throw new Error(
+          `integrationTimeoutMs ${options.integrationTimeoutMs} is shorter than the ${definition.timeoutSeconds} s timeout of function ${definition.name}: ` +
+            "the gateway would drop every invocation of it (see functions.ts); lower the function's timeout in configOverride",
+        );
+      }
+      const fn = new LocalFunction(definition, {
+        codeDir: dirs.functions,
+        baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: endpoint.endpoint, ...iam.credentialsOf(definition.name) },
+        // Lambda delivers the logs with the role's credentials: without logs permissions they are lost.
+        log: (line) => {
+          // EMF lines reach CloudWatch (and their metrics) only when Lambda can deliver the function's logs.
+          if (!(logsDelivered.get(definition.name) ?? true)) return;
+          metrics.record(line);
+          log(`  [${definition.name}] ${line}`);
+        },
+        maxConcurrency: options.maxConcurrency,
+      });
+      functions.set(definition.name, fn);
+    }
+    await Promise.all([...functions.values()].map((fn) => fn.warm()));
+
+    const gateway = new ApiGateway({
+      api,
+      log,
+      integrationTimeoutMs: options.integrationTimeoutMs,
+      invoke: (name, event, invokeOptions) => {
+        const fn = functions.get(name);
+        if (!fn) throw new Error(`The API integrates function ${name}, which the app does not define`);
+        logsDelivered.set(name, lambdaServiceCalls(iam, name).logsDelivered);
+        return fn.invoke(event, invokeOptions);
+      },
+      mayInvoke: (name, sourceArn) => iam.mayInvoke(name, sourceArn),
+    });
+    const routes = gateway.routes().map((method) => ({
+      method: method.httpMethod,
+      path: method.resourcePath,
+      auth: method.authorizer ? `authorizer ${method.authorizer.functionName}` : "none",
+      target: method.integration.type === "AWS_PROXY" ? method.integration.functionName : "(MOCK)",
+    }));
+    for (const route of routes) {
+      const target = route.target === "(MOCK)" ? undefined : route.target;
+      const authorizer = route.auth.startsWith("authorizer ") ? route.auth.slice("authorizer ".length) : undefined;
+      for (const name of [target, authorizer]) {
+        if (name && !functions.has(name)) throw new Error(`${route.method} ${route.path} uses function ${name}, which the app does not define`);
+      }
+    }
+    for (const method of gateway.routes()) {
+      if (method.integration.type !== "MOCK") continue;
+      for (const line of unsupportedLines(method.integration.template)) {
+        log(`warning: ${method.httpMethod} ${method.resourcePath}: the local gateway ignores the template line ${line}`);
+      }
+    }
+
+    const server = await serveApiGateway(gateway, api, {
+      port: options.port ?? 0,
+      host: options.host,
+      log,
+      localEndpoints: { [LOCAL_METRICS_PATH]: () => metrics.snapshot() },
+    });
+    stoppers.push(() => server.close());
+    invokeUrl = server.invokeUrl;
+
+    const outputs = resolveOutputs(app);
+    outputs["local-stack"] = { dynamodb_endpoint: endpoint.endpoint, region: api.region };
+    writeFileSync(dirs.outputs, `${JSON.stringify(outputs, null, 2)}\n`);
+    const dataOutputs = outputs["data-stack"] ?? {};
+
+    return {
+      environment,
+      baseUrl: server.invokeUrl,
+      dynamoDbEndpoint: endpoint.endpoint,
+      region: api.region,
+      tables: { users: String(dataOutputs.users_table_name), sessions: String(dataOutputs.sessions_table_name) },
+      routes,
+      corsOrigins: config.api.corsOrigins,
+      outputs,
+      ...(faults ? { faults } : {}),
+      invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
+      iam,
+      app,
+      workerStats: () =>
+        Object.fromEntries([...functions].map(([name, fn]) => [name, { live: fn.liveWorkers, coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
+      metrics: () => metrics.snapshot(),
+      metricLines: () => metrics.lines(),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Every output the local stack can resolve, by stack: cdktf's own cross-stack outputs are left out, as `cdktf output` does. */
+function resolveOutputs(app: SynthesizedApp): Record<string, Record<string, unknown>> {
+  const outputs: Record<string, Record<string, unknown>> = {};
+  for (const [stackId, stack] of app.stacks) {
+    for (const name of Object.keys(stack.json.output ?? {})) {
+      if (name.startsWith("cross-stack-output-")) continue;
+      let value: unknown;
+      try {
+        value = app.output(stackId, name);
+      } catch {
+        continue; // an attribute the local stack does not emulate
+      }
+      (outputs[stackId] ??= {})[name] = value;
+    }
+  }
+  return outputs;
+}
