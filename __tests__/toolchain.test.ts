@@ -1,7 +1,8 @@
 /**
- * The project's own commands: `npm test` (and so `.ci/run`) type-checks, lints and checks formatting as well as
- * running every test, and fails on a finding of any of them, so a type error fails CI even though ts-jest
- * transpiles without type information (`diagnostics: false`).
+ * The project's own checking commands, by what they do: `npm run check` reports type errors and ESLint's findings
+ * (ts-jest transpiles without type information, `diagnostics: false`, so this is what catches a type error), and
+ * `npm run format:check`'s cache never hides a change. How `npm test` chains them is package.json's to say, not
+ * a test's to repeat.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
@@ -13,26 +14,7 @@ const scripts = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as
 
 const tempDir = tempDirsOfThisFile();
 
-/** A package whose scripts pass and fail, for run-p to run. */
-let fixture: string;
-beforeAll(() => {
-  fixture = tempDir("run-p-");
-  const scripts = { pass: "node -e \"console.log('passed')\"", fail: 'node -e "process.exit(3)"' };
-  writeFileSync(join(fixture, "package.json"), JSON.stringify({ name: "run-p-fixture", private: true, scripts }));
-});
-
 describe("npm scripts", () => {
-  test("npm test packages the functions, then runs the type check with ESLint, Prettier and jest side by side, each to its end", () => {
-    expect(scripts.test).toBe('npm run package && run-p --aggregate-output --continue-on-error check format:check "jest -- {@}" --');
-    expect([scripts.check, scripts["format:check"], scripts.jest]).toEqual([
-      "node --import tsx tools/check.ts",
-      "prettier --check --cache --cache-strategy content .",
-      "jest",
-    ]);
-    // The same two checks one at a time, with the tools' own commands.
-    expect([scripts.build, scripts.lint]).toEqual(["tsc --noEmit", "eslint ."]);
-  });
-
   test("npm run check reports tsc's type errors and ESLint's type-aware findings on one program, and a linted file outside it", () => {
     const project = tempDir("check-");
     symlinkSync(join(root, "node_modules"), join(project, "node_modules"));
@@ -63,17 +45,6 @@ describe("npm scripts", () => {
     expect(run.stdout).toMatch(/src\/bad\.ts\n\s+4:1\s+error\s+Promises must be awaited.*@typescript-eslint\/no-floating-promises/);
     expect(run.stdout).toContain("The file was not found in any of the provided program instance(s): outside.ts");
     expect(run.stdout).toContain("tsc: 1 error(s); eslint: 2 error(s), 0 warning(s)");
-  });
-
-  test("npm test fails when any of its checks fails, even when the tests pass (run-p's exit status)", () => {
-    const runP = spawnSync(process.execPath, [require.resolve("npm-run-all2/bin/run-p/index.js"), "--continue-on-error", "pass", "fail", "pass"], {
-      cwd: fixture,
-      encoding: "utf8",
-    });
-    expect(runP.status).toBe(1);
-    expect(runP.stderr).toContain('ERROR: "fail" exited with 3.');
-    // --continue-on-error: the other tasks still ran to their end.
-    expect(runP.stdout.match(/^passed$/gm)).toHaveLength(2);
   });
 
   test("npm run format:check's cache never hides a file that changed since the run that cached it", () => {
