@@ -53,7 +53,7 @@ export interface LambdaRestApiProps {
  *
  * Each part is a function in `rest-api/` that creates its resources in this construct's scope, so every
  * resource's construct path, and with it its Terraform name, is the one it has always had
- * (`__tests__/api-stack-json.test.ts` holds the synthesized JSON to its fixtures).
+ * (`__tests__/replacement-guard.test.ts` holds every resource address and replacement-forcing value).
  */
 export class LambdaRestApi extends Construct {
   public readonly api: ApiGatewayRestApi;
