@@ -323,7 +323,7 @@ describe("what a denial looks like from outside", () => {
   test("without its aws_lambda_permission, a route answers 500 Internal server error and the function is not invoked", async () => {
     const api = structuredClone(stack.app.stacks.get("api-stack")!.json) as StackJson & { resource: Record<string, Record<string, unknown>> };
     const permissions = api.resource.aws_lambda_permission;
-    const health = Object.keys(permissions).find((name) => name.includes("get-health"))!;
+    const health = Object.keys(permissions).find((name) => name.includes("permission-health-get"))!;
     delete permissions[health];
     stack.iam.usePolicies(stack.app.withStackJson("api-stack", api));
     const before = stack.invocations()["dev-service-health"] ?? 0;

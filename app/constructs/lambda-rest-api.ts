@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Token } from "cdktf";
 import type { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
 import type { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import type { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
@@ -43,11 +44,21 @@ export interface LambdaRestApiProps {
   readonly kmsKeyArn: string;
   /** Alarms on the stage's 5XX count, 4XX rate, p99 latency and p99 integration latency; @default none */
   readonly alarms?: ApiAlarmProps;
+  /**
+   * Resources (path segments, the root included) the account may create in one REST API; the constructor
+   * rejects routes that need more, rather than letting the apply fail half way.
+   * @default RESOURCES_PER_REST_API, API Gateway's default quota (raise it with Service Quotas first)
+   */
+  readonly maxResources?: number;
 }
+
+/** API Gateway's default quota of resources per REST API (adjustable per account with Service Quotas). */
+export const RESOURCES_PER_REST_API = 300;
 
 /**
  * A regional REST API whose routes proxy to Lambda functions: resources, methods, Lambda proxy integrations,
- * one invoke permission per route scoped to this API, stage and route, an optional REQUEST authorizer, JSON
+ * one invoke permission per function and HTTP method scoped to this API, stage and method (so a function's
+ * resource policy stays small however many routes it serves), an optional REQUEST authorizer, JSON
  * gateway errors, one deployment replaced (create before destroy) whenever a route changes, and a stage with
  * JSON access logs, X-Ray, detailed metrics, execution logging and throttling.
  *
@@ -132,14 +143,27 @@ export class LambdaRestApi extends Construct {
 /** A path segment is a literal (`users`) or one parameter (`{id}`); no trailing slash, no empty segment. */
 const ROUTE_PATH = /^\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\})(\/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\}))*$/;
 
+/** A target's name becomes part of construct ids. */
+const TARGET_NAME = /^[A-Za-z0-9_]+(-[A-Za-z0-9_]+)*$/;
+
 /** Rejects props the API cannot be built from, naming the prop and the value received. */
 function validateProps(scope: Construct, props: LambdaRestApiProps): void {
   const keys = new Set<string>();
+  const functionNames = new Map<string, string>();
   for (const route of props.routes) {
     const key = routeKey(route);
     if (!ROUTE_PATH.test(route.path)) {
       throw new ValidationError(`routes: path of "${key}" must look like /users/{id}, received "${route.path}"`, scope);
     }
+    const { name, functionName } = route.target;
+    if (!TARGET_NAME.test(name)) {
+      throw new ValidationError(`routes: target name of "${key}" must be letters, digits, "_" and inner "-", received "${name}"`, scope);
+    }
+    const known = functionNames.get(name);
+    if (known !== undefined && !Token.isUnresolved(functionName) && !Token.isUnresolved(known) && known !== functionName) {
+      throw new ValidationError(`routes: target name "${name}" names two functions, "${known}" and "${functionName}" (at "${key}")`, scope);
+    }
+    functionNames.set(name, functionName);
     if (keys.has(key)) throw new ValidationError(`routes: "${key}" is defined twice`, scope);
     keys.add(key);
     if (route.auth === "bearer" && !props.authorizer) {
@@ -152,4 +176,26 @@ function validateProps(scope: Construct, props: LambdaRestApiProps): void {
     }
   }
   if (props.stageName.length === 0) throw new ValidationError(`stageName must not be empty, received ""`, scope);
+  const maxResources = props.maxResources ?? RESOURCES_PER_REST_API;
+  const resources = resourceCount(props.routes.map((r) => r.path));
+  if (resources > maxResources) {
+    throw new ValidationError(
+      `routes: need ${resources} API Gateway resources (path segments, the root included), more than the ${maxResources} resources per REST API` +
+        (props.maxResources === undefined
+          ? " (API Gateway's default quota; after raising it with Service Quotas, set maxResources)"
+          : " (maxResources)"),
+      scope,
+    );
+  }
+}
+
+/** The resources a REST API needs for `paths`: the root and every distinct path prefix ("/users/{id}" needs "/users" too). */
+export function resourceCount(paths: readonly string[]): number {
+  const prefixes = new Set<string>();
+  for (const path of paths) {
+    const segments = path.split("/").slice(1);
+    for (let i = 1; i <= segments.length; i++) prefixes.add(segments.slice(0, i).join("/"));
+  }
+  prefixes.delete("");
+  return prefixes.size + 1;
 }

@@ -34,6 +34,7 @@ export class ApiStack extends BaseStack {
     const api = config.api;
 
     const target = (name: FunctionName) => ({
+      name,
       functionName: compute.functions[name].function.functionName,
       invokeArn: compute.functions[name].function.invokeArn,
     });

@@ -5,7 +5,7 @@ import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
 import type { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import type { ResourceTree } from "./resource-tree";
-import { constructIdOf, routeKey, type ApiRoute } from "./types";
+import { constructIdOf, routeKey, type ApiRoute, type HttpMethod, type LambdaTarget } from "./types";
 
 export interface RouteMethodsProps {
   readonly api: ApiGatewayRestApi;
@@ -24,9 +24,9 @@ export interface RouteMethods {
 }
 
 /**
- * Per route: its method (behind the authorizer when "bearer"), a Lambda proxy integration, and an invoke
- * permission scoped to this API, stage, method and path. Ids in `scope`: `method-`, `integration-` and
- * `permission-<method>-<path>`, e.g. `method-get-users-id`.
+ * Per route: its method (behind the authorizer when "bearer") and a Lambda proxy integration; per function and
+ * HTTP method: one invoke permission (addInvokePermissions). Ids in `scope`: `method-` and `integration-<method>-<path>`
+ * (e.g. `method-get-users-id`), `permission-<function>-<method>` (e.g. `permission-users-get`).
  */
 export function addRouteMethods(scope: Construct, props: RouteMethodsProps): RouteMethods {
   const methods: Record<string, ApiGatewayMethod> = {};
@@ -54,18 +54,42 @@ export function addRouteMethods(scope: Construct, props: RouteMethodsProps): Rou
         uri: route.target.invokeArn,
       }),
     );
-    new LambdaPermission(scope, `permission-${routeId}`, {
-      statementId: invokeStatementId(route),
-      action: "lambda:InvokeFunction",
-      functionName: route.target.functionName,
-      principal: "apigateway.amazonaws.com",
-      sourceArn: `${props.api.executionArn}/${props.stageName}/${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`,
-    });
   }
+  addInvokePermissions(scope, props);
   return { methods, integrations };
 }
 
-/** "GET /users/{id}" -> "AllowApiGateway-GET-users-id": unique per route within the function's policy. */
-function invokeStatementId(route: ApiRoute): string {
-  return `AllowApiGateway-${route.method}${route.path.replace(/[^A-Za-z0-9]+/g, "-")}`.replace(/-+$/, "");
+/**
+ * The permissions that let this API's stage invoke the route functions: one `aws_lambda_permission` per
+ * (function, HTTP method it serves), source ARN `<execution_arn>/<stage>/<METHOD>/*`.
+ *
+ * Why this form: a function's resource policy is capped at 20,480 bytes (PolicyLengthExceededException), and
+ * one statement per route (about 340 bytes each) fills it at about 55-60 routes. Per (function, method) a
+ * function has at most five statements, whatever its number of routes. It is the narrowest form that is both
+ * bounded and stable:
+ * - this API (its execution ARN: region, account, API id), this stage and the method are all pinned, so no
+ *   other API, stage or method of this account can invoke the function through it;
+ * - the path is `*`, because any narrower pattern per method (a common prefix of the routes' paths) either
+ *   grows with the routes again or changes when a route is added; `source_arn` forces replacement, and a
+ *   replaced permission (same statement id, so destroyed before it is created) leaves live routes answering
+ *   500 in between. With `/*`, adding a route adds at most one permission and never touches another.
+ * What `/*` gives away is bounded by the integrations: API Gateway invokes a function only from a method whose
+ * integration names it, and those are this construct's routes. (`*` in an ARN condition matches across `/`,
+ * so `/GET/*` covers every path depth; API Gateway's source ARN is `<api>/<stage>/<METHOD>/<request path>`.)
+ */
+function addInvokePermissions(scope: Construct, props: RouteMethodsProps): void {
+  const byFunctionAndMethod = new Map<string, { target: LambdaTarget; method: HttpMethod }>();
+  for (const route of props.routes) {
+    const key = `${route.target.name} ${route.method}`;
+    if (!byFunctionAndMethod.has(key)) byFunctionAndMethod.set(key, { target: route.target, method: route.method });
+  }
+  for (const { target, method } of byFunctionAndMethod.values()) {
+    new LambdaPermission(scope, `permission-${target.name}-${method.toLowerCase()}`, {
+      statementId: `AllowApiGateway-${method}`,
+      action: "lambda:InvokeFunction",
+      functionName: target.functionName,
+      principal: "apigateway.amazonaws.com",
+      sourceArn: `${props.api.executionArn}/${props.stageName}/${method}/*`,
+    });
+  }
 }

@@ -4,6 +4,11 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** The parts of a Lambda function the API needs; they cross the stack boundary as references. */
 export interface LambdaTarget {
+  /**
+   * Short name of the function, the same for every route it serves and unique in the API (e.g. "users"): it
+   * names the function's invoke permissions (`permission-<name>-<method>`), so renaming it replaces them.
+   */
+  readonly name: string;
   readonly functionName: string;
   readonly invokeArn: string;
 }

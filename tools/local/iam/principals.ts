@@ -7,6 +7,7 @@
  * Managed policy attachments, `inline_policy` blocks and permission boundaries are refused: the local run
  * cannot evaluate them, and guessing would let through what AWS might refuse.
  */
+import { lambdaResourcePolicies as lambdaPolicyDocuments } from "./lambda-resource-policy";
 import { parsePolicy, type Policy } from "./policy";
 import type { TableInfo } from "./dynamodb-requests";
 import type { ResourceRef, SynthesizedApp } from "../synthesized";
@@ -73,39 +74,16 @@ export function functionRoles(app: SynthesizedApp): FunctionRole[] {
 }
 
 /**
- * Each function's resource policy: one statement per `aws_lambda_permission`, as Lambda's AddPermission
- * writes it (Principal, Action, Resource the function ARN, `ArnLike AWS:SourceArn`, `StringEquals
- * AWS:SourceAccount`). Keyed by function name.
+ * Each function's resource policy, parsed for the evaluator: built from its `aws_lambda_permission`s as Lambda
+ * builds it (lambda-resource-policy.ts). Every permission must name a function of the app. Keyed by function name.
  */
 export function lambdaResourcePolicies(app: SynthesizedApp, functions: readonly FunctionRole[]): Map<string, Policy> {
-  const statements = new Map<string, unknown[]>();
-  for (const permission of app.resources("aws_lambda_permission")) {
-    const target = app.argument<string>(permission, "function_name");
+  const policies = lambdaPolicyDocuments(app, (target, permission) => {
     const fn = functions.find((f) => f.functionName === target || f.functionArn === target);
     if (!fn) throw new Error(`aws_lambda_permission ${permission.name}: function ${target} is not a function of the app`);
-    for (const unsupported of ["qualifier", "event_source_token", "principal_org_id", "function_url_auth_type"]) {
-      if (permission.config[unsupported] !== undefined) throw new Error(`aws_lambda_permission ${permission.name}: ${unsupported} is not emulated`);
-    }
-    const principal = app.argument<string>(permission, "principal");
-    const sourceArn = app.argument<string | undefined>(permission, "source_arn", undefined);
-    const sourceAccount = app.argument<string | undefined>(permission, "source_account", undefined);
-    const condition: Record<string, Record<string, string>> = {};
-    if (sourceArn !== undefined) condition.ArnLike = { "AWS:SourceArn": sourceArn };
-    if (sourceAccount !== undefined) condition.StringEquals = { "AWS:SourceAccount": sourceAccount };
-    const list = statements.get(fn.functionName) ?? [];
-    list.push({
-      Sid: app.argument<string>(permission, "statement_id", permission.name),
-      Effect: "Allow",
-      Principal: principal.endsWith(".amazonaws.com") ? { Service: principal } : { AWS: principal },
-      Action: app.argument<string>(permission, "action"),
-      Resource: fn.functionArn,
-      ...(Object.keys(condition).length ? { Condition: condition } : {}),
-    });
-    statements.set(fn.functionName, list);
-  }
-  return new Map(
-    [...statements].map(([name, list]) => [name, parsePolicy(`resource policy of ${name}`, { Version: "2012-10-17", Statement: list })]),
-  );
+    return fn.functionArn;
+  });
+  return new Map([...policies].map(([name, p]) => [name, parsePolicy(`resource policy of ${name}`, p.document)]));
 }
 
 /** Every table of the app, by name. */
