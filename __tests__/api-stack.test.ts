@@ -2,6 +2,8 @@ import { ACCESS_LOG_FORMAT } from "../app/constructs/lambda-rest-api";
 import { ValidationError } from "../app/constructs/validation-error";
 import { ROUTES } from "../app/stacks/routes";
 import { ERROR_CODES, GATEWAY_RESPONSES, type GatewayResponseType } from "../app/lambda-packages/shared/error-codes";
+import { LAMBDA_POLICY_SIZE_LIMIT, lambdaResourcePolicies, resourcePolicySize } from "../tools/local/iam/lambda-resource-policy";
+import { SynthesizedApp } from "../tools/local/synthesized";
 import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
@@ -141,6 +143,13 @@ describe("ApiStack", () => {
         source_arn: `\${aws_api_gateway_rest_api.${restApi.id}.execution_arn}/prod/GET/*`,
       });
     });
+  });
+
+  test("every function's resource policy, as Lambda builds it, is within Lambda's limit of 20,480 bytes", () => {
+    const policies = [...lambdaResourcePolicies(new SynthesizedApp(prod.outdir)).values()];
+    expect(policies.map((p) => p.functionName).sort()).toEqual(["authorizer", "health", "sessions", "users"].map((fn) => `prod-service-${fn}`));
+    const over = policies.filter((p) => resourcePolicySize(p) > LAMBDA_POLICY_SIZE_LIMIT);
+    expect(over.map((p) => `${p.functionName}: ${resourcePolicySize(p)} bytes > ${LAMBDA_POLICY_SIZE_LIMIT} bytes (Lambda's limit)`)).toEqual([]);
   });
 
   describe("deployment and stage", () => {
