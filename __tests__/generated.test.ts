@@ -4,6 +4,7 @@
  */
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { listEnvironments } from "../app/config/load";
 import {
   firstDifference,
   GENERATE_COMMAND,
@@ -29,8 +30,15 @@ describe("the generated files", () => {
     expect(stale.length === 0 ? "up to date" : staleMessage(stale)).toBe("up to date");
   });
 
-  test("include the OpenAPI document, the diagram and the README's generated blocks", () => {
-    expect(files.map((f) => f.path).sort()).toEqual(["README.md", "docs/architecture.md", "docs/openapi.json"]);
+  test("include the OpenAPI document, the diagram, the README's generated blocks and a replacement guard per config", () => {
+    expect(files.map((f) => f.path).sort()).toEqual(
+      [
+        "README.md",
+        "docs/architecture.md",
+        "docs/openapi.json",
+        ...listEnvironments().map((env) => `__tests__/fixtures/replacement-guard.${env}.json`),
+      ].sort(),
+    );
   });
 
   test("a changed copy is reported stale with the first differing line and the command to run", () => {

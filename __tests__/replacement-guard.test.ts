@@ -6,9 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import { listEnvironments } from "../app/config/load";
+import { GENERATE_COMMAND } from "../tools/generate";
 import { FORCE_NEW_ATTRIBUTES } from "../tools/lib/force-new-attributes";
 import {
-  GUARD_COMMAND,
   guardDiff,
   guardFileEnvironments,
   guardOf,
@@ -36,7 +36,7 @@ describe("the replacement guard", () => {
         [
           `${changes.length} change(s) against ${path} (+ added, - removed: Terraform creates or destroys it; ~ changed: Terraform replaces it):`,
           ...changes.map((line) => `  ${line}`),
-          `If intended, regenerate with \`${GUARD_COMMAND}\` (after npm run package) and commit the diff.`,
+          `If intended, run \`${GENERATE_COMMAND}\` and commit the diff.`,
         ].join("\n"),
       );
     }

@@ -11,12 +11,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_ENVIRONMENT, loadConfig } from "../app/config/load";
+import { DEFAULT_ENVIRONMENT, listEnvironments, loadConfig } from "../app/config/load";
 import { renderRoutesTable, replaceRoutesBlock } from "./contract/openapi";
 import { README_END_MARKER, README_START_MARKER, renderArchitectureDoc, renderMermaidBlock, replaceReadmeBlock } from "./diagram";
 import { synthesizeJson } from "./lib/synthesize";
 import type { TerraformJson } from "./lib/terraform-json";
 import { renderOpenApiText } from "./openapi";
+import { guardFileName, guardOf, renderGuard } from "./replacement-guard";
 
 export const REPO_ROOT = resolve(__dirname, "..");
 
@@ -33,25 +34,30 @@ export interface GeneratedFile {
   readonly render: (current: string | undefined) => string;
 }
 
-/** The synthesized stacks of the default environment, the input of the diagram; synthesized once per call. */
-export interface GenerateInputs {
+/** The synthesized stacks of one environment. */
+export interface SynthesizedEnvironment {
   readonly json: Readonly<Record<string, TerraformJson>>;
   readonly stackIds: readonly string[];
 }
 
-/** Synthesizes the stacks of the default environment (the packages must be built: `npm run package`). */
+/** The stacks of every config, synthesized once per call: the input of the diagram and the replacement guards. */
+export type GenerateInputs = Readonly<Record<string, SynthesizedEnvironment>>;
+
+/** Synthesizes the stacks of every config in app/config/ (the packages must be built: `npm run package`). */
 export function synthesizeInputs(): GenerateInputs {
-  return synthesizeJson({ config: loadConfig({ environment: DEFAULT_ENVIRONMENT }) });
+  return Object.fromEntries(listEnvironments().map((environment) => [environment, synthesizeJson({ config: loadConfig({ environment }) })]));
 }
 
 /** Every generated file. Add a generator here and its file is written by the command and checked by the test. */
 export function generatedFiles(inputs: GenerateInputs): GeneratedFile[] {
+  const main = inputs[DEFAULT_ENVIRONMENT];
+  if (!main) throw new Error(`app/config/${DEFAULT_ENVIRONMENT}.json is missing: the diagram is drawn from it`);
   return [
     { path: "docs/openapi.json", from: "the routes, the contract's operations and the handlers' zod schemas", render: () => renderOpenApiText() },
     {
       path: "docs/architecture.md",
       from: `the stacks synthesized with app/config/${DEFAULT_ENVIRONMENT}.json`,
-      render: () => renderArchitectureDoc(inputs.json, inputs.stackIds, DEFAULT_ENVIRONMENT),
+      render: () => renderArchitectureDoc(main.json, main.stackIds, DEFAULT_ENVIRONMENT),
     },
     {
       path: "README.md",
@@ -59,11 +65,17 @@ export function generatedFiles(inputs: GenerateInputs): GeneratedFile[] {
       render: (current) => {
         if (current === undefined) throw new Error("README.md does not exist");
         const withRoutes = replaceRoutesBlock(current, renderRoutesTable());
-        const withDiagram = replaceReadmeBlock(withRoutes, renderMermaidBlock(inputs.json, inputs.stackIds));
+        const withDiagram = replaceReadmeBlock(withRoutes, renderMermaidBlock(main.json, main.stackIds));
         if (withDiagram === undefined) throw new Error(`README.md needs the markers ${README_START_MARKER} and ${README_END_MARKER}`);
         return withDiagram;
       },
     },
+    // One replacement guard per config (tools/replacement-guard.ts): what Terraform would replace, for review.
+    ...Object.entries(inputs).map(([environment, { json }]): GeneratedFile => ({
+      path: `__tests__/fixtures/${guardFileName(environment)}`,
+      from: `the resource addresses and replacement-forcing arguments of app/config/${environment}.json's stacks`,
+      render: () => renderGuard(guardOf(json)),
+    })),
   ];
 }
 

@@ -10,17 +10,16 @@
  * - each value of the deployment's `triggers` (digests of the routes and of the references) becomes `<hash>`.
  * References (`${aws_x.y.id}`) are kept as written: they name the resource the value comes from.
  *
- *   node --import tsx tools/replacement-guard.ts   # rewrite every environment's guard file (after npm run package)
+ * `npm run generate` writes the guard files (tools/generate.ts).
  */
-import { readdirSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
-import { listEnvironments, loadConfig } from "../app/config/load";
+import { readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadConfig } from "../app/config/load";
 import { FORCE_NEW_ATTRIBUTES } from "./lib/force-new-attributes";
 import { synthesizeJson, type TerraformJson } from "./lib/synthesize";
 
 const REPO_ROOT = resolve(__dirname, "..");
 export const GUARD_DIR = join(REPO_ROOT, "__tests__", "fixtures");
-export const GUARD_COMMAND = "node --import tsx tools/replacement-guard.ts";
 
 /** stack -> address -> replacement-forcing argument -> value (only the arguments that are set). */
 export type ReplacementGuard = Record<string, Record<string, Record<string, unknown>>>;
@@ -103,12 +102,4 @@ export function guardDiff(before: ReplacementGuard, after: ReplacementGuard): st
     }
   }
   return lines;
-}
-
-if (require.main === module) {
-  for (const environment of listEnvironments()) {
-    const path = guardPath(environment);
-    writeFileSync(path, renderGuard(replacementGuard(environment)));
-    console.log(`wrote ${relative(process.cwd(), path)}`);
-  }
 }
