@@ -3,9 +3,10 @@
  * synthesized role policy grants, and each `aws_lambda_permission`, the local run with that one action (or
  * permission) taken out of the synthesized JSON
  * (in memory, support/iam-mutation.ts) must deny the request that needs it, and only that. One local stack
- * serves every case: the policies are swapped in place, and each case drives the journey only until the first
- * step that is denied the grant (the steps before its first use in a baseline run cannot need it). A grant that
- * another covers entirely is listed, with the reason, in support/iam-grants.ts.
+ * serves every case: the policies are swapped in place, and each case drives the journey (the steps declared
+ * beside each route in tools/contract/routes/<function>.ts) only until the first step that is denied the grant
+ * (the steps before its first use in a baseline run cannot need it). A grant that another covers entirely is
+ * listed, with the reason, in support/iam-grants.ts.
  *
  * Also here: what a denied request looks like from outside (DynamoDB's AccessDeniedException and its KMS
  * variant, an unknown credential, API Gateway without invoke permission).
@@ -19,115 +20,72 @@ import { arnLike, wildcardMatch } from "../tools/local/iam/evaluate";
 import { grantKey, type Denial, type Grant } from "../tools/local/iam/local-iam";
 import { startLocalStack, type LocalStack } from "../tools/local/stack";
 import type { StackJson } from "../tools/local/synthesized";
-import { hashPassword } from "../app/lambda-packages/shared/passwords";
-import { apiClient, type ApiClient } from "../tools/target/api-client";
+import { FUNCTION_NAMES } from "../app/config/schema";
+import { ROUTES, routeKey, routesOf } from "../app/stacks/routes";
+import { newJourneyState, type JourneyContext, type JourneyState } from "../tools/contract/journey";
+import { contractFileOf, journeySteps } from "../tools/contract/route-contracts";
+import { apiClient } from "../tools/target/api-client";
 import { GRANTS_COVERED_BY_ANOTHER, namesGrant } from "./support/iam-grants";
 import { withoutGrant } from "./support/iam-mutation";
 
-const PASSWORD = "correct horse battery staple";
-const NEW_PASSWORD = "a new password, longer still";
-
-/** State one run of the journey carries from step to step. */
-interface Journey {
-  readonly email: string;
-  userId?: string;
-  token?: string;
-}
-
-interface Step {
-  readonly name: string;
-  /** The step changes nothing stored, so cases that first need a grant here can share one prepared journey. */
-  readonly readOnly?: boolean;
-  readonly run: (api: ApiClient, journey: Journey, stack: LocalStack) => Promise<number[]>;
-}
-
 /**
- * The journey: every route, plus the log-in that re-hashes an outdated password hash. Statuses are returned,
- * not asserted (under a mutation they differ). Cheap steps come first: a case re-runs the steps before it.
+ * The journey: every route's steps as declared beside its operation (tools/contract/routes/<function>.ts), each
+ * with the statuses it answers when every grant is in place. A case re-runs the steps before the first one that
+ * needs its grant.
  */
-const STEPS: readonly Step[] = [
-  { name: "GET /health", readOnly: true, run: async (api) => [(await api("GET", "/health")).status] },
-  {
-    name: "POST /users",
-    run: async (api, j) => {
-      const response = await api("POST", "/users", { json: { email: j.email, password: PASSWORD, name: "Mutant" } });
-      j.userId = response.body?.id;
-      return [response.status];
-    },
-  },
-  {
-    name: "POST /sessions",
-    run: async (api, j) => {
-      const response = await api("POST", "/sessions", { json: { email: j.email, password: PASSWORD } });
-      j.token = response.body?.token;
-      return [response.status];
-    },
-  },
-  { name: "GET /sessions/current", readOnly: true, run: async (api, j) => [(await api("GET", "/sessions/current", { token: j.token })).status] },
-  { name: "GET /users/me", readOnly: true, run: async (api, j) => [(await api("GET", "/users/me", { token: j.token })).status] },
-  { name: "GET /users/{id}", readOnly: true, run: async (api, j) => [(await api("GET", `/users/${j.userId}`, { token: j.token })).status] },
-  {
-    name: "PATCH /users/me (name)",
-    run: async (api, j) => [(await api("PATCH", "/users/me", { token: j.token, json: { name: "Renamed" }, headers: { "If-Match": '"1"' } })).status],
-  },
-  { name: "DELETE /sessions/current", run: async (api, j) => [(await api("DELETE", "/sessions/current", { token: j.token })).status] },
-  {
-    name: "PATCH /users/me (password, ends the other session)",
-    run: async (api, j) => {
-      const mine = await api("POST", "/sessions", { json: { email: j.email, password: PASSWORD } });
-      const other = await api("POST", "/sessions", { json: { email: j.email, password: PASSWORD } });
-      j.token = mine.body?.token;
-      const changed = await api("PATCH", "/users/me", { token: j.token, json: { password: NEW_PASSWORD, currentPassword: PASSWORD } });
-      return [mine.status, other.status, changed.status];
-    },
-  },
-  {
-    name: "POST /sessions with a hash of outdated scrypt parameters (re-hash)",
-    run: async (api, j, stack) => {
-      const outdated = await hashPassword(NEW_PASSWORD, { N: 16384, r: 8, p: 1 });
-      await dynamoDbCall(stack.dynamoDbEndpoint, "UpdateItem", {
-        TableName: stack.tables.users,
-        Key: { pk: { S: `user#${j.userId}` } },
-        UpdateExpression: "SET passwordHash = :h",
-        ExpressionAttributeValues: { ":h": { S: outdated } },
-      });
-      return [(await api("POST", "/sessions", { json: { email: j.email, password: NEW_PASSWORD } })).status];
-    },
-  },
-  { name: "DELETE /users/me", run: async (api, j) => [(await api("DELETE", "/users/me", { token: j.token })).status] },
-];
-const BASELINE_STATUSES = [[200], [201], [201], [200], [200], [200], [200], [204], [201, 201, 200], [201], [204]];
+const STEPS = journeySteps();
+const BASELINE_STATUSES = STEPS.map((step) => step.statuses);
+
+/** Where to declare a step that would use a grant of the function named `deployed` (e.g. dev-service-users). */
+function stepFileFor(deployed: string): string {
+  const fn = FUNCTION_NAMES.find((name) => deployed.endsWith(`-${name}`));
+  return fn && routesOf(fn).length > 0 ? contractFileOf(fn) : `the contract of a route it guards or serves (tools/contract/routes/<function>.ts)`;
+}
 
 /** Runs the steps `from`..`to` (inclusive) of a journey, stopping after a step once `stop()` holds. */
 async function runSteps(
-  api: ApiClient,
-  journey: Journey,
-  stack: LocalStack,
+  context: (state: JourneyState) => JourneyContext,
+  state: JourneyState,
   from: number,
   to: number,
   stop: () => boolean = () => false,
 ): Promise<void> {
   for (const step of STEPS.slice(from, to + 1)) {
-    await step.run(api, journey, stack);
+    await step.run(context(state));
     if (stop()) return;
   }
 }
 
-const newJourney = (): Journey => ({ email: `mutant-${randomBytes(6).toString("hex")}@example.com` });
+const newJourney = (): JourneyState => newJourneyState(`mutant-${randomBytes(6).toString("hex")}@example.com`);
 const names = (grant: Grant) => (d: Denial) =>
   d.function === grant.function &&
   wildcardMatch(grant.action, d.action, true) &&
   (grant.kind === "invoke permission" ? d.sourceArn !== undefined && arnLike(grant.resource, d.sourceArn) : arnLike(grant.resource, d.resource));
 
+describe("the journey of the mutation test", () => {
+  test("is the declared steps, each with its declared statuses, and covers every route", () => {
+    expect(STEPS.length).toBeGreaterThan(0);
+    expect(BASELINE_STATUSES).toEqual(STEPS.map((step) => step.statuses));
+    expect(ROUTES.filter((route) => !STEPS.some((step) => step.route === route)).map(routeKey)).toEqual([]);
+  });
+
+  test("a grant no step uses names the file to add a step to: its function's, or any route's for the authorizer", () => {
+    expect(stepFileFor("dev-service-users")).toBe("tools/contract/routes/users.ts");
+    expect(stepFileFor("prod-service-health")).toBe("tools/contract/routes/health.ts");
+    expect(stepFileFor("dev-service-authorizer")).toBe("the contract of a route it guards or serves (tools/contract/routes/<function>.ts)");
+  });
+});
+
 describe("every granted action is needed: the local run with it removed denies the request that needs it", () => {
   let stack: LocalStack;
   let dataDir: string;
-  let api: ApiClient;
+  let context: (state: JourneyState) => JourneyContext;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "iam-mutation-"));
     stack = await startLocalStack({ environment: "dev", dataDir, fresh: true, buildPackages: false });
-    api = apiClient(stack.baseUrl);
+    const api = apiClient(stack.baseUrl);
+    context = (state) => ({ api, state, tables: stack.tables, dynamoDb: (operation, body) => dynamoDbCall(stack.dynamoDbEndpoint, operation, body) });
   }, 120_000);
 
   afterAll(async () => {
@@ -142,20 +100,26 @@ describe("every granted action is needed: the local run with it removed denies t
     const firstUse = new Map<string, number>();
     const statuses: number[][] = [];
     for (const [index, step] of STEPS.entries()) {
-      statuses.push(await step.run(api, journey, stack));
+      statuses.push(await step.run(context(journey)));
       for (const key of stack.iam.exercised()) if (!firstUse.has(key)) firstUse.set(key, index);
     }
-    expect(statuses).toEqual(BASELINE_STATUSES);
+    expect(STEPS.map((step, i) => `${step.name}: ${statuses[i].join(", ")}`)).toEqual(
+      STEPS.map((step, i) => `${step.name}: ${BASELINE_STATUSES[i].join(", ")}`),
+    );
     expect(stack.iam.denials()).toEqual([]);
     const grants = stack.iam.grants();
-    expect(grants.filter((g) => !firstUse.has(grantKey(g))).map((g) => `${grantKey(g)}: no step of the journey uses it`)).toEqual([]);
+    expect(
+      grants
+        .filter((g) => !firstUse.has(grantKey(g)))
+        .map((g) => `${grantKey(g)}: no step of the journey uses it: add a step that needs it to ${stepFileFor(g.function)}`),
+    ).toEqual([]);
 
     // Journeys prepared up to a read-only step, shared by the cases that first need a grant there.
-    const prepared = new Map<number, Journey>();
-    const preparedFor = async (index: number): Promise<Journey> => {
+    const prepared = new Map<number, JourneyState>();
+    const preparedFor = async (index: number): Promise<JourneyState> => {
       if (!prepared.has(index)) {
         const shared = newJourney();
-        await runSteps(api, shared, stack, 0, index - 1);
+        await runSteps(context, shared, 0, index - 1);
         prepared.set(index, shared);
       }
       return prepared.get(index)!;
@@ -170,11 +134,11 @@ describe("every granted action is needed: the local run with it removed denies t
       stack.iam.usePolicies(withoutGrant(stack.app, grant));
       stack.iam.reset();
       try {
-        if (shared) await runSteps(api, shared, stack, first, first);
+        if (shared) await runSteps(context, shared, first, first);
         // Otherwise (or when that step was not denied it): a fresh journey until the first step that is denied it.
         if (!denied()) {
           stack.iam.reset();
-          await runSteps(api, newJourney(), stack, 0, STEPS.length - 1, () => denied());
+          await runSteps(context, newJourney(), 0, STEPS.length - 1, () => denied());
         }
       } finally {
         stack.iam.usePolicies(stack.app);
@@ -188,7 +152,7 @@ describe("every granted action is needed: the local run with it removed denies t
         continue;
       }
       if (!denials.some(names(grant)))
-        failures.push(`${grantKey(grant)}: removed, yet no step of the journey from "${STEPS[first].name}" on was denied it`);
+        failures.push(`${grantKey(grant)}: removed, yet no step of the journey from "${STEPS[first].name}" (${STEPS[first].file}) on was denied it`);
       for (const other of denials.filter((d) => !names(grant)(d)))
         failures.push(`${grantKey(grant)}: removing it also denied ${other.function} ${other.action} on ${other.resource}`);
     }

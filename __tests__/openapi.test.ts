@@ -2,19 +2,24 @@
  * `npm run openapi` (tools/openapi.ts): docs/openapi.json and the README's API table are what the code
  * produces now, the document is valid OpenAPI 3.1 (checked by @seriousme/openapi-schema-validator), it has
  * exactly one operation per route of app/stacks/routes.ts, and it carries the handlers' own request schemas and
- * the error vocabulary. Then the contract checker the e2e suite uses (support/contract.ts) is shown to fail
- * where it must.
+ * the error vocabulary. The route contracts (tools/contract/routes/<function>.ts) are found for every route, and
+ * a missing one fails naming the file to change; a query string is documented and checked (on a synthetic
+ * operation: the API has none). Then the contract checker the e2e suite uses (support/contract.ts) is shown to
+ * fail where it must.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderRoutesTable, README_ROUTES_END, README_ROUTES_START } from "../tools/contract/openapi";
-import { OPERATIONS } from "../tools/contract/operations";
+import { z } from "zod";
+import type { FunctionName } from "../app/config/schema";
+import { buildOpenApiDocument, renderRoutesTable, README_ROUTES_END, README_ROUTES_START } from "../tools/contract/openapi";
+import { component, ProfileSchema, type OperationSpec } from "../tools/contract/operations";
+import { contractFileOf, journeySteps, routeContracts, type FunctionContract } from "../tools/contract/route-contracts";
 import { ERROR_CODES, GATEWAY_RESPONSES } from "../app/lambda-packages/shared/error-codes";
 import { renderOpenApiText } from "../tools/openapi";
-import { ROUTES, routeKey } from "../app/stacks/routes";
+import { ROUTES, routeKey, type RouteDefinition } from "../app/stacks/routes";
 import { ContractChecker, OPENAPI_FILE } from "./support/contract";
 
 const ROOT = join(__dirname, "..");
@@ -56,13 +61,29 @@ describe("docs/openapi.json", () => {
     }
   });
 
-  test("has exactly one operation per route of app/stacks/routes.ts, and tools/contract/operations.ts none else", () => {
+  test("has exactly one operation per route of app/stacks/routes.ts, and tools/contract/routes/ none else", () => {
     expect(
       operations()
         .map(([method, path]) => `${method} ${path}`)
         .sort(),
     ).toEqual(ROUTES.map(routeKey).sort());
-    expect(Object.keys(OPERATIONS).sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(routeContracts().map((c) => c.key)).toEqual(ROUTES.map(routeKey));
+  });
+
+  test("its tags are the functions behind routes, and each operation is tagged with its own", () => {
+    expect(doc.tags).toEqual([...new Set(ROUTES.map((r) => r.function))].map((name) => ({ name })));
+    for (const route of ROUTES)
+      expect([routeKey(route), doc.paths[route.path][route.method.toLowerCase()].tags]).toEqual([routeKey(route), [route.function]]);
+  });
+
+  test("its schema components are exactly the bodies the operations name, each under the id declared beside it", () => {
+    const bodies = routeContracts().flatMap((c) => [
+      ...(c.operation.requestBody ? [c.operation.requestBody] : []),
+      ...Object.values(c.operation.success).flatMap((s) => (s.body ? [s.body] : [])),
+    ]);
+    const ids = [...new Set(bodies.map((b) => z.globalRegistry.get(b)?.id))];
+    expect(Object.keys(doc.components.schemas).sort()).toEqual([...ids, "Error", "ErrorCode"].sort());
+    expect(doc.components.schemas.Profile.description).toBe(z.globalRegistry.get(ProfileSchema)?.description);
   });
 
   test.each(ROUTES.map((r) => [routeKey(r), r] as const))("%s: bearer auth exactly when the route goes through the authorizer", (_key, route) => {
@@ -118,6 +139,129 @@ describe("docs/openapi.json", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const block = `${README_ROUTES_START}\n${renderRoutesTable()}${README_ROUTES_END}`;
     expect(readme.includes(block) ? "embedded" : `README.md's API table is out of date: ${REGENERATE}`).toBe("embedded");
+  });
+});
+
+const THINGS: RouteDefinition = { method: "GET", path: "/things", function: "things" as FunctionName, auth: "bearer" };
+const THING = component(z.strictObject({ id: z.string() }), { id: "Thing", description: "A thing." });
+const LIST_THINGS: OperationSpec = {
+  operationId: "listThings",
+  summary: "Things, a page at a time",
+  query: z.strictObject({
+    limit: z.coerce.number().int().min(1).max(100).describe("At most this many"),
+    cursor: z.string().optional().describe("Where the previous page ended"),
+  }),
+  success: { 200: { description: "A page of things", body: THING } },
+  errors: { VALIDATION_ERROR: "limit is not 1..100" },
+};
+const READ_ONLY_STEP = { phase: "signed in", readOnly: true, statuses: [200], run: async () => [200] } as const;
+
+describe("the route contracts (tools/contract/routes/<function>.ts)", () => {
+  const withThings = (contracts: FunctionContract | undefined) => (fn: FunctionName) => (fn === THINGS.function ? contracts : undefined);
+
+  test("every route has its operation and at least one journey step, in the file of its function", () => {
+    const contracts = routeContracts();
+    expect(contracts.map((c) => [c.key, c.file])).toEqual(ROUTES.map((r) => [routeKey(r), `tools/contract/routes/${r.function}.ts`]));
+    for (const c of contracts) expect([c.key, c.journey.length > 0]).toEqual([c.key, true]);
+  });
+
+  test.each<[string, FunctionContract | undefined, string]>([
+    [
+      "a function without its file",
+      undefined,
+      "GET /things (function things) has no contract: create tools/contract/routes/things.ts exporting ROUTE_CONTRACTS with its operation and journey steps",
+    ],
+    [
+      "a route without an operation",
+      {},
+      'GET /things has no operation: add ROUTE_CONTRACTS["GET /things"].operation to tools/contract/routes/things.ts',
+    ],
+    [
+      "a route without a journey step",
+      { "GET /things": { operation: LIST_THINGS, journey: [] } },
+      'GET /things has no journey step: add one to ROUTE_CONTRACTS["GET /things"].journey in tools/contract/routes/things.ts',
+    ],
+    [
+      "a contract of no route",
+      {
+        "GET /things": { operation: LIST_THINGS, journey: [READ_ONLY_STEP] },
+        "DELETE /things": { operation: LIST_THINGS, journey: [READ_ONLY_STEP] },
+      },
+      "tools/contract/routes/things.ts declares DELETE /things, which is no route of the things function in app/stacks/routes.ts: remove it or add the route",
+    ],
+  ])("%s fails, naming the file to change", (_what, contracts, message) => {
+    expect(contractFileOf("things")).toBe("tools/contract/routes/things.ts");
+    expect(() => routeContracts([THINGS], withThings(contracts))).toThrow(message);
+  });
+
+  test("the journey runs its steps by phase, then in route-table order", () => {
+    const steps = journeySteps();
+    const phases = ["anonymous", "signs up", "logs in", "signed in", "deletes the account"];
+    expect(steps.map((s) => phases.indexOf(s.phase))).toEqual(steps.map((s) => phases.indexOf(s.phase)).sort((a, b) => a - b));
+    expect(steps.map((s) => s.name).slice(0, 3)).toEqual(["GET /health", "POST /users", "POST /sessions"]);
+    expect(steps.at(-1)!.name).toBe("DELETE /users/me");
+    expect(steps.filter((s) => s.phase === "signed in").map((s) => ROUTES.indexOf(s.route))).toEqual(
+      steps
+        .filter((s) => s.phase === "signed in")
+        .map((s) => ROUTES.indexOf(s.route))
+        .sort((a, b) => a - b),
+    );
+  });
+
+  test("a body without a component id fails, naming the operation's file and how to declare one", () => {
+    const anonymous: OperationSpec = { ...LIST_THINGS, success: { 200: { description: "x", body: z.strictObject({ id: z.string() }) } } };
+    const contracts = routeContracts([THINGS], withThings({ "GET /things": { operation: anonymous, journey: [READ_ONLY_STEP] } }));
+    expect(() => buildOpenApiDocument("0.0.0", contracts)).toThrow(
+      'the 200 body of GET /things (tools/contract/routes/things.ts) has no component id: declare one beside its schema with .meta({ id: "Name" })',
+    );
+  });
+
+  describe("an operation with a query string (synthetic: the API has none)", () => {
+    const synthetic = buildOpenApiDocument(
+      "0.0.0",
+      routeContracts([THINGS], withThings({ "GET /things": { operation: LIST_THINGS, journey: [READ_ONLY_STEP] } })),
+    );
+    const checker = new ContractChecker(synthetic);
+    const ok = (path: string, status = 200, body: unknown = { id: "t1" }) => ({
+      method: "GET",
+      path,
+      status,
+      contentType: "application/json",
+      text: JSON.stringify(body),
+    });
+
+    test("is documented as `in: query` parameters from its zod object, in a valid document", () => {
+      expect(synthetic.tags).toEqual([{ name: "things" }]);
+      expect((synthetic.paths as any)["/things"].get.parameters).toEqual([
+        { name: "limit", in: "query", required: true, description: "At most this many", schema: { type: "integer", minimum: 1, maximum: 100 } },
+        { name: "cursor", in: "query", required: false, description: "Where the previous page ended", schema: { type: "string" } },
+      ]);
+      const file = join(tmpdir(), `openapi-query-${process.pid}.json`);
+      writeFileSync(file, JSON.stringify(synthetic));
+      try {
+        const out = execFileSync(process.execPath, [join(ROOT, "tools", "lib", "validate-openapi.mjs"), file], { encoding: "utf8" });
+        expect(JSON.parse(out)).toEqual({ valid: true, version: "3.1", errors: [] });
+      } finally {
+        rmSync(file, { force: true });
+      }
+    });
+
+    test("the contract checker accepts a success to an allowed query, and any answer but success to another", () => {
+      expect(checker.problems(ok("/things?limit=5"))).toEqual([]);
+      expect(checker.problems(ok("/things?limit=100&cursor=abc&unknown=1"))).toEqual([]);
+      expect(checker.problems(ok("/things?limit=500", 400, { error: { code: "VALIDATION_ERROR", message: "x" } }))).toEqual([]);
+    });
+
+    test.each([
+      ["a value over its maximum", "/things?limit=500", "query parameter limit=500 must be <= 100"],
+      ["a value of another type", "/things?limit=many", "query parameter limit=many must be integer"],
+      ["a required parameter missing", "/things?cursor=abc", "query parameter limit is required"],
+    ])("the contract checker refuses a success to %s, naming the route", (_what, path, message) => {
+      const problems = checker.problems(ok(path));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain("GET /things (operation GET /things): answered 200 to a query string docs/openapi.json does not allow");
+      expect(problems[0]).toContain(message);
+    });
   });
 });
 

@@ -11,6 +11,9 @@ import type { ApiRequestOptions, ApiResponse } from "../../tools/target/api-clie
 import { GRANTS_NOT_EXERCISED_BY_E2E, namesGrant } from "../support/iam-grants";
 import { startTarget, type E2eTarget } from "./target";
 import { GATEWAY_RESPONSES } from "../../app/lambda-packages/shared/error-codes";
+import { ROUTES, routeKey } from "../../app/stacks/routes";
+import { newJourneyState } from "../../tools/contract/journey";
+import { contractFileOf, journeySteps } from "../../tools/contract/route-contracts";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a new password, longer still";
@@ -325,6 +328,28 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
 
       expect(response.status).toBe(status);
       expect(await userItem(member.id)).toEqual(before);
+    });
+  });
+
+  describe("the journey declared beside each route (tools/contract/routes/<function>.ts)", () => {
+    const state = newJourneyState(uniqueEmail("declared"));
+    const blackBox = journeySteps().filter((step) => !step.writesTables);
+    const notBlackBox = async (): Promise<never> => {
+      throw new Error("a black-box step writes no table");
+    };
+
+    test.each(blackBox.map((step) => [step.name, step] as const))("%s answers its declared statuses", async (_name, step) => {
+      const statuses = await step.run({ api: target.api, state, tables: target.tables, dynamoDb: notBlackBox });
+
+      expect(statuses).toEqual(step.statuses);
+    });
+
+    test("covers every route of app/stacks/routes.ts", () => {
+      expect(
+        ROUTES.filter((route) => !blackBox.some((step) => step.route === route)).map(
+          (route) => `${routeKey(route)}: no black-box journey step; add one to ${contractFileOf(route.function)}`,
+        ),
+      ).toEqual([]);
     });
   });
 

@@ -3,7 +3,9 @@
  * documented for the operation, and the body must validate against that status's schema (ajv, JSON Schema
  * 2020-12 as OpenAPI 3.1 uses, with ajv-formats for uuid, email and date-time). The schemas are strict
  * objects, so an undocumented field fails too. A request to no operation must be answered as the document's
- * `RouteNotFound` response says.
+ * `RouteNotFound` response says. A success (2xx) must answer a query string the operation's `in: query`
+ * parameters allow: a required one present, each value valid (coerced from its text as API Gateway passes it);
+ * parameters the document does not name are ignored, as the functions ignore them.
  */
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
@@ -17,7 +19,7 @@ type Json = Record<string, any>;
 
 export interface ObservedResponse {
   readonly method: string;
-  /** The path below the stage, e.g. "/users/123"; a query string is ignored. */
+  /** The path below the stage, e.g. "/users/123", with the query string the request had, if any. */
   readonly path: string;
   readonly status: number;
   readonly contentType: string | null;
@@ -29,12 +31,16 @@ const pointer = (...segments: string[]): string => segments.map((s) => s.replace
 
 export class ContractChecker {
   private readonly ajv: Ajv2020;
+  /** For query parameters: their values arrive as text, so "5" must pass as an integer. */
+  private readonly coercing: Ajv2020;
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly templates: { template: string; regex: RegExp; literals: number }[];
 
   constructor(private readonly doc: Json = JSON.parse(readFileSync(OPENAPI_FILE, "utf8"))) {
     this.ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
     addFormats(this.ajv);
+    this.coercing = new Ajv2020({ strict: false, allErrors: true, validateSchema: false, coerceTypes: true });
+    addFormats(this.coercing);
     this.ajv.addSchema({ ...doc, $id: DOC_ID });
     this.templates = Object.keys(doc.paths ?? {}).map((template) => ({
       template,
@@ -71,7 +77,30 @@ export class ContractChecker {
         `${where}: status ${response.status} is not documented (documented: ${Object.keys(operation.responses).join(", ")}); body: ${response.text.slice(0, 300)}`,
       ];
     }
-    return this.checkBody(where, response, documented, pointer("paths", template, method, "responses", String(response.status)));
+    const query = response.status >= 200 && response.status < 300 ? this.queryProblems(where, response, operation) : [];
+    return [...query, ...this.checkBody(where, response, documented, pointer("paths", template, method, "responses", String(response.status)))];
+  }
+
+  /** What is wrong with the query string of a request the operation answered with success. */
+  private queryProblems(where: string, response: ObservedResponse, operation: Json): string[] {
+    const search = new URLSearchParams(response.path.includes("?") ? response.path.slice(response.path.indexOf("?") + 1) : "");
+    const problems: string[] = [];
+    for (const parameter of (operation.parameters ?? []) as Json[]) {
+      if (parameter.in !== "query") continue;
+      const values = search.getAll(parameter.name);
+      if (values.length === 0) {
+        if (parameter.required) problems.push(`query parameter ${parameter.name} is required`);
+        continue;
+      }
+      const validate = this.coercing.compile({ type: "object", properties: { [parameter.name]: parameter.schema ?? {} } });
+      for (const value of values) {
+        if (validate({ [parameter.name]: value })) continue;
+        problems.push(...(validate.errors ?? []).map((e) => `query parameter ${parameter.name}=${value} ${e.message}`));
+      }
+    }
+    return problems.length > 0
+      ? [`${where}: answered ${response.status} to a query string docs/openapi.json does not allow: ${problems.join("; ")}`]
+      : [];
   }
 
   private checkBody(where: string, response: ObservedResponse, documented: Json, responsePointer: string): string[] {

@@ -1,8 +1,10 @@
 /**
- * docs/openapi.json (OpenAPI 3.1) from the route table (app/stacks/routes.ts), the operations (operations.ts), the
- * handlers' request schemas and the error vocabulary (app/lambda-packages/shared/error-codes.ts); and the README's
- * API table from the same data. Pure functions: tools/openapi.ts writes the files, __tests__/openapi.test.ts
- * checks that the committed ones are what these functions produce.
+ * docs/openapi.json (OpenAPI 3.1) from the route table (app/stacks/routes.ts), each route's operation
+ * (tools/contract/routes/<function>.ts), the handlers' request schemas and the error vocabulary
+ * (app/lambda-packages/shared/error-codes.ts); and the README's API table from the same data. The tags are the
+ * functions, the schema components every body an operation names, under the id declared beside its schema.
+ * Pure functions: tools/openapi.ts writes the files, __tests__/openapi.test.ts checks that the committed ones are
+ * what these functions produce.
  */
 import { z } from "zod";
 import { ERROR_CODES, GATEWAY_RESPONSES, RETRY_AFTER_SECONDS, type ErrorCode } from "../../app/lambda-packages/shared/error-codes";
@@ -16,17 +18,9 @@ import {
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
 } from "../../app/lambda-packages/shared/validation";
-import { LogInSchema, ProfileChangeSchema, SignUpSchema } from "../../app/lambda-packages/shared/request-schemas";
-import { ROUTES, routeKey, type RouteDefinition } from "../../app/stacks/routes";
-import {
-  CurrentSessionSchema,
-  HealthSchema,
-  OPERATIONS,
-  ProfileSchema,
-  SessionStartedSchema,
-  SignedUpSchema,
-  type OperationSpec,
-} from "./operations";
+import { ROUTES, type RouteDefinition } from "../../app/stacks/routes";
+import type { OperationSpec } from "./operations";
+import { routeContracts, type ContractedRoute } from "./route-contracts";
 
 type Json = Record<string, unknown>;
 
@@ -112,24 +106,31 @@ function errorCodeSchema(): Json {
   };
 }
 
-/** Request bodies as the functions accept them (io "input": before zod's transforms). */
-function requestSchemas(): Json {
-  const registry = z.registry<{ id: string }>();
-  registry.add(SignUpSchema as never, { id: "SignUpRequest" });
-  registry.add(ProfileChangeSchema as never, { id: "ProfileChangeRequest" });
-  registry.add(LogInSchema as never, { id: "LogInRequest" });
-  return convert(registry, "input");
+/** The id a body schema declares beside it (`.meta({ id })`); throws naming the operation's file without one. */
+function componentId(schema: z.core.$ZodType, what: string, where: ContractedRoute): string {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (typeof id !== "string" || id === "")
+    throw new Error(`${what} of ${where.key} (${where.file}) has no component id: declare one beside its schema with .meta({ id: "Name" })`);
+  return id;
 }
 
-/** Response bodies (io "output"). */
-function responseSchemas(): Json {
-  const registry = z.registry<{ id: string; description?: string }>();
-  registry.add(ProfileSchema, { id: "Profile", description: "A user's profile. Never contains the password, its hash or a token." });
-  registry.add(SignedUpSchema, { id: "SignedUp", description: "The account just created." });
-  registry.add(SessionStartedSchema, { id: "SessionStarted", description: "A new session: send the token as `Authorization: Bearer <token>`." });
-  registry.add(CurrentSessionSchema, { id: "CurrentSession", description: "The caller's session." });
-  registry.add(HealthSchema, { id: "Health", description: "The result of reading both tables." });
-  return convert(registry, "output");
+/** The bodies of every operation as components, with their ids: request bodies (io "input", before zod's transforms) and response bodies. */
+function bodySchemas(contracts: readonly ContractedRoute[]): Json {
+  const registries = { input: z.registry<{ id: string }>(), output: z.registry<{ id: string }>() };
+  const ids = new Map<string, { schema: z.core.$ZodType; io: "input" | "output"; where: string }>();
+  const register = (io: "input" | "output", schema: z.core.$ZodType, what: string, where: ContractedRoute) => {
+    const id = componentId(schema, what, where);
+    const seen = ids.get(id);
+    if (seen && (seen.schema !== schema || seen.io !== io))
+      throw new Error(`Two different schemas have the component id ${id}: ${seen.where} and ${what} of ${where.key} (${where.file})`);
+    if (seen) return;
+    ids.set(id, { schema, io, where: `${what} of ${where.key} (${where.file})` });
+    registries[io].add(schema as never, { ...z.globalRegistry.get(schema), id });
+  };
+  for (const c of contracts) if (c.operation.requestBody) register("input", c.operation.requestBody, "the request body", c);
+  for (const c of contracts)
+    for (const [status, success] of Object.entries(c.operation.success)) if (success.body) register("output", success.body, `the ${status} body`, c);
+  return { ...convert(registries.input, "input"), ...convert(registries.output, "output") };
 }
 
 function convert(registry: z.core.$ZodRegistry<{ id: string }>, io: "input" | "output"): Json {
@@ -155,28 +156,8 @@ function convert(registry: z.core.$ZodRegistry<{ id: string }>, io: "input" | "o
   return out;
 }
 
-function schemaId(schema: z.ZodType): string {
-  const ids: Array<[z.ZodType, string]> = [
-    [ProfileSchema, "Profile"],
-    [SignedUpSchema, "SignedUp"],
-    [SessionStartedSchema, "SessionStarted"],
-    [CurrentSessionSchema, "CurrentSession"],
-    [HealthSchema, "Health"],
-  ];
-  const found = ids.find(([s]) => s === schema);
-  if (!found) throw new Error("a response body schema of OPERATIONS is not registered in tools/contract/openapi.ts responseSchemas()");
-  return found[1];
-}
-
-function requestSchemaId(schema: unknown): string {
-  if (schema === SignUpSchema) return "SignUpRequest";
-  if (schema === ProfileChangeSchema) return "ProfileChangeRequest";
-  if (schema === LogInSchema) return "LogInRequest";
-  throw new Error("a request body schema of OPERATIONS is not registered in tools/contract/openapi.ts requestSchemas()");
-}
-
 /** Every error code an operation can answer, with when: its function's, the gateway's, the authorizer's. */
-export function errorsOf(route: RouteDefinition, op: OperationSpec = OPERATIONS[routeKey(route)]): Map<ErrorCode, string[]> {
+export function errorsOf(route: RouteDefinition, op: OperationSpec): Map<ErrorCode, string[]> {
   const errors = new Map<ErrorCode, string[]>();
   const add = (source: Readonly<Partial<Record<ErrorCode, string>>>) => {
     for (const [code, when] of Object.entries(source) as [ErrorCode, string][]) errors.set(code, [...(errors.get(code) ?? []), when]);
@@ -205,10 +186,21 @@ function errorSchemaFor(codes: readonly ErrorCode[]): Json {
   return { allOf: [{ $ref: `${SCHEMAS}Error` }, { properties: { error: { properties: { code: { enum: [...codes] } } } } }] };
 }
 
-function operation(route: RouteDefinition): Json {
-  const key = routeKey(route);
-  const op = OPERATIONS[key];
-  if (!op) throw new Error(`${key} has no operation in tools/contract/operations.ts`);
+const ref = (schema: z.core.$ZodType): Json => ({ $ref: `${SCHEMAS}${z.globalRegistry.get(schema)!.id}` });
+
+/** The query string's parameters, from the operation's zod object (as the function accepts them: io "input"). */
+function queryParameters(query: z.ZodObject): Json[] {
+  const json = z.toJSONSchema(query, { target: "draft-2020-12", io: "input", unrepresentable: "throw" }) as {
+    properties?: Record<string, Json>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return { name, in: "query", required: json.required?.includes(name) ?? false, ...(description ? { description } : {}), schema: rest };
+  });
+}
+
+function operation({ route, operation: op }: ContractedRoute): Json {
   const byStatus = new Map<number, Map<ErrorCode, string[]>>();
   for (const [code, when] of errorsOf(route, op)) {
     const status = ERROR_CODES[code].status;
@@ -226,14 +218,14 @@ function operation(route: RouteDefinition): Json {
       responses[status] = {
         description: `${success.description}. ${error.description}`,
         content: {
-          "application/json": { schema: { oneOf: [{ $ref: `${SCHEMAS}${schemaId(success.body!)}` }, error.content["application/json"].schema] } },
+          "application/json": { schema: { oneOf: [ref(success.body!), error.content["application/json"].schema] } },
         },
       };
     } else if (success) {
       responses[status] = {
         description: success.description,
         ...(success.headers ? { headers: success.headers } : {}),
-        ...(success.body ? { content: { "application/json": { schema: { $ref: `${SCHEMAS}${schemaId(success.body)}` } } } } : {}),
+        ...(success.body ? { content: { "application/json": { schema: ref(success.body) } } } : {}),
       };
     } else {
       responses[status] = errorResponse(status, errors!);
@@ -243,6 +235,7 @@ function operation(route: RouteDefinition): Json {
   for (const match of route.path.matchAll(/\{([^}]+)\}/g)) {
     parameters.push({ name: match[1], in: "path", required: true, schema: { type: "string" } });
   }
+  if (op.query) parameters.push(...queryParameters(op.query));
   for (const [name, header] of Object.entries(op.requestHeaders ?? {})) {
     parameters.push({
       name,
@@ -257,20 +250,20 @@ function operation(route: RouteDefinition): Json {
     operationId: op.operationId,
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
-    tags: [op.tag],
+    tags: [route.function],
     security: route.auth === "bearer" ? [{ bearer: [] }] : [],
     ...(parameters.length ? { parameters } : {}),
-    ...(op.requestBody
-      ? { requestBody: { required: true, content: { "application/json": { schema: { $ref: `${SCHEMAS}${requestSchemaId(op.requestBody)}` } } } } }
-      : {}),
+    ...(op.requestBody ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.requestBody) } } } } : {}),
     responses,
   };
 }
 
 /** The whole OpenAPI 3.1 document; the same input always gives the same text. */
-export function buildOpenApiDocument(version: string): Json {
+export function buildOpenApiDocument(version: string, contracts: readonly ContractedRoute[] = routeContracts(ROUTES)): Json {
+  // First: it fails on a body without a component id, naming the operation's file.
+  const bodies = bodySchemas(contracts);
   const paths: Record<string, Json> = {};
-  for (const route of ROUTES) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
+  for (const contract of contracts) (paths[contract.route.path] ??= {})[contract.route.method.toLowerCase()] = operation(contract);
   const routeNotFound = GATEWAY_RESPONSES.MISSING_AUTHENTICATION_TOKEN;
   return {
     openapi: "3.1.0",
@@ -278,7 +271,7 @@ export function buildOpenApiDocument(version: string): Json {
       title: "prod-service API",
       version,
       description:
-        'User management and sessions. JSON in and out; every error is {"error": {"code", "message", "details"?}} with a code of ErrorCode. Generated by `npm run openapi` from app/stacks/routes.ts, tools/contract/operations.ts and the handlers\' zod schemas: do not edit.',
+        'User management and sessions. JSON in and out; every error is {"error": {"code", "message", "details"?}} with a code of ErrorCode. Generated by `npm run openapi` from app/stacks/routes.ts, tools/contract/routes/*.ts and the handlers\' zod schemas: do not edit.',
       license: { name: "MIT", identifier: "MIT" },
     },
     servers: [
@@ -288,7 +281,7 @@ export function buildOpenApiDocument(version: string): Json {
         variables: { apiUrl: { default: "http://127.0.0.1:4000/dev" } },
       },
     ],
-    tags: [{ name: "health" }, { name: "users" }, { name: "sessions" }],
+    tags: [...new Set(contracts.map((c) => c.route.function))].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
@@ -299,7 +292,7 @@ export function buildOpenApiDocument(version: string): Json {
             "The token of POST /sessions as `Authorization: Bearer <token>`, checked by the API's Lambda authorizer before the request reaches a function.",
         },
       },
-      schemas: { ...requestSchemas(), ...responseSchemas(), Error: errorEnvelopeSchema(), ErrorCode: errorCodeSchema() },
+      schemas: { ...bodies, Error: errorEnvelopeSchema(), ErrorCode: errorCodeSchema() },
       responses: {
         RouteNotFound: {
           description: `Any method and path that is not an operation here: ${ERROR_CODES[routeNotFound.code].status} ${routeNotFound.code}`,
@@ -312,9 +305,8 @@ export function buildOpenApiDocument(version: string): Json {
 }
 
 /** The README's API table: one row per route, from the same operations. */
-export function renderRoutesTable(): string {
-  const rows = ROUTES.map((route) => {
-    const op = OPERATIONS[routeKey(route)];
+export function renderRoutesTable(contracts: readonly ContractedRoute[] = routeContracts(ROUTES)): string {
+  const rows = contracts.map(({ route, operation: op }) => {
     const body = op.requestBody ? ` \`{${requestFields(op.requestBody).join(", ")}}\`` : "";
     const success = Object.entries(op.success)
       .map(([status, s]) => `${status} ${s.description}`)
@@ -330,7 +322,11 @@ export function renderRoutesTable(): string {
 }
 
 function requestFields(schema: unknown): string[] {
-  const json = z.toJSONSchema(schema as z.ZodType, { io: "input", unrepresentable: "any" }) as { properties?: Json; required?: string[] };
+  // No metadata: with its component id the schema would come out as a $ref to itself.
+  const json = z.toJSONSchema(schema as z.ZodType, { io: "input", unrepresentable: "any", metadata: z.registry() }) as {
+    properties?: Json;
+    required?: string[];
+  };
   return Object.keys(json.properties ?? {}).map((f) => (json.required?.includes(f) ? f : `${f}?`));
 }
 
