@@ -246,6 +246,11 @@ describe("the route contracts (tools/contract/routes/<function>.ts)", () => {
       }
     });
 
+    test("the README's API table shows its query parameters after the path, the optional ones marked", () => {
+      const table = renderRoutesTable(routeContracts([THINGS], withThings({ "GET /things": { operation: LIST_THINGS, journey: [READ_ONLY_STEP] } })));
+      expect(table).toContain("| `GET /things?limit&cursor?` | bearer | 200 A page of things | 400 VALIDATION_ERROR limit is not 1..100 |");
+    });
+
     test("the contract checker accepts a success to an allowed query, and any answer but success to another", () => {
       expect(checker.problems(ok("/things?limit=5"))).toEqual([]);
       expect(checker.problems(ok("/things?limit=100&cursor=abc&unknown=1"))).toEqual([]);

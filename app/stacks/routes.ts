@@ -1,7 +1,9 @@
 /**
  * The API's routes, in one place. The API stack builds its resources and methods from them; the functions'
  * routers, the handler tests' gateway, the function descriptions, the OpenAPI document and the README's API
- * table are derived from them or checked against them (__tests__/routes.test.ts).
+ * table are derived from them or checked against them (__tests__/routes.test.ts). Each route's operation and
+ * journey steps sit in tools/contract/routes/<function>.ts (the tooling's; this file names no tool): a route
+ * without them fails `npm test`, naming that file.
  *
  * Dependency-free at run time (type imports only), so handler code and tests can import it without cdktf.
  */

@@ -314,7 +314,8 @@ export function renderRoutesTable(contracts: readonly ContractedRoute[] = routeC
     const errors = Object.entries(op.errors)
       .map(([code, when]) => `${ERROR_CODES[code as ErrorCode].status} ${code} ${when}`)
       .join("; ");
-    return `| \`${route.method} ${route.path}\`${body} | ${route.auth} | ${success} | ${errors || "-"} |`;
+    const query = op.query ? `?${requestFields(op.query).join("&")}` : "";
+    return `| \`${route.method} ${route.path}${query}\`${body} | ${route.auth} | ${success} | ${errors || "-"} |`;
   });
   return ["| route | auth | success | errors of the function (plus the gateway's: see docs/openapi.json) |", "|---|---|---|---|", ...rows, ""].join(
     "\n",

@@ -106,7 +106,7 @@ export interface PlacedJourneyStep extends JourneyStep {
 export function journeySteps(contracts: readonly ContractedRoute[] = routeContracts()): PlacedJourneyStep[] {
   const placed = contracts.flatMap((c, routeIndex) =>
     c.journey.map((step, stepIndex) => ({
-      step: { ...step, run: step.run, route: c.route, file: c.file, name: step.label ? `${c.key} (${step.label})` : c.key },
+      step: { ...step, route: c.route, file: c.file, name: step.label ? `${c.key} (${step.label})` : c.key },
       order: [JOURNEY_PHASES.indexOf(step.phase), routeIndex, stepIndex],
     })),
   );
