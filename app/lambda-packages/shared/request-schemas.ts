@@ -1,6 +1,6 @@
 /**
  * The request bodies of the API as zod/mini schemas: the handlers validate with them (parseWith), and
- * `npm run openapi` converts them to the JSON Schemas of docs/openapi.json (zod 4's toJSONSchema), so the
+ * `npm run generate` converts them to the JSON Schemas of docs/openapi.json (zod 4's toJSONSchema), so the
  * document describes exactly what the functions accept.
  */
 import * as z from "zod/mini";
