@@ -14,6 +14,7 @@ import type { GatewayRequest } from "../tools/local/proxy-integration";
 import { restApiModel, type MethodModel, type RestApiModel } from "../tools/local/rest-api";
 import { packageAndSynthesize } from "../tools/local/package-and-synthesize";
 import { SynthesizedApp } from "../tools/local/synthesized";
+import { FAKE_ACCOUNT_ID } from "../tools/lib/fake-arns";
 import { GATEWAY_RESPONSES, type GatewayResponseType } from "../app/lambda-packages/shared/error-codes";
 
 type Handler = (event: any) => InvocationResult;
@@ -190,7 +191,7 @@ describe("the local API Gateway", () => {
       });
       expect(event.multiValueHeaders["X-Repeated"]).toEqual(["one", "two"]);
       expect(event.requestContext).toMatchObject({
-        accountId: "000000000000",
+        accountId: FAKE_ACCOUNT_ID,
         apiId: dev.id,
         stage: "dev",
         path: "/dev/users/abc%20d",
@@ -213,7 +214,7 @@ describe("the local API Gateway", () => {
       expect(calls[0].name).toBe(authorizer);
       expect(event).toMatchObject({
         type: "REQUEST",
-        methodArn: `arn:aws:execute-api:us-east-1:000000000000:${dev.id}/dev/DELETE/users/me`,
+        methodArn: `arn:aws:execute-api:us-east-1:${FAKE_ACCOUNT_ID}:${dev.id}/dev/DELETE/users/me`,
         resource: "/users/me",
       });
       expect(event.headers).toMatchObject({ authorization: "Bearer token-1" });

@@ -19,7 +19,8 @@ import { dynamoDbCall } from "../tools/local/dynamodb";
 import { arnLike, wildcardMatch } from "../tools/local/iam/evaluate";
 import { grantKey, type Denial, type Grant } from "../tools/local/iam/local-iam";
 import { startLocalStack, type LocalStack } from "../tools/local/stack";
-import type { StackJson } from "../tools/local/synthesized";
+import { FAKE_ACCOUNT_ID } from "../tools/lib/fake-arns";
+import type { TerraformJson } from "../tools/lib/terraform-json";
 import { FUNCTION_NAMES } from "../app/config/schema";
 import { ROUTES, routeKey, routesOf } from "../app/stacks/routes";
 import { newJourneyState, type JourneyContext, type JourneyState } from "../tools/contract/journey";
@@ -209,7 +210,7 @@ describe("what a denial looks like from outside", () => {
       status: 400,
       body: {
         __type: "com.amazon.coral.service#AccessDeniedException",
-        Message: `User: arn:aws:sts::000000000000:assumed-role/dev-service-health-role/dev-service-health is not authorized to perform: dynamodb:GetItem on resource: ${usersArn()} because no identity-based policy allows the dynamodb:GetItem action`,
+        Message: `User: arn:aws:sts::${FAKE_ACCOUNT_ID}:assumed-role/dev-service-health-role/dev-service-health is not authorized to perform: dynamodb:GetItem on resource: ${usersArn()} because no identity-based policy allows the dynamodb:GetItem action`,
       },
     });
     expect(lines).toContain(
@@ -219,7 +220,7 @@ describe("what a denial looks like from outside", () => {
 
   test("an explicit Deny is the explicit-deny variant of the message", async () => {
     const app = stack.app;
-    const compute = structuredClone(app.stacks.get("compute-stack")!.json) as StackJson & {
+    const compute = structuredClone(app.stacks.get("compute-stack")!.json) as TerraformJson & {
       data: Record<string, Record<string, { statement: unknown[] }>>;
     };
     const health = Object.entries(compute.data.aws_iam_policy_document).find(([name]) => name.startsWith("health_access"))![1];
@@ -229,7 +230,7 @@ describe("what a denial looks like from outside", () => {
     const response = await callAs("dev-service-health", "GetItem", { TableName: stack.tables.users, Key: { pk: { S: "health#probe" } } });
 
     expect(response.body.Message).toBe(
-      `User: arn:aws:sts::000000000000:assumed-role/dev-service-health-role/dev-service-health is not authorized to perform: dynamodb:GetItem on resource: ${usersArn()} with an explicit deny in an identity-based policy`,
+      `User: arn:aws:sts::${FAKE_ACCOUNT_ID}:assumed-role/dev-service-health-role/dev-service-health is not authorized to perform: dynamodb:GetItem on resource: ${usersArn()} with an explicit deny in an identity-based policy`,
     );
     expect(lines).toContain(`IAM denied dev-service-health dynamodb:GetItem on ${usersArn()}: explicit Deny in dev-service-health-access/NoProbes`);
   });
@@ -285,7 +286,7 @@ describe("what a denial looks like from outside", () => {
   });
 
   test("without its aws_lambda_permission, a route answers 500 Internal server error and the function is not invoked", async () => {
-    const api = structuredClone(stack.app.stacks.get("api-stack")!.json) as StackJson & { resource: Record<string, Record<string, unknown>> };
+    const api = structuredClone(stack.app.stacks.get("api-stack")!.json) as TerraformJson & { resource: Record<string, Record<string, unknown>> };
     const permissions = api.resource.aws_lambda_permission;
     const health = Object.keys(permissions).find((name) => name.includes("permission-health-get"))!;
     delete permissions[health];
@@ -311,7 +312,7 @@ describe("what a denial looks like from outside", () => {
   });
 
   test("without the authorizer's permission, a bearer route answers 503 and neither function runs", async () => {
-    const api = structuredClone(stack.app.stacks.get("api-stack")!.json) as StackJson & { resource: Record<string, Record<string, unknown>> };
+    const api = structuredClone(stack.app.stacks.get("api-stack")!.json) as TerraformJson & { resource: Record<string, Record<string, unknown>> };
     const permissions = api.resource.aws_lambda_permission;
     delete permissions[Object.keys(permissions).find((name) => name.includes("authorizer-permission"))!];
     stack.iam.usePolicies(stack.app.withStackJson("api-stack", api));

@@ -11,6 +11,7 @@ import { functionDefinitions } from "../tools/local/functions";
 import { functionOfInvokeArn } from "../tools/local/rest-api";
 import { packageAndSynthesize } from "../tools/local/package-and-synthesize";
 import { SynthesizedApp } from "../tools/local/synthesized";
+import { FAKE_ACCOUNT_ID } from "../tools/lib/fake-arns";
 import { version } from "../package.json";
 
 describe("SynthesizedApp", () => {
@@ -34,10 +35,10 @@ describe("SynthesizedApp", () => {
     expect(app.resolve(computeStack(), reference)).toBe("dev-service-users");
   });
 
-  test("resolves an interpolation inside a string, with account 000000000000 for the caller identity", () => {
+  test("resolves an interpolation inside a string, with the fake account for the caller identity", () => {
     const [bucket] = app.resources("aws_s3_bucket");
 
-    expect(app.argument(bucket, "bucket")).toBe("dev-service-lambda-pkgs-000000000000-us-east-1");
+    expect(app.argument(bucket, "bucket")).toBe(`dev-service-lambda-pkgs-${FAKE_ACCOUNT_ID}-us-east-1`);
   });
 
   test("gives computed attributes deterministic local values: ARNs, invoke ARNs and the stage URL", () => {
@@ -45,7 +46,7 @@ describe("SynthesizedApp", () => {
     const invokeArn = String(app.resolve(users.stack, `\${aws_lambda_function.${users.name}.invoke_arn}`));
 
     expect(invokeArn).toBe(
-      "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:dev-service-users/invocations",
+      `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:${FAKE_ACCOUNT_ID}:function:dev-service-users/invocations`,
     );
     expect(functionOfInvokeArn(invokeArn)).toBe("dev-service-users");
     expect(app.output("api-stack", "api_invoke_url")).toBe("http://127.0.0.1:4000/dev");

@@ -30,12 +30,12 @@ import {
   checkStack,
   diagnosticLines,
   expectPlanCreatesExactlyTheDeclared,
-  FAKE_ACCOUNT_ID,
   outcome,
   prepareTerraform,
   StackCheck,
   TerraformContext,
 } from "../tools/terraform/harness";
+import { FAKE_ACCOUNT_ID } from "../tools/lib/fake-arns";
 
 const ACCOUNT = FAKE_ACCOUNT_ID;
 

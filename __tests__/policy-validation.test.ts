@@ -3,7 +3,7 @@
  * against AWS's Service Authorization Reference (tools/lib/policy-validation.ts), and the validator itself
  * shown to reject bad statements.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
@@ -12,7 +12,7 @@ import { addBootstrapStacks } from "../app/bootstrap";
 import { PIPELINE_STACK_ID } from "../app/bootstrap/pipeline-roles";
 import { pipelineConfig } from "./support/pipeline";
 import { findPolicies, formatFinding, FoundPolicy, IamStatement, validatePolicies, validatePolicy } from "../tools/lib/policy-validation";
-import { TerraformApp, TerraformJson } from "../tools/lib/terraform-json";
+import { readSynthesized, SynthesizedFiles, TerraformApp, TerraformJson } from "../tools/lib/terraform-json";
 import { synthStacks } from "./support/synth";
 
 /** Resources of a stack that carry a policy argument, by the argument: what findPolicies must find. */
@@ -29,20 +29,13 @@ function policyArgumentsOf(json: TerraformJson): string[] {
 }
 
 /** Synthesizes a cdktf App built by `build` into a temp folder and reads every stack the manifest lists. */
-function synthAll(build: (app: App, stateDir: string) => void): { json: Record<string, TerraformJson>; stackIds: string[] } {
+function synthAll(build: (app: App, stateDir: string) => void): Pick<SynthesizedFiles, "json" | "stackIds"> {
   const dir = mkdtempSync(join(tmpdir(), "policy-validation-"));
   try {
     const app = new App({ outdir: join(dir, "out"), stackTraces: false });
     build(app, join(dir, "state"));
     app.synth();
-    const manifest = JSON.parse(readFileSync(join(dir, "out", "manifest.json"), "utf8")) as {
-      stacks: Record<string, { synthesizedStackPath: string }>;
-    };
-    const json: Record<string, TerraformJson> = {};
-    for (const [id, stack] of Object.entries(manifest.stacks)) {
-      json[id] = JSON.parse(readFileSync(join(dir, "out", stack.synthesizedStackPath), "utf8")) as TerraformJson;
-    }
-    return { json, stackIds: Object.keys(json) };
+    return readSynthesized(join(dir, "out"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,7 +16,8 @@ import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../app/config/load";
 import { FORCE_NEW_ATTRIBUTES } from "./lib/force-new-attributes";
-import { synthesizeJson, type TerraformJson } from "./lib/synthesize";
+import { synthesizeJson } from "./lib/synthesize";
+import type { TerraformJson } from "./lib/terraform-json";
 
 const REPO_ROOT = resolve(__dirname, "..");
 export const GUARD_DIR = join(REPO_ROOT, "__tests__", "fixtures");

@@ -6,7 +6,8 @@
  */
 import type { Grant } from "../../tools/local/iam/local-iam";
 import { functionRoles } from "../../tools/local/iam/principals";
-import type { StackJson, SynthesizedApp } from "../../tools/local/synthesized";
+import type { TerraformJson } from "../../tools/lib/terraform-json";
+import type { SynthesizedApp } from "../../tools/local/synthesized";
 
 type Json = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ export function withoutGrant(app: SynthesizedApp, grant: Grant): SynthesizedApp 
   let edited = app;
   let found = 0;
   for (const policy of app.resources("aws_iam_role_policy").filter((p) => app.argument(p, "role") === role.roleName)) {
-    const json = structuredClone(edited.stacks.get(policy.stack.id)!.json) as StackJson & { resource: Json; data?: Json };
+    const json = structuredClone(edited.stacks.get(policy.stack.id)!.json) as TerraformJson & { resource: Json; data?: Json };
     const raw = (json.resource.aws_iam_role_policy as Record<string, Json>)[policy.name].policy as string;
     const reference = /^\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}$/.exec(raw);
     const resolve = (value: unknown) => asList(app.resolve(policy.stack, value)).map(String);
@@ -82,7 +83,7 @@ function withoutPermission(app: SynthesizedApp, grant: Grant): SynthesizedApp {
         String(app.argument(p, "function_name")).endsWith(grant.function),
     );
   if (!permission) throw new Error(`No aws_lambda_permission ${sid} lets ${grant.resource} invoke ${grant.function}`);
-  const json = structuredClone(permission.stack.json) as StackJson & { resource: Record<string, Record<string, unknown>> };
+  const json = structuredClone(permission.stack.json) as TerraformJson & { resource: Record<string, Record<string, unknown>> };
   delete json.resource.aws_lambda_permission[permission.name];
   return app.withStackJson(permission.stack.id, json);
 }

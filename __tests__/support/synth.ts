@@ -13,9 +13,10 @@ import { join, resolve } from "node:path";
 import { DEFAULT_ENVIRONMENT, loadConfig } from "../../app/config/load";
 import type { AppConfig } from "../../app/config/schema";
 import type { AppStacksProps } from "../../app/stacks";
-import { synthesizeStacks, type SynthesisResult, type TerraformJson } from "../../tools/lib/synthesize";
+import { synthesizeStacks, type SynthesisResult } from "../../tools/lib/synthesize";
+import type { TerraformJson } from "../../tools/lib/terraform-json";
 
-export type { TerraformJson, TerraformOutputJson } from "../../tools/lib/synthesize";
+export type { TerraformJson, TerraformOutputJson } from "../../tools/lib/terraform-json";
 
 /** A resource or data source of one type: its logical id (the key in the JSON) and its arguments. */
 export interface TerraformBlock {

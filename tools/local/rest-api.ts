@@ -5,8 +5,7 @@
  * authorizers, the stage, the throttling of `aws_api_gateway_method_settings` (`*\/*` and per method), the
  * gateway responses and the binary media types.
  */
-import type { ResourceRef, SynthesizedApp } from "./synthesized";
-import { LOCAL_ACCOUNT_ID } from "./synthesized";
+import { LOCAL_ARNS, type ResourceRef, type SynthesizedApp } from "./synthesized";
 
 /** The throttle of a method as the synthesized method settings give it: a token bucket API Gateway refills. */
 export interface MethodThrottle {
@@ -178,7 +177,7 @@ export function restApiModel(app: SynthesizedApp): RestApiModel {
     id: apiId,
     name: app.argument<string>(api, "name"),
     region: api.stack.region,
-    accountId: LOCAL_ACCOUNT_ID,
+    accountId: LOCAL_ARNS.account,
     stageName,
     stageVariables: app.argument<Record<string, string> | null>(stage, "variables", null),
     root,

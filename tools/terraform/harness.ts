@@ -10,18 +10,17 @@
  *   instead of starting the ~700 MB provider two or three times itself (see startSharedProvider).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomUUID, createHash } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { dataSources, TerraformJson } from "../../__tests__/support/synth";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { FAKE_ACCOUNT_ID, FakeArns } from "../lib/fake-arns";
+import { TerraformApp, type TerraformJson } from "../lib/terraform-json";
 
 /** Names an offline provider mirror: `<dir>/registry.terraform.io/hashicorp/aws/<version>/<os_arch>/...`. */
 export const PROVIDER_MIRROR_ENV = "TF_PROVIDER_MIRROR";
-/** The account the fake STS reports and the stub states use. */
-export const FAKE_ACCOUNT_ID = "123456789012";
 /** File name of the override the harness writes next to each stack's `cdk.tf.json`. */
 export const OFFLINE_OVERRIDE_FILE = "zz_offline_override.tf.json";
 
@@ -345,18 +344,21 @@ export interface RemoteStateRead {
   readonly dataSource: string;
   readonly backend: string;
   readonly path: string;
-  /** The stack id in the state file's name, `terraform.<producer>.tfstate`. */
+  /** The stack whose state it reads; "" when it names none of the app's stacks. */
   readonly producer: string;
 }
 
-/** Every `terraform_remote_state` read of every stack, with the producer named by its path. */
+/** Every `terraform_remote_state` read of every stack, with the producer it reads (as TerraformApp.producerOf names it). */
 export function remoteStateReads(json: Readonly<Record<string, TerraformJson>>): RemoteStateRead[] {
-  return Object.entries(json).flatMap(([consumer, stack]) =>
-    dataSources(stack, "terraform_remote_state").map(({ id, config }) => {
-      const path = String((config.config as { path?: unknown } | undefined)?.path ?? "");
-      const producer = /^terraform\.(.+)\.tfstate$/.exec(basename(path))?.[1] ?? "";
-      return { consumer, dataSource: id, backend: String(config.backend), path, producer };
-    }),
+  const app = new TerraformApp(json, Object.keys(json));
+  return app.stackIds.flatMap((consumer) =>
+    app
+      .blocksOf(consumer, "data")
+      .filter((block) => block.type === "terraform_remote_state")
+      .map((block) => {
+        const path = String((block.config.config as { path?: unknown } | undefined)?.path ?? "");
+        return { consumer, dataSource: block.name, backend: String(block.config.backend), path, producer: app.producerOf(block) ?? "" };
+      }),
   );
 }
 
@@ -372,6 +374,7 @@ export function isInside(dir: string, path: string): boolean {
  * `stateDir`, so a test can never overwrite real state. Returns the files written.
  */
 export function writeStubStates(json: Readonly<Record<string, TerraformJson>>, stateDir: string, terraformVersion: string): string[] {
+  const app = new TerraformApp(json, Object.keys(json));
   const written = new Map<string, string>();
   for (const read of remoteStateReads(json)) {
     if (read.backend !== "local")
@@ -381,22 +384,30 @@ export function writeStubStates(json: Readonly<Record<string, TerraformJson>>, s
         `${read.consumer}: ${read.dataSource} reads ${read.path}, outside the test's state folder ${stateDir}; refusing to write there`,
       );
     }
-    const producer = json[read.producer];
-    if (!producer) throw new Error(`${read.consumer}: ${read.dataSource} reads ${read.path}, but no stack "${read.producer}" was synthesized`);
+    if (!json[read.producer]) {
+      const stacks = Object.keys(json).join(", ");
+      throw new Error(`${read.consumer}: ${read.dataSource} reads ${read.path}, the state of none of the synthesized stacks (${stacks})`);
+    }
     if (written.has(read.path)) continue;
     mkdirSync(dirname(read.path), { recursive: true });
-    writeFileSync(read.path, `${JSON.stringify(stubState(producer, terraformVersion), null, 2)}\n`);
+    writeFileSync(read.path, `${JSON.stringify(stubState(app, read.producer, terraformVersion), null, 2)}\n`);
     written.set(read.path, read.producer);
   }
   return [...written.keys()];
 }
 
-/** A state with no resources and the producer's outputs, as Terraform writes one (format version 4). */
-export function stubState(producer: TerraformJson, terraformVersion: string): object {
-  const region = providerRegion(producer);
+/** The stub state's made-up values: of the shape the AWS provider accepts, never an error. */
+const STUB_ARNS = new FakeArns("plausible");
+
+/**
+ * A state with no resources and the producer's outputs, as Terraform writes one (format version 4). Each output's
+ * value is evaluated by TerraformApp.evaluate with plausible made-up values: a literal stays, a name is the
+ * producer's name for the resource, an ARN has the resource's ARN format in FAKE_ACCOUNT_ID.
+ */
+export function stubState(app: TerraformApp, producer: string, terraformVersion: string): object {
   const outputs = Object.fromEntries(
-    Object.entries(producer.output ?? {}).map(([name, output]) => {
-      const value = fakeOutputValue(name, output.value, producer, region);
+    Object.entries(app.json[producer].output ?? {}).map(([name, output]) => {
+      const value = app.evaluate(producer, output.value, { arns: STUB_ARNS });
       return [name, { value, type: ctyType(value), ...(output.sensitive ? { sensitive: true } : {}) }];
     }),
   );
@@ -409,81 +420,6 @@ export function stubState(producer: TerraformJson, terraformVersion: string): ob
     resources: [],
     check_results: null,
   };
-}
-
-function providerRegion(stack: TerraformJson): string {
-  const region = stack.provider?.aws?.[0]?.region;
-  return typeof region === "string" && !region.includes("${") ? region : "us-east-1";
-}
-
-/**
- * A fake value for one output. A literal value is kept. A reference `${<type>.<name>.<attribute>}` (or the
- * output's name when the value is no plain reference) picks the shape: an `invoke_arn` gets API Gateway's Lambda
- * invocation form, an ARN an ARN of the resource's service, an account id FAKE_ACCOUNT_ID, anything else a name
- * (the producer's literal name for that resource where it has one).
- */
-export function fakeOutputValue(outputName: string, value: unknown, producer: TerraformJson, region = "us-east-1"): unknown {
-  if (typeof value !== "string" || !value.includes("${")) return value;
-  const ref = /^\$\{(data\.)?([a-z0-9_]+)\.([^.}]+)\.([a-z0-9_]+)\}$/.exec(value);
-  const type = ref?.[2] ?? "";
-  const localName = ref?.[3] ?? outputName;
-  const attribute = ref?.[4] ?? outputName;
-  const block = ref ? (ref[1] ? producer.data : producer.resource)?.[type]?.[localName] : undefined;
-  const name = resourceName(block, type, localName);
-  const account = FAKE_ACCOUNT_ID;
-
-  if (/invoke_arn/.test(attribute)) {
-    return `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${account}:function:${name}/invocations`;
-  }
-  if (/arn/.test(attribute)) return fakeArn(type, name, region, localName);
-  if (/account/.test(attribute)) return account;
-  return name;
-}
-
-function fakeArn(type: string, name: string, region: string, localName: string): string {
-  const account = FAKE_ACCOUNT_ID;
-  switch (type) {
-    case "aws_dynamodb_table":
-      return `arn:aws:dynamodb:${region}:${account}:table/${name}`;
-    case "aws_kms_key":
-      return `arn:aws:kms:${region}:${account}:key/${fakeUuid(localName)}`;
-    case "aws_lambda_function":
-      return `arn:aws:lambda:${region}:${account}:function:${name}`;
-    case "aws_s3_bucket":
-      return `arn:aws:s3:::${name}`;
-    case "aws_iam_role":
-      return `arn:aws:iam::${account}:role/${name}`;
-    case "aws_iam_policy":
-      return `arn:aws:iam::${account}:policy/${name}`;
-    case "aws_cloudwatch_log_group":
-      return `arn:aws:logs:${region}:${account}:log-group:${name}`;
-    case "aws_sqs_queue":
-      return `arn:aws:sqs:${region}:${account}:${name}`;
-    case "aws_sns_topic":
-      return `arn:aws:sns:${region}:${account}:${name}`;
-    default: {
-      const [, service = "service", ...rest] = type.split("_");
-      return `arn:aws:${service}:${region}:${account}:${rest.join("-") || "resource"}/${name}`;
-    }
-  }
-}
-
-/** The producer's literal name for a resource (account-id references filled in), else `stub-<local name>`. */
-function resourceName(block: Record<string, unknown> | undefined, type: string, localName: string): string {
-  const candidates = ["name", "function_name", "bucket", "table_name", "role_name"];
-  for (const key of candidates) {
-    const literal = block?.[key];
-    if (typeof literal === "string") {
-      const filled = literal.replace(/\$\{data\.aws_caller_identity\.[^.}]+\.account_id\}/g, FAKE_ACCOUNT_ID).replace(/\$\{[^}]*\}/g, "stub");
-      if (filled) return filled;
-    }
-  }
-  return `stub-${(type ? `${type}-` : "") + localName}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
-}
-
-function fakeUuid(seed: string): string {
-  const h = createHash("sha256").update(seed).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Terraform's JSON encoding of a value's type, as a state file's `outputs.<name>.type` holds it. */

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readBody, relay } from "../http-relay";
-import { LOCAL_ACCOUNT_ID } from "../synthesized";
+import { LOCAL_ARNS } from "../synthesized";
 import { dynamoDbAuthorizations, type DynamoDbAuthorization } from "./dynamodb-requests";
 import { accessDeniedMessage, type LocalIam } from "./local-iam";
 import type { FunctionRole } from "./principals";
@@ -104,7 +104,7 @@ function authorizeRequest(iam: LocalIam, req: IncomingMessage, body: Buffer): Re
   }
   const tableOf = (name: string) => {
     const info = iam.table(name);
-    return { info, arn: info?.arn ?? `arn:aws:dynamodb:${principal.region}:${LOCAL_ACCOUNT_ID}:table/${name}` };
+    return { info, arn: info?.arn ?? LOCAL_ARNS.tableArn(principal.region, name) };
   };
   const call = dynamoDbAuthorizations(operation, parsed, tableOf);
   if (!call.ok) {
@@ -167,9 +167,9 @@ function kmsRequest(principal: FunctionRole, tableName: string, keyArn: string) 
     resource: keyArn,
     context: {
       "kms:viaservice": [`dynamodb.${principal.region}.amazonaws.com`],
-      "kms:calleraccount": [LOCAL_ACCOUNT_ID],
+      "kms:calleraccount": [LOCAL_ARNS.account],
       "kms:encryptioncontext:aws:dynamodb:tablename": [tableName],
-      "kms:encryptioncontext:aws:dynamodb:subscriberid": [LOCAL_ACCOUNT_ID],
+      "kms:encryptioncontext:aws:dynamodb:subscriberid": [LOCAL_ARNS.account],
       "kms:encryptioncontextkeys": ["aws:dynamodb:tableName", "aws:dynamodb:subscriberId"],
       "kms:encryptionalgorithm": ["SYMMETRIC_DEFAULT"],
     },

@@ -19,7 +19,8 @@
  * digits and its ids have 10 characters (a REST API id has 10, an authorizer id 6), so a size measured here is
  * what Lambda stores or a few bytes more, never less.
  */
-import { LOCAL_ACCOUNT_ID, type ResourceRef, type SynthesizedApp } from "../synthesized";
+import { FAKE_ACCOUNT_ID } from "../../lib/fake-arns";
+import type { ResourceRef, SynthesizedApp } from "../synthesized";
 
 /** Lambda's hard limit on a function's resource policy (AddPermission then fails with PolicyLengthExceededException). */
 export const LAMBDA_POLICY_SIZE_LIMIT = 20_480;
@@ -46,7 +47,7 @@ export function functionArnInApp(app: SynthesizedApp): FunctionArnOf {
     if (target.startsWith("arn:")) return target;
     const fn = app.resources("aws_lambda_function").find((f) => app.argument(f, "function_name") === target);
     if (fn) return String(app.resolve(fn.stack, `\${aws_lambda_function.${fn.name}.arn}`));
-    return `arn:aws:lambda:${permission.stack.region}:${LOCAL_ACCOUNT_ID}:function:${target}`;
+    return `arn:aws:lambda:${permission.stack.region}:${FAKE_ACCOUNT_ID}:function:${target}`;
   };
 }
 

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { LOCAL_AWS_CREDENTIALS } from "../credentials";
-import { LOCAL_ACCOUNT_ID, type SynthesizedApp } from "../synthesized";
+import { LOCAL_ARNS, type SynthesizedApp } from "../synthesized";
 import type { TableInfo } from "./dynamodb-requests";
 import { evaluate, type AuthorizationRequest, type Decision } from "./evaluate";
 import type { Policy } from "./policy";
@@ -165,7 +165,7 @@ export class LocalIam {
     const role = this.role(functionName);
     const context = {
       "aws:principalarn": [role.roleArn],
-      "aws:principalaccount": [LOCAL_ACCOUNT_ID],
+      "aws:principalaccount": [LOCAL_ARNS.account],
       "aws:principaltype": ["AssumedRole"],
       "aws:requestedregion": [role.region],
       "aws:securetransport": ["true"],
@@ -190,7 +190,7 @@ export class LocalIam {
       action: "lambda:InvokeFunction",
       resource: role.functionArn,
       principal: { type: "Service", id: "apigateway.amazonaws.com" },
-      context: { "aws:sourcearn": [sourceArn], "aws:sourceaccount": [LOCAL_ACCOUNT_ID] },
+      context: { "aws:sourcearn": [sourceArn], "aws:sourceaccount": [LOCAL_ARNS.account] },
       modelledKeys: new Set(["aws:sourcearn", "aws:sourceaccount"]),
     });
     if (!decision.allowed) {

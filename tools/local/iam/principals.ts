@@ -10,8 +10,7 @@
 import { lambdaResourcePolicies as lambdaPolicyDocuments } from "./lambda-resource-policy";
 import { parsePolicy, type Policy } from "./policy";
 import type { TableInfo } from "./dynamodb-requests";
-import type { ResourceRef, SynthesizedApp } from "../synthesized";
-import { LOCAL_ACCOUNT_ID } from "../synthesized";
+import { LOCAL_ARNS, type ResourceRef, type SynthesizedApp } from "../synthesized";
 
 type Json = Record<string, unknown>;
 
@@ -65,10 +64,10 @@ export function functionRoles(app: SynthesizedApp): FunctionRole[] {
       region,
       roleName,
       roleArn,
-      sessionArn: `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/${roleName}/${functionName}`,
+      sessionArn: LOCAL_ARNS.assumedRoleArn(roleName, functionName),
       policies,
       tracingActive: tracing.mode === "Active",
-      logGroupArn: `arn:aws:logs:${region}:${LOCAL_ACCOUNT_ID}:log-group:${logGroup}`,
+      logGroupArn: LOCAL_ARNS.logGroupArn(region, logGroup),
     };
   });
 }
