@@ -12,6 +12,7 @@ import { loadConfig } from "../../app/config/load";
 import { AppConfig, AppConfigSchema, PipelineConfig } from "../../app/config/schema";
 import { dataSources, resources, TerraformJson } from "./synth";
 import type { PolicyStatement } from "./policies";
+import { FAKE_ACCOUNT_ID } from "../../tools/lib/fake-arns";
 
 /** The repository the test configs trust. */
 export const TEST_REPOSITORY = "acme/prod-service";
@@ -72,7 +73,7 @@ export interface SynthesizedRole {
 const documentId = (reference: unknown) => /^\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}$/.exec(String(reference))?.[1];
 
 /** The roles of a synthesized stack, with their trust policy and attached (managed) policies resolved. */
-export function synthesizedRoles(json: TerraformJson, accountId = "123456789012"): SynthesizedRole[] {
+export function synthesizedRoles(json: TerraformJson, accountId = FAKE_ACCOUNT_ID): SynthesizedRole[] {
   const documents = new Map(dataSources(json, "aws_iam_policy_document").map((d) => [d.id, d.config.statement as PolicyStatement[]]));
   const policies = new Map(resources(json, "aws_iam_policy").map((p) => [p.id, documentId(p.config.policy)]));
   const attachments = resources(json, "aws_iam_role_policy_attachment");
