@@ -37,7 +37,7 @@ export interface ArnSubject {
 }
 
 /** The argument holding the name an ARN carries, for the types whose ARN format this file knows. */
-export const ARN_NAME_ARGUMENT: Readonly<Record<string, string>> = {
+const ARN_NAME_ARGUMENT: Readonly<Record<string, string>> = {
   aws_dynamodb_table: "name",
   aws_kms_alias: "name",
   aws_s3_bucket: "bucket",
@@ -74,29 +74,29 @@ export class FakeArns {
   arn(subject: ArnSubject): string | undefined {
     const { region } = subject;
     const account = this.account;
-    const name = this.nameOf(subject);
+    const name = () => this.nameOf(subject);
     switch (subject.type) {
       case "aws_dynamodb_table":
-        return this.tableArn(region, name);
+        return this.tableArn(region, name());
       case "aws_kms_key":
         return `arn:aws:kms:${region}:${account}:key/${this.assigned(() => fakeUuid(subject.address))}`;
       case "aws_kms_alias":
-        return `arn:aws:kms:${region}:${account}:${name}`;
+        return `arn:aws:kms:${region}:${account}:${name()}`;
       case "aws_s3_bucket":
-        return `arn:aws:s3:::${name}`;
+        return `arn:aws:s3:::${name()}`;
       case "aws_sns_topic":
       case "aws_sqs_queue":
-        return `arn:aws:${subject.type.split("_")[1]}:${region}:${account}:${name}`;
+        return `arn:aws:${subject.type.split("_")[1]}:${region}:${account}:${name()}`;
       case "aws_cloudwatch_log_group":
-        return this.logGroupArn(region, name);
+        return this.logGroupArn(region, name());
       case "aws_lambda_function":
-        return this.lambdaArn(region, name);
+        return this.lambdaArn(region, name());
       case "aws_iam_role":
-        return `arn:aws:iam::${account}:role/${name}`;
+        return `arn:aws:iam::${account}:role/${name()}`;
       case "aws_iam_policy":
-        return `arn:aws:iam::${account}:policy/${name}`;
+        return `arn:aws:iam::${account}:policy/${name()}`;
       case "aws_iam_openid_connect_provider":
-        return `arn:aws:iam::${account}:oidc-provider/${name.replace(/^https:\/\//, "")}`;
+        return `arn:aws:iam::${account}:oidc-provider/${name().replace(/^https:\/\//, "")}`;
       case "aws_api_gateway_rest_api":
         return `arn:aws:apigateway:${region}::/restapis/${this.id(subject)}`;
       default: {
