@@ -15,6 +15,7 @@ import { evaluate } from "../tools/local/iam/evaluate";
 import { LAMBDA_POLICY_SIZE_LIMIT, lambdaResourcePolicies, resourcePolicySize } from "../tools/local/iam/lambda-resource-policy";
 import { parsePolicy } from "../tools/local/iam/policy";
 import { SynthesizedApp } from "../tools/local/synthesized";
+import { FAKE_ACCOUNT_ID } from "../tools/lib/fake-arns";
 
 const REGION = "ap-southeast-2";
 const STAGE = "prod";
@@ -90,7 +91,7 @@ describe("LambdaRestApi at scale", () => {
           throttling: { rateLimit: 100, burstLimit: 200 },
           executionLogLevel: "ERROR",
           logRetentionDays: 30,
-          kmsKeyArn: `arn:aws:kms:${REGION}:123456789012:key/00000000-0000-0000-0000-000000000000`,
+          kmsKeyArn: `arn:aws:kms:${REGION}:${FAKE_ACCOUNT_ID}:key/00000000-0000-0000-0000-000000000000`,
         }),
     );
   });
@@ -148,7 +149,7 @@ describe("the policy size check", () => {
           action: "lambda:InvokeFunction",
           functionName: "prod-service-users",
           principal: "apigateway.amazonaws.com",
-          sourceArn: `arn:aws:execute-api:${REGION}:123456789012:abcdef0123/${STAGE}/GET/users/route${i}`,
+          sourceArn: `arn:aws:execute-api:${REGION}:${FAKE_ACCOUNT_ID}:abcdef0123/${STAGE}/GET/users/route${i}`,
         });
       }
     });
@@ -165,13 +166,13 @@ describe("the policy size check", () => {
           action: "lambda:InvokeFunction",
           functionName: "prod-service-users",
           principal: "apigateway.amazonaws.com",
-          sourceArn: `arn:aws:execute-api:${REGION}:123456789012:abcdef0123/${STAGE}/GET/*`,
+          sourceArn: `arn:aws:execute-api:${REGION}:${FAKE_ACCOUNT_ID}:abcdef0123/${STAGE}/GET/*`,
         }),
     );
     const policy = lambdaResourcePolicies(app).get("prod-service-users")!;
     const expected =
       '{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"AllowApiGateway-GET","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},' +
-      `"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:${REGION}:000000000000:function:prod-service-users",` +
+      `"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:${REGION}:${FAKE_ACCOUNT_ID}:function:prod-service-users",` +
       `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:${REGION}:123456789012:abcdef0123/${STAGE}/GET/*"}}}]}`;
     expect(JSON.stringify(policy.document)).toBe(expected);
     expect(resourcePolicySize(policy)).toBe(expected.length);
