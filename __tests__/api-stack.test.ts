@@ -4,7 +4,7 @@ import { ROUTES } from "../app/stacks/routes";
 import { ERROR_CODES, GATEWAY_RESPONSES, type GatewayResponseType } from "../app/lambda-packages/shared/error-codes";
 import { LAMBDA_POLICY_SIZE_LIMIT, lambdaResourcePolicies, resourcePolicySize } from "../tools/local/iam/lambda-resource-policy";
 import { SynthesizedApp } from "../tools/local/synthesized";
-import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
+import { comesFrom, sourcesOf, onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
 let dev: SynthResult;
@@ -20,12 +20,8 @@ afterAll(() => {
   dev.cleanup();
 });
 
-const fromCompute = (fn: string, attribute: string) =>
-  expect.stringMatching(
-    new RegExp(
-      `^\\$\\{data\\.terraform_remote_state\\.cross-stack-reference-input-compute-stack\\.outputs\\.cross-stack-output-aws_lambda_function${fn}_function_[0-9A-F]{8}${attribute}\\}$`,
-    ),
-  );
+/** A value api-stack reads from compute-stack: `attribute` of the Lambda function `fn`. */
+const fromCompute = (fn: string, attribute: string) => comesFrom(prod, "api-stack", `compute-stack/${fn}/function.${attribute}`);
 
 /** The method and integration of `METHOD /path`, found through the resource tree. */
 function routeResources(json: TerraformJson, httpMethod: string, path: string) {
@@ -77,11 +73,9 @@ describe("ApiStack", () => {
       expect(proxied).toHaveLength(ROUTES.length);
       const permissions = resources(api, "aws_lambda_permission").filter((p) => p.config.statement_id !== "AllowApiGatewayAuthorizer");
       const served = [...new Set(ROUTES.map((r) => `${r.function} ${r.method}`))].sort();
-      expect(
-        permissions
-          .map((p) => `${/aws_lambda_function([a-z]+)_function_/.exec(String(p.config.function_name))?.[1]} ${p.config.statement_id}`)
-          .sort(),
-      ).toEqual(served.map((key) => key.replace(" ", " AllowApiGateway-")).sort());
+      expect(permissions.map((p) => `${sourcesOf(prod, "api-stack", p.config.function_name).join()} ${p.config.statement_id}`).sort()).toEqual(
+        served.map((key) => `compute-stack/${key.replace(" ", "/function.function_name AllowApiGateway-")}`).sort(),
+      );
     });
 
     test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s is served by its function", (_key, route) => {
@@ -197,7 +191,7 @@ describe("ApiStack", () => {
       const group = resources(api, "aws_cloudwatch_log_group").find((g) => expect.objectContaining({ name }).asymmetricMatch(g.config));
       expect(group?.config).toMatchObject({
         retention_in_days: 90,
-        kms_key_id: expect.stringContaining("cross-stack-reference-input-data-stack"),
+        kms_key_id: comesFrom(prod, "api-stack", "data-stack/app-key/key.arn"),
       });
     });
 

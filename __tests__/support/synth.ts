@@ -14,7 +14,7 @@ import { DEFAULT_ENVIRONMENT, loadConfig } from "../../app/config/load";
 import type { AppConfig } from "../../app/config/schema";
 import type { AppStacksProps } from "../../app/stacks";
 import { synthesizeStacks, type SynthesisResult } from "../../tools/lib/synthesize";
-import type { TerraformJson } from "../../tools/lib/terraform-json";
+import { TerraformApp, type TerraformJson } from "../../tools/lib/terraform-json";
 
 export type { TerraformJson, TerraformOutputJson } from "../../tools/lib/terraform-json";
 
@@ -119,4 +119,33 @@ export function dataSources(json: TerraformJson, type: string): TerraformBlock[]
 
 function blocksOf(section: TerraformJson["resource"], type: string): TerraformBlock[] {
   return Object.entries(section?.[type] ?? {}).map(([id, config]) => ({ id, config }));
+}
+
+const models = new WeakMap<object, TerraformApp>();
+
+/**
+ * Where the references in `value` (an argument of `stack`) come from, followed across stacks through remote
+ * state: `<stack>/<construct path>.<attribute><suffix>` each, e.g. `compute-stack/health/function.invoke_arn`.
+ * Tests assert wiring with it, by the construct that produces a value, not by cdktf's names for the outputs
+ * and remote states it generates.
+ */
+export function sourcesOf(result: Pick<SynthResult, "json" | "stackIds">, stack: string, value: unknown): string[] {
+  let app = models.get(result.json);
+  if (!app) models.set(result.json, (app = new TerraformApp(result.json, result.stackIds)));
+  return app.resolveAll(stack, value).map((r) => `${r.block.stack}/${r.block.constructPath.join("/")}.${r.attribute}${r.suffix}`);
+}
+
+/**
+ * An asymmetric matcher for `toEqual`/`toMatchObject`: a string that is exactly one `${...}` reference of
+ * `stack` whose source (see sourcesOf) is `source`.
+ */
+export function comesFrom(result: Pick<SynthResult, "json" | "stackIds">, stack: string, source: string) {
+  const describe = () => `comesFrom(${stack} <- ${source})`;
+  return {
+    asymmetricMatch: (actual: unknown) =>
+      typeof actual === "string" && /^\$\{[^{}]+\}[^${}]*$/.test(actual) && sourcesOf(result, stack, actual).join(" ") === source,
+    toString: describe,
+    toAsymmetricMatcher: describe,
+    getExpectedType: () => "string",
+  };
 }
