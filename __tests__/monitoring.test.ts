@@ -1,5 +1,6 @@
 import { loadConfig } from "../app/config/load";
 import { BUSINESS_METRIC_NAMES } from "../app/lambda-packages/shared/metrics";
+import { FUNCTION_NAMES } from "../app/config/schema";
 import { APP_TABLES, tableOperations } from "../app/stacks/function-access";
 import { statementsOf } from "./support/policies";
 import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
@@ -93,10 +94,10 @@ describe("monitoring", () => {
       expect(errors.metric_query[0].expression).toBe(`SUM([${watched.map((_: string, i: number) => `FILL(m${i}, 0)`).join(", ")}])`);
     });
 
-    test.each(["health", "users", "sessions", "authorizer"])("function %s: errors, throttles and p99 duration against its timeout", (fn) => {
+    test.each(FUNCTION_NAMES)("function %s: errors, throttles and p99 duration against its timeout", (fn) => {
       const compute = alarms(prod.json["compute-stack"]);
       const config = loadConfig({ environment: "prod" });
-      const timeout = config.lambda.functions[fn as "health"]?.timeoutSeconds ?? config.lambda.timeoutSeconds;
+      const timeout = config.lambda.functions[fn]?.timeoutSeconds ?? config.lambda.timeoutSeconds;
       expect(compute[`prod-service-${fn}-errors`]).toMatchObject({ metric_name: "Errors", statistic: "Sum", threshold: 5 });
       expect(compute[`prod-service-${fn}-throttles`]).toMatchObject({ metric_name: "Throttles", threshold: 1 });
       expect(compute[`prod-service-${fn}-duration-p99`]).toMatchObject({
@@ -178,7 +179,7 @@ describe("monitoring", () => {
       const headers = body.widgets.filter((w: any) => w.type === "text").map((w: any) => w.properties.markdown);
       expect(headers).toEqual(["## API", "## Functions", "## Tables", "## Business"]);
       const functions = body.widgets.find((w: any) => w.properties.title === "Invocations");
-      expect(functions.properties.metrics.map((m: any[]) => m[4].label).sort()).toEqual(["authorizer", "health", "sessions", "users"]);
+      expect(functions.properties.metrics.map((m: any[]) => m[4].label)).toEqual(FUNCTION_NAMES);
     });
 
     test("shows the latency of each table per declared operation (DynamoDB publishes it per TableName and Operation)", () => {

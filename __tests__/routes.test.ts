@@ -9,23 +9,14 @@ import { functionDescription } from "../app/stacks/compute-stack";
 import { ROUTES, routeKey, routesOf } from "../app/stacks/routes";
 import { GATEWAY_ROUTES } from "./support/api-events";
 import { loadHandler } from "./support/dynalite";
+import { functionTestEnv } from "./support/function-env";
 
 /** Functions behind API routes (the authorizer is not one: it guards routes, it serves none). */
 const API_FUNCTIONS: readonly FunctionName[] = FUNCTION_NAMES.filter((fn) => fn !== "authorizer");
 
-/** Every variable the handlers read at init, pointing nowhere: loading a module makes no call. */
-const ENV = {
-  USERS_TABLE_NAME: "test-users",
-  SESSIONS_TABLE_NAME: "test-sessions",
-  SERVICE_VERSION: "test",
-  AWS_REGION: "us-east-1",
-  AWS_ACCESS_KEY_ID: "test",
-  AWS_SECRET_ACCESS_KEY: "test",
-  AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
-};
-
+/** The function's router, loaded with the environment compute-stack gives it (pointing nowhere: loading makes no call). */
 function routerOf(fn: FunctionName): Routes {
-  return loadHandler<{ ROUTE_HANDLERS: Routes }>(join(__dirname, "..", "app", "lambda-packages", fn, "index.ts"), ENV).ROUTE_HANDLERS;
+  return loadHandler<{ ROUTE_HANDLERS: Routes }>(join(__dirname, "..", "app", "lambda-packages", fn, "index.ts"), functionTestEnv(fn)).ROUTE_HANDLERS;
 }
 
 const routerKeys = (routes: Routes): string[] =>

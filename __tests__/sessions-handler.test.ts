@@ -85,7 +85,7 @@ describe("sessions handler", () => {
       });
       const { token } = response.body;
       const stored = await db.request<{ Item: Record<string, { S?: string; N?: string }> }>("GetItem", {
-        TableName: db.sessionsTable,
+        TableName: db.tables.sessions,
         Key: { tokenHash: { S: sha256(token) } },
       });
       expect(Object.keys(stored.Item).sort()).toEqual(["createdAt", "expiresAt", "tokenHash", "userId"]);
@@ -141,7 +141,7 @@ describe("sessions handler", () => {
         // A claim without its user: what a crash between the two sign-up writes leaves.
         orphanEmail = `orphan-${Date.now()}@example.com`;
         await db.request("PutItem", {
-          TableName: db.usersTable,
+          TableName: db.tables.users,
           Item: { pk: { S: `email#${orphanEmail}` }, userId: { S: "no-such-user" }, createdAt: { S: new Date().toISOString() } },
         });
       });
@@ -172,11 +172,11 @@ describe("sessions handler", () => {
       const now = new Date().toISOString();
       const oldHash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
       await db.request("PutItem", {
-        TableName: db.usersTable,
+        TableName: db.tables.users,
         Item: { pk: { S: `email#${email}` }, userId: { S: id }, createdAt: { S: now } },
       });
       await db.request("PutItem", {
-        TableName: db.usersTable,
+        TableName: db.tables.users,
         Item: {
           pk: { S: `user#${id}` },
           id: { S: id },
@@ -193,7 +193,7 @@ describe("sessions handler", () => {
 
       expect(response.status).toBe(201);
       const { Item } = await db.request<{ Item: Record<string, { S?: string; N?: string }> }>("GetItem", {
-        TableName: db.usersTable,
+        TableName: db.tables.users,
         Key: { pk: { S: `user#${id}` } },
       });
       const newHash = Item.passwordHash.S ?? "";
@@ -221,7 +221,7 @@ describe("sessions handler", () => {
       const user = await signUp();
       const { body } = await logIn(user.email, PASSWORD);
       const context = await contextFor(body.token);
-      await db.request("DeleteItem", { TableName: db.sessionsTable, Key: { tokenHash: { S: sha256(body.token) } } });
+      await db.request("DeleteItem", { TableName: db.tables.sessions, Key: { tokenHash: { S: sha256(body.token) } } });
 
       const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: context });
 
@@ -234,7 +234,7 @@ describe("sessions handler", () => {
       const { body } = await logIn(user.email, PASSWORD);
       const context = await contextFor(body.token);
       await db.request("UpdateItem", {
-        TableName: db.sessionsTable,
+        TableName: db.tables.sessions,
         Key: { tokenHash: { S: sha256(body.token) } },
         UpdateExpression: "SET expiresAt = :past",
         ExpressionAttributeValues: { ":past": { N: String(Math.floor(Date.now() / 1000) - 1) } },
@@ -258,7 +258,7 @@ describe("sessions handler", () => {
       expect(response.status).toBe(200);
       expect(proxy.calls.map((c) => c.operation)).toEqual(["BatchGetItem"]);
       const requested = proxy.calls[0].body.RequestItems as Record<string, { ConsistentRead?: boolean }>;
-      expect(Object.keys(requested).sort()).toEqual([db.sessionsTable, db.usersTable].sort());
+      expect(Object.keys(requested).sort()).toEqual([db.tables.sessions, db.tables.users].sort());
       expect(Object.values(requested).every((r) => r.ConsistentRead === true)).toBe(true);
     });
 
@@ -303,7 +303,7 @@ describe("sessions handler", () => {
     it("answers 401 when the session outlived its user", async () => {
       const user = await signUp();
       const { body } = await logIn(user.email, PASSWORD);
-      await db.request("DeleteItem", { TableName: db.usersTable, Key: { pk: { S: `user#${user.id}` } } });
+      await db.request("DeleteItem", { TableName: db.tables.users, Key: { pk: { S: `user#${user.id}` } } });
 
       const response = await api({ method: "GET", resource: "/sessions/current", token: body.token });
 
@@ -333,7 +333,7 @@ describe("sessions handler", () => {
       expect(response.raw).toBe("");
       expect(response.headers["Content-Type"]).toBeUndefined();
       expect(response.headers).toMatchObject({ "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
-      const stored = await db.request("GetItem", { TableName: db.sessionsTable, Key: { tokenHash: { S: sha256(body.token) } } });
+      const stored = await db.request("GetItem", { TableName: db.tables.sessions, Key: { tokenHash: { S: sha256(body.token) } } });
       expect(stored).toEqual({});
       expect((await api({ method: "GET", resource: "/sessions/current", token: body.token })).status).toBe(401);
     });

@@ -72,10 +72,10 @@ describe("users handler", () => {
   async function getItem(table: string, key: RawItem): Promise<RawItem | undefined> {
     return (await db.request<{ Item?: RawItem }>("GetItem", { TableName: table, Key: key, ConsistentRead: true })).Item;
   }
-  const userItem = (id: string) => getItem(db.usersTable, { pk: { S: `user#${id}` } });
-  const claimItem = (email: string) => getItem(db.usersTable, { pk: { S: `email#${email.trim().toLowerCase()}` } });
+  const userItem = (id: string) => getItem(db.tables.users, { pk: { S: `user#${id}` } });
+  const claimItem = (email: string) => getItem(db.tables.users, { pk: { S: `email#${email.trim().toLowerCase()}` } });
   async function sessionHashesOf(userId: string): Promise<string[]> {
-    const items = await scanTable(db, db.sessionsTable);
+    const items = await scanTable(db, db.tables.sessions);
     return items
       .filter((i) => (i.userId as { S: string }).S === userId)
       .map((i) => (i.tokenHash as { S: string }).S)
@@ -88,7 +88,7 @@ describe("users handler", () => {
     for (let i = 0; i < hashes.length; i += 25) {
       await db.request("BatchWriteItem", {
         RequestItems: {
-          [db.sessionsTable]: hashes.slice(i, i + 25).map((hash, j) => ({
+          [db.tables.sessions]: hashes.slice(i, i + 25).map((hash, j) => ({
             PutRequest: {
               Item: {
                 tokenHash: { S: hash },
@@ -318,7 +318,7 @@ describe("users handler", () => {
       const response = await send({ method: "DELETE", resource: "/sessions/current", token: first });
 
       expect(response.status).toBe(204);
-      expect(await getItem(db.sessionsTable, { tokenHash: { S: sha256(first) } })).toBeUndefined();
+      expect(await getItem(db.tables.sessions, { tokenHash: { S: sha256(first) } })).toBeUndefined();
       await expect(
         authorizer(authorizerEvent({ method: "GET", resource: "/users/me", headers: { Authorization: `Bearer ${first}` } })),
       ).rejects.toThrow(new Error("Unauthorized"));
@@ -441,7 +441,7 @@ describe("users handler", () => {
       const email = uniqueEmail();
       const old = new Date(Date.now() - 6 * 60 * 1000).toISOString();
       await db.request("PutItem", {
-        TableName: db.usersTable,
+        TableName: db.tables.users,
         Item: { pk: { S: `email#${email}` }, userId: { S: "crashed-sign-up" }, createdAt: { S: old } },
       });
 
@@ -455,7 +455,7 @@ describe("users handler", () => {
     it("answers 409 for a claim without user younger than 5 minutes: a sign-up may still be between its writes", async () => {
       const email = uniqueEmail();
       await db.request("PutItem", {
-        TableName: db.usersTable,
+        TableName: db.tables.users,
         Item: { pk: { S: `email#${email}` }, userId: { S: "in-flight" }, createdAt: { S: new Date().toISOString() } },
       });
       const before = await scanTables(db);
@@ -500,7 +500,7 @@ describe("users handler", () => {
       expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
       const winner = results.find((r) => r.status === 201)?.body.id;
       expect((await claimItem(email))?.userId).toEqual({ S: winner });
-      const owners = (await scanTable(db, db.usersTable)).filter((i) => String((i.email as { S?: string } | undefined)?.S).toLowerCase() === email);
+      const owners = (await scanTable(db, db.tables.users)).filter((i) => String((i.email as { S?: string } | undefined)?.S).toLowerCase() === email);
       expect(owners).toHaveLength(1);
     });
   });
@@ -526,7 +526,7 @@ describe("users handler", () => {
         if (c.operation === "UpdateItem") {
           // The racing request: bumps the version as a concurrent PATCH would.
           await db.request("UpdateItem", {
-            TableName: db.usersTable,
+            TableName: db.tables.users,
             Key: { pk: { S: `user#${user.id}` } },
             UpdateExpression: "SET #n = :n, version = version + :one",
             ExpressionAttributeNames: { "#n": "name" },
@@ -553,7 +553,7 @@ describe("users handler", () => {
       const { handler, proxy } = await usersVia(async (c) => {
         if (c.operation === "UpdateItem") {
           // The racing DELETE /users/me: the user item goes first.
-          await db.request("DeleteItem", { TableName: db.usersTable, Key: { pk: { S: `user#${user.id}` } } });
+          await db.request("DeleteItem", { TableName: db.tables.users, Key: { pk: { S: `user#${user.id}` } } });
         }
       });
       const context = await contextFor(token, "PATCH");
@@ -587,9 +587,9 @@ describe("users handler", () => {
       expect(await sessionHashesOf(user.id)).toEqual([sha256(token)]);
       expect(await sessionHashesOf(stranger.id)).toEqual([...strangers].sort());
       const batches = proxy.calls.filter((c) => c.operation === "BatchWriteItem");
-      expect(batches.map((b) => b.body.RequestItems[db.sessionsTable].length)).toEqual([25, 25, 10]);
+      expect(batches.map((b) => b.body.RequestItems[db.tables.sessions].length)).toEqual([25, 25, 10]);
       expect(proxy.calls.find((c) => c.operation === "Query")?.body).toMatchObject({
-        TableName: db.sessionsTable,
+        TableName: db.tables.sessions,
         IndexName: "byUserId",
         KeyConditionExpression: "#userId = :userId",
       });
@@ -672,7 +672,7 @@ describe("users handler", () => {
       const { handler, proxy } = await usersVia(async (c) => {
         if (c.operation === "DeleteItem" && c.body.Key.pk.S.startsWith("email#")) {
           await db.request("PutItem", {
-            TableName: db.usersTable,
+            TableName: db.tables.users,
             Item: { pk: { S: `email#${user.email}` }, userId: { S: "newcomer" }, createdAt: { S: new Date().toISOString() } },
           });
         }

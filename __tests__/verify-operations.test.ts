@@ -14,6 +14,7 @@ import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2"
 import { BatchGetTracesCommand, XRayClient } from "@aws-sdk/client-xray";
 import { FUNCTION_NAMES } from "../app/config/schema";
 import {
+  functionLogEvidence,
   OPERATIONS_CHECKS,
   operationsChecks,
   readOperationsTarget,
@@ -129,29 +130,53 @@ beforeEach(healthyAws);
 describe("verify's operations path", () => {
   test("passes every check, in order, on a healthy deployment", async () => {
     const result = await runChecks();
+    const expected = FUNCTION_NAMES.map((fn) => [fn, functionLogEvidence(fn, evidence)] as const);
+    const found = expected.filter(([, e]) => "term" in e).map(([fn]) => fn);
+    const skipped = expected.flatMap(([fn, e]) => ("nothingBecause" in e ? [`${fn}: ${e.nothingBecause}, nothing to find`] : []));
     expect(result).toEqual({
       passed: {
         [OPERATIONS_CHECKS.quota]: "limit 1000 concurrent executions, 1000 unreserved, up to 900 more can be reserved",
         [OPERATIONS_CHECKS.waf]: "prod-service-api-waf",
         [OPERATIONS_CHECKS.accessLog]: "req-health, req-refused",
-        [OPERATIONS_CHECKS.functionLogs]: "users, sessions, authorizer (health: logs only failures, nothing to find)",
+        [OPERATIONS_CHECKS.functionLogs]: `${found.join(", ")} (${skipped.join("; ")})`,
         [OPERATIONS_CHECKS.trace]: `${TRACE}: AWS::ApiGateway::Stage, AWS::Lambda::Function`,
         [OPERATIONS_CHECKS.alarm]: `prod-service-api-latency-p99: Successfully executed action ${TOPIC}`,
       },
     });
     expect(Object.keys("passed" in result ? result.passed : {})).toEqual(Object.values(OPERATIONS_CHECKS));
+    expect(found).toEqual(expect.arrayContaining(["users", "sessions", "authorizer"]));
+    expect(skipped).toContain("health: logs only failures, nothing to find");
+  });
+
+  test("every function's log evidence comes from its declaration (verifyLogs in app/stacks/functions.ts)", () => {
+    expect(functionLogEvidence("users", evidence)).toEqual({ term: "user-1", what: "the throwaway user user-1 (sign-up, deletion)" });
+    expect(functionLogEvidence("sessions", evidence)).toEqual({ term: "user-1", what: "the throwaway user user-1 (log-in)" });
+    expect(functionLogEvidence("authorizer", evidence)).toEqual({
+      term: "req-refused",
+      what: "API request req-refused (the refused unknown token)",
+    });
+    expect(functionLogEvidence("health", evidence)).toEqual({ nothingBecause: "logs only failures" });
   });
 
   test("looks for the verify requests by request id in the access log and by user or request id in the function logs", async () => {
     await runChecks();
     const searches = logs.commandCalls(FilterLogEventsCommand).map((c) => [c.args[0].input.logGroupName, c.args[0].input.filterPattern]);
+    const functionSearches = FUNCTION_NAMES.flatMap((fn) => {
+      const expected = functionLogEvidence(fn, evidence);
+      return "term" in expected ? [[`/aws/lambda/prod-service-${fn}`, `"${expected.term}"`]] : [];
+    });
     expect(searches).toEqual([
       [target.accessLogGroup, '{ $.requestId = "req-health" }'],
       [target.accessLogGroup, '{ $.requestId = "req-refused" }'],
-      ["/aws/lambda/prod-service-users", '"user-1"'],
-      ["/aws/lambda/prod-service-sessions", '"user-1"'],
-      ["/aws/lambda/prod-service-authorizer", '"req-refused"'],
+      ...functionSearches,
     ]);
+    expect(functionSearches).toEqual(
+      expect.arrayContaining([
+        ["/aws/lambda/prod-service-users", '"user-1"'],
+        ["/aws/lambda/prod-service-sessions", '"user-1"'],
+        ["/aws/lambda/prod-service-authorizer", '"req-refused"'],
+      ]),
+    );
     for (const call of logs.commandCalls(FilterLogEventsCommand)) expect(call.args[0].input.startTime).toBe(evidence.startedAt.getTime() - 60_000);
   });
 

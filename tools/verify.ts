@@ -90,7 +90,7 @@ export async function verify(target: DeploymentTarget, print: (line: string) => 
   };
 
   print(
-    `Verifying ${target.apiUrl} (tables ${target.usersTable}, ${target.sessionsTable}${target.dynamoDbEndpoint ? ` at ${target.dynamoDbEndpoint}` : ""})`,
+    `Verifying ${target.apiUrl} (tables ${Object.values(target.tables).join(", ")}${target.dynamoDbEndpoint ? ` at ${target.dynamoDbEndpoint}` : ""})`,
   );
   try {
     await step("GET /health answers 200 with status ok", async () => {
@@ -120,15 +120,18 @@ export async function verify(target: DeploymentTarget, print: (line: string) => 
     });
     await step("DynamoDB holds the user and a hashed session", async () => {
       db = await createDynamoDbReader(target);
-      const user = await db.getItem(target.usersTable, { pk: `user#${userId}` });
-      check(user?.email === email, `expected the item user#${userId} in ${target.usersTable}, found ${user ? "an item with another email" : "none"}`);
+      const user = await db.getItem(target.tables.users, { pk: `user#${userId}` });
+      check(
+        user?.email === email,
+        `expected the item user#${userId} in ${target.tables.users}, found ${user ? "an item with another email" : "none"}`,
+      );
       check(
         typeof user.passwordHash === "string" && user.passwordHash.startsWith("scrypt$") && !user.passwordHash.includes(password),
         "expected an scrypt password hash",
       );
       const tokenHash = createHash("sha256").update(token!).digest("base64url");
-      const session = await db.getItem(target.sessionsTable, { tokenHash });
-      check(session?.userId === userId, `expected the session item of the token's hash in ${target.sessionsTable}`);
+      const session = await db.getItem(target.tables.sessions, { tokenHash });
+      check(session?.userId === userId, `expected the session item of the token's hash in ${target.tables.sessions}`);
       return "";
     });
     await step("GET /users/me with an unknown token is refused", async () => {
@@ -144,8 +147,8 @@ export async function verify(target: DeploymentTarget, print: (line: string) => 
       return "";
     });
     await step("the user is gone from DynamoDB and its token is refused", async () => {
-      const user = await db!.getItem(target.usersTable, { pk: `user#${userId}` });
-      check(user === undefined, `expected no item user#${userId} in ${target.usersTable}, found one`);
+      const user = await db!.getItem(target.tables.users, { pk: `user#${userId}` });
+      check(user === undefined, `expected no item user#${userId} in ${target.tables.users}, found one`);
       const me = await api("GET", "/users/me", { token });
       check(me.status === 401, `expected 401 for the deleted user's token, got ${describe(me)}`);
       return "";
@@ -217,8 +220,7 @@ async function main(): Promise<number> {
     const target: DeploymentTarget = {
       source: "local stack",
       apiUrl: stack.baseUrl,
-      usersTable: stack.tables.users,
-      sessionsTable: stack.tables.sessions,
+      tables: stack.tables,
       region: stack.region,
       dynamoDbEndpoint: stack.dynamoDbEndpoint,
     };

@@ -121,7 +121,7 @@ async function deployedTarget(): Promise<E2eTarget> {
     name: "deployed",
     ...contractChecked(apiClient(deployment.apiUrl)),
     db: await createDynamoDbReader(deployment),
-    tables: { users: deployment.usersTable, sessions: deployment.sessionsTable },
+    tables: deployment.tables,
     healthThrottle: healthThrottleOf(loadConfig({ environment: process.env.E2E_ENVIRONMENT ?? "prod" })),
     close: async () => undefined,
   };

@@ -1,13 +1,13 @@
 /**
- * Local DynamoDB for handler tests: dynalite in-process, in memory, on a random port, with the two tables of
- * app/lambda-packages/shared/table-keys.ts. Nothing global is set: the caller gets the endpoint and passes it to
+ * Local DynamoDB for handler tests: dynalite in-process, in memory, on a random port, with every table of
+ * app/lambda-packages/shared/tables.ts. Nothing global is set: the caller gets the endpoint and passes it to
  * the handler through handlerEnv() / loadHandler().
  */
 import { transformSync } from "esbuild";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SESSIONS_TABLE, USERS_TABLE } from "../../app/lambda-packages/shared/table-keys";
+import { TABLE_NAMES, TABLES, tableNameVariable, type TableDeclaration, type TableName } from "../../app/lambda-packages/shared/tables";
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -16,8 +16,8 @@ const dynalite: (options: { createTableMs?: number; deleteTableMs?: number; upda
 export interface LocalDynamo {
   /** http://127.0.0.1:<port>, the value for AWS_ENDPOINT_URL_DYNAMODB. */
   readonly endpoint: string;
-  readonly usersTable: string;
-  readonly sessionsTable: string;
+  /** The name of each table of TABLES: `<name>-table`. */
+  readonly tables: Readonly<Record<TableName, string>>;
   /** A raw DynamoDB API call (attribute-value JSON in and out), independent of the code under test. */
   request<T = Record<string, unknown>>(operation: string, body: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
@@ -30,10 +30,36 @@ export const TEST_AWS_ENV: Readonly<Record<string, string>> = {
   AWS_SECRET_ACCESS_KEY: "local-test-secret",
 };
 
-/** Starts dynalite and creates the users and sessions tables (names must have at least 3 characters). */
-export async function startDynalite(options: { usersTable?: string; sessionsTable?: string } = {}): Promise<LocalDynamo> {
-  const usersTable = options.usersTable ?? "users-table";
-  const sessionsTable = options.sessionsTable ?? "sessions-table";
+/** The CreateTable request of one declared table: the keys, indexes and billing data-stack gives it. */
+export function createTableRequest(tableName: string, table: TableDeclaration): Record<string, unknown> {
+  const keys = (partitionKey: TableDeclaration["partitionKey"], sortKey?: TableDeclaration["sortKey"]) => [
+    { AttributeName: partitionKey.name, KeyType: "HASH" },
+    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: "RANGE" }] : []),
+  ];
+  const indexes = Object.entries(table.indexes);
+  const attributes = [table.partitionKey, table.sortKey, ...indexes.flatMap(([, index]) => [index.partitionKey, index.sortKey])].filter(
+    (attribute) => attribute !== undefined,
+  );
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [...new Map(attributes.map((a) => [a.name, { AttributeName: a.name, AttributeType: a.type }])).values()],
+    KeySchema: keys(table.partitionKey, table.sortKey),
+    ...(indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: indexes.map(([IndexName, index]) => ({
+            IndexName,
+            KeySchema: keys(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: "KEYS_ONLY" },
+          })),
+        }
+      : {}),
+  };
+}
+
+/** Starts dynalite and creates every table of TABLES, named `<name>-table` (names need at least 3 characters). */
+export async function startDynalite(): Promise<LocalDynamo> {
+  const tables = Object.fromEntries(TABLE_NAMES.map((name) => [name, `${name}-table`])) as Record<TableName, string>;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -42,38 +68,12 @@ export async function startDynalite(options: { usersTable?: string; sessionsTabl
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const request = <T>(operation: string, body: Record<string, unknown>): Promise<T> => dynamoDbRequest<T>(endpoint, operation, body);
 
-  await request("CreateTable", {
-    TableName: usersTable,
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [{ AttributeName: USERS_TABLE.partitionKey, AttributeType: "S" }],
-    KeySchema: [{ AttributeName: USERS_TABLE.partitionKey, KeyType: "HASH" }],
-  });
-  await request("CreateTable", {
-    TableName: sessionsTable,
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [
-      { AttributeName: SESSIONS_TABLE.partitionKey, AttributeType: "S" },
-      { AttributeName: SESSIONS_TABLE.userIdAttribute, AttributeType: "S" },
-      { AttributeName: SESSIONS_TABLE.createdAtAttribute, AttributeType: "N" },
-    ],
-    KeySchema: [{ AttributeName: SESSIONS_TABLE.partitionKey, KeyType: "HASH" }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: SESSIONS_TABLE.byUserIdIndex,
-        KeySchema: [
-          { AttributeName: SESSIONS_TABLE.userIdAttribute, KeyType: "HASH" },
-          { AttributeName: SESSIONS_TABLE.createdAtAttribute, KeyType: "RANGE" },
-        ],
-        Projection: { ProjectionType: "KEYS_ONLY" },
-      },
-    ],
-  });
-  await waitUntilActive(request, [usersTable, sessionsTable]);
+  for (const name of TABLE_NAMES) await request("CreateTable", createTableRequest(tables[name], TABLES[name]));
+  await waitUntilActive(request, Object.values(tables));
 
   return {
     endpoint,
-    usersTable,
-    sessionsTable,
+    tables,
     request,
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
@@ -118,13 +118,20 @@ async function waitUntilActive(
   }
 }
 
+/**
+ * `<NAME>_TABLE_NAME` of every table of TABLES, as compute-stack sets them (each function gets those it uses):
+ * by default `<name>-table`, the names startDynalite() gives them.
+ */
+export function tableNameEnv(nameOf: (table: TableName) => string = (table) => `${table}-table`): Record<string, string> {
+  return Object.fromEntries(TABLE_NAMES.map((table) => [tableNameVariable(table), nameOf(table)]));
+}
+
 /** Environment for a handler talking to this dynalite: region, fake credentials, endpoint, table names. */
 export function handlerEnv(local: LocalDynamo, extra: Record<string, string> = {}): Record<string, string> {
   return {
     ...TEST_AWS_ENV,
     AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
-    USERS_TABLE_NAME: local.usersTable,
-    SESSIONS_TABLE_NAME: local.sessionsTable,
+    ...tableNameEnv((table) => local.tables[table]),
     ...extra,
   };
 }
@@ -191,9 +198,10 @@ export async function scanTable(local: LocalDynamo, TableName: string): Promise<
   return items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
-/** Both tables, to compare before and after a request that must change nothing. */
-export async function scanTables(local: LocalDynamo): Promise<{ users: Record<string, unknown>[]; sessions: Record<string, unknown>[] }> {
-  return { users: await scanTable(local, local.usersTable), sessions: await scanTable(local, local.sessionsTable) };
+/** Every table, to compare before and after a request that must change nothing. */
+export async function scanTables(local: LocalDynamo): Promise<Record<TableName, Record<string, unknown>[]>> {
+  const scans = await Promise.all(TABLE_NAMES.map(async (name) => [name, await scanTable(local, local.tables[name])] as const));
+  return Object.fromEntries(scans) as Record<TableName, Record<string, unknown>[]>;
 }
 
 /** One DynamoDB call seen by a DynamoProxy: the operation name and the request body. */

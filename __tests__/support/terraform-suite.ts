@@ -11,6 +11,7 @@
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../app/config/load";
+import { TABLE_NAMES } from "../../app/lambda-packages/shared/tables";
 import { STACK_IDS } from "../../app/stacks";
 import { resources, synthStacks, SynthResult } from "./synth";
 import {
@@ -159,9 +160,9 @@ export function describeTerraformOffline(environment: TerraformEnvironment): voi
         expect(calls.length > 0).toBe(readsCallerIdentity);
       });
 
-      test("data-stack plans two DynamoDB tables, the app's KMS key and the package bucket", () => {
+      test(`data-stack plans the ${TABLE_NAMES.length} DynamoDB tables of TABLES, the app's KMS key and the package bucket`, () => {
         expect(planOf("data-stack").creates).toMatchObject({
-          aws_dynamodb_table: 2,
+          aws_dynamodb_table: TABLE_NAMES.length,
           aws_kms_key: 1,
           aws_kms_alias: 1,
           aws_s3_bucket: 1,

@@ -1,4 +1,13 @@
 import { z } from "zod";
+import { FUNCTION_NAMES } from "../stacks/functions";
+
+export { FUNCTION_NAMES, type FunctionName } from "../stacks/functions";
+
+/**
+ * The function names as plain strings: a function's declaration may read the config (its environment), so the
+ * config's type must not depend on the declaration's type. zod still allows only these keys.
+ */
+const FUNCTION_NAME_VALUES: readonly string[] = FUNCTION_NAMES;
 
 /**
  * Regions this app may be deployed to. The stacks build ARNs in the `aws` partition, so China and GovCloud
@@ -21,10 +30,6 @@ export const SUPPORTED_REGIONS = [
 
 /** The only retention periods CloudWatch Logs accepts (0, "never expire", is deliberately not offered). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-
-/** Functions of the app; per-function settings may only name these. */
-export const FUNCTION_NAMES = ["health", "users", "sessions", "authorizer"] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 const oneOf = <T extends readonly number[]>(values: T, what: string) =>
   z.number().refine((v) => (values as readonly number[]).includes(v), {
@@ -59,7 +64,7 @@ const ThrottleSchema = z.strictObject({
   burstLimit: z.number().int().min(1).max(5000),
 });
 
-/** Per-function overrides of the Lambda defaults. */
+/** Per-function overrides of the Lambda defaults; only the functions of app/stacks/functions.ts may be named. */
 const FunctionOverridesSchema = z.strictObject({
   memorySize: z.number().int().min(128).max(10240).optional(),
   timeoutSeconds: z.number().int().min(1).max(29).optional(),
@@ -78,7 +83,7 @@ const LambdaSchema = z.strictObject({
   logRetentionDays: oneOf(LOG_RETENTION_DAYS, "logRetentionDays"),
   applicationLogLevel: z.enum(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]),
   systemLogLevel: z.enum(["DEBUG", "INFO", "WARN"]),
-  functions: z.partialRecord(z.enum(FUNCTION_NAMES), FunctionOverridesSchema),
+  functions: z.partialRecord(z.enum(FUNCTION_NAME_VALUES), FunctionOverridesSchema),
 });
 
 const RouteKeySchema = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/[A-Za-z0-9_{}/.-]*$/, {

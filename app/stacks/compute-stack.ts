@@ -1,13 +1,14 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
-import type { AppConfig, FunctionName, LambdaConfig } from "../config/schema";
+import type { AppConfig, LambdaConfig } from "../config/schema";
 import { addAlarm } from "../constructs/alarms";
 import { DynamoDbGrant, FunctionSettings, NodeFunction } from "../constructs/node-function";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
 import { METRICS_NAMESPACE_ENV, type BusinessMetric } from "../lambda-packages/shared/metrics";
 import { BaseStack, BaseStackProps } from "./base-stack";
 import type { DataStack } from "./data-stack";
-import { FUNCTION_ACCESS, tableGrants, tableNameVariable, tablesOf } from "./function-access";
+import { AppTable, FUNCTION_ACCESS, tableGrants, tableNameVariable, tablesOf } from "./function-access";
+import { FUNCTION_NAMES, FUNCTIONS, type FunctionDeclaration, type FunctionName } from "./functions";
 import { routeKey, routesOf } from "./routes";
 
 export interface ComputeStackProps extends BaseStackProps {
@@ -41,9 +42,28 @@ export function functionDescription(name: FunctionName, purpose: string): string
 }
 
 /**
- * The compute layer: one NodeFunction per function, each with its own least-privilege role derived from the
- * function's entry in FUNCTION_ACCESS (app/stacks/function-access.ts): its DynamoDB statements, the KMS use that
- * goes with them, and the table names in its environment. Redeploying this stack alone ships new handler code
+ * The environment compute-stack gives a function: the common variables, `<TABLE>_TABLE_NAME` of each table its
+ * FUNCTION_ACCESS entry reaches (`tableName` gives the value), and its declaration's own variables.
+ */
+export function functionEnvironment(
+  config: AppConfig,
+  name: FunctionName,
+  serviceVersion: string,
+  tableName: (table: AppTable) => string,
+): Record<string, string> {
+  return {
+    SERVICE_VERSION: serviceVersion,
+    [METRICS_NAMESPACE_ENV]: metricsNamespace(config),
+    ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
+    ...Object.fromEntries(tablesOf(FUNCTION_ACCESS[name]).map((table) => [tableNameVariable(table), tableName(table)])),
+    ...(FUNCTIONS[name] as FunctionDeclaration).environment?.(config),
+  };
+}
+
+/**
+ * The compute layer: one NodeFunction per function of FUNCTIONS (app/stacks/functions.ts), each with its own
+ * least-privilege role derived from the function's entry in FUNCTION_ACCESS (app/stacks/function-access.ts): its
+ * DynamoDB statements, the KMS use that goes with them, and the table names in its environment. Redeploying this stack alone ships new handler code
  * without touching the data or the API.
  */
 export class ComputeStack extends BaseStack {
@@ -56,13 +76,9 @@ export class ComputeStack extends BaseStack {
     const { config, data } = props;
     const { monitoring } = config;
     this.metricsNamespace = metricsNamespace(config);
-    const commonEnvironment = {
-      SERVICE_VERSION: props.serviceVersion,
-      [METRICS_NAMESPACE_ENV]: this.metricsNamespace,
-      ALLOWED_ORIGINS: config.api.corsOrigins.join(","),
-    };
 
-    const define = (name: FunctionName, description: string, environment: Record<string, string> = {}) => {
+    const define = (name: FunctionName): NodeFunction => {
+      const declaration: FunctionDeclaration = FUNCTIONS[name];
       const access = FUNCTION_ACCESS[name];
       const dynamoDbGrants: DynamoDbGrant[] = tableGrants(access).map((grant) => ({
         sid: grant.sid,
@@ -70,17 +86,16 @@ export class ComputeStack extends BaseStack {
         resourceArn: grant.index ? data.tables[grant.table].indexArn(grant.index) : data.tables[grant.table].table.arn,
         leadingKeys: grant.leadingKeys,
       }));
-      const tableNames = Object.fromEntries(tablesOf(access).map((table) => [tableNameVariable(table), data.tables[table].table.name]));
       return new NodeFunction(this, name, {
         functionName: this.prefixed(name),
-        description: functionDescription(name, description),
+        description: functionDescription(name, declaration.description),
         artifact: props.artifacts(name),
         packageBucket: data.packageBucket.bucket.bucket,
         settings: functionSettings(config.lambda, name),
         kmsKeyArn: data.appKey.key.arn,
         accountId: data.accountId,
         region: config.region,
-        environment: { ...commonEnvironment, ...tableNames, ...environment },
+        environment: functionEnvironment(config, name, props.serviceVersion, (table) => data.tables[table].table.name),
         dynamoDbGrants,
         alarms: {
           topicArn: data.alarmTopic.topic.arn,
@@ -94,14 +109,7 @@ export class ComputeStack extends BaseStack {
       });
     };
 
-    const health = define("health", "Health check of both tables");
-    const authorizer = define("authorizer", "REQUEST authorizer of the bearer routes: looks up the session of the token's hash");
-    const sessionsFunction = define("sessions", "Log-in, the current session, log-out", {
-      SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds),
-    });
-    const usersFunction = define("users", "Sign-up, profile, password change, account deletion");
-
-    this.functions = { health, authorizer, sessions: sessionsFunction, users: usersFunction };
+    this.functions = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, define(name)])) as Record<FunctionName, NodeFunction>;
     this.addFailedLogInAlarm(config, data.alarmTopic.topic.arn);
 
     for (const [name, fn] of Object.entries(this.functions)) {

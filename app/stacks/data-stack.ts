@@ -7,24 +7,22 @@ import { AppKey } from "../constructs/app-key";
 import { PackageBucket } from "../constructs/package-bucket";
 import { SecureTable } from "../constructs/secure-table";
 import type { DynamoDbOperation } from "../constructs/dynamodb-operations";
-import { SESSIONS_TABLE, USERS_TABLE } from "../lambda-packages/shared/table-keys";
+import { TABLE_NAMES, TABLES, type TableDeclaration, type TableName } from "../lambda-packages/shared/tables";
 import { BaseStack, BaseStackProps } from "./base-stack";
-import { AppTable, tableOperations } from "./function-access";
+import { tableOperations } from "./function-access";
 
 export type DataStackProps = BaseStackProps;
 
 /**
- * The stateful layer, deployed first and changed least: the app's KMS key, the users and sessions tables and
- * the bucket of Lambda packages. Everything the other stacks need from here is a public property; cdktf turns
+ * The stateful layer, deployed first and changed least: the app's KMS key, one table per entry of TABLES
+ * (app/lambda-packages/shared/tables.ts) and the bucket of Lambda packages. Everything the other stacks need from here is a public property; cdktf turns
  * each use into a cross-stack reference.
  */
 export class DataStack extends BaseStack {
   public readonly accountId: string;
   public readonly appKey: AppKey;
-  public readonly usersTable: SecureTable;
-  public readonly sessionsTable: SecureTable;
-  /** Both tables by their short name, as FUNCTION_ACCESS names them. */
-  public readonly tables: Readonly<Record<AppTable, SecureTable>>;
+  /** The tables by their short name, as TABLES and FUNCTION_ACCESS name them. */
+  public readonly tables: Readonly<Record<TableName, SecureTable>>;
   public readonly packageBucket: PackageBucket;
   public readonly alarmTopic: AlarmTopic;
 
@@ -63,32 +61,23 @@ export class DataStack extends BaseStack {
       operations,
     });
 
-    this.usersTable = new SecureTable(this, "users", {
-      tableName: this.prefixed("users"),
-      partitionKey: { name: USERS_TABLE.partitionKey, type: "S" },
-      ttlAttribute: USERS_TABLE.ttlAttribute,
-      kmsKeyArn,
-      ...config.dynamodb,
-      alarms: tableAlarms(tableOperations("users")),
-    });
-
-    this.sessionsTable = new SecureTable(this, "sessions", {
-      tableName: this.prefixed("sessions"),
-      partitionKey: { name: SESSIONS_TABLE.partitionKey, type: "S" },
-      globalSecondaryIndexes: [
-        {
-          name: SESSIONS_TABLE.byUserIdIndex,
-          partitionKey: { name: SESSIONS_TABLE.userIdAttribute, type: "S" },
-          sortKey: { name: SESSIONS_TABLE.createdAtAttribute, type: "N" },
-        },
-      ],
-      ttlAttribute: SESSIONS_TABLE.ttlAttribute,
-      kmsKeyArn,
-      ...config.dynamodb,
-      alarms: tableAlarms(tableOperations("sessions")),
-    });
-
-    this.tables = { users: this.usersTable, sessions: this.sessionsTable };
+    // The construct id is the table's short name: renaming a table in TABLES replaces it (and its data).
+    this.tables = Object.fromEntries(
+      TABLE_NAMES.map((name) => {
+        const { partitionKey, sortKey, indexes, ttlAttribute } = TABLES[name] as TableDeclaration;
+        const table = new SecureTable(this, name, {
+          tableName: this.prefixed(name),
+          partitionKey,
+          sortKey,
+          globalSecondaryIndexes: Object.entries(indexes).map(([index, keys]) => ({ name: index, ...keys })),
+          ttlAttribute,
+          kmsKeyArn,
+          ...config.dynamodb,
+          alarms: tableAlarms(tableOperations(name)),
+        });
+        return [name, table];
+      }),
+    ) as Record<TableName, SecureTable>;
 
     this.packageBucket = new PackageBucket(this, "packages", {
       bucketName: `${this.prefixed("lambda-pkgs")}-${this.accountId}-${config.region}`,
@@ -96,10 +85,12 @@ export class DataStack extends BaseStack {
     });
 
     const outputs: Record<string, [string, string]> = {
-      users_table_name: [this.usersTable.table.name, "Name of the users table (profiles and email claims)"],
-      users_table_arn: [this.usersTable.table.arn, "ARN of the users table"],
-      sessions_table_name: [this.sessionsTable.table.name, "Name of the sessions table (keyed by token hash, TTL on expiresAt)"],
-      sessions_table_arn: [this.sessionsTable.table.arn, "ARN of the sessions table"],
+      ...Object.fromEntries(
+        TABLE_NAMES.flatMap((name) => [
+          [`${name}_table_name`, [this.tables[name].table.name, `Name of the ${name} table (${TABLES[name].description})`]],
+          [`${name}_table_arn`, [this.tables[name].table.arn, `ARN of the ${name} table`]],
+        ]),
+      ),
       kms_key_arn: [kmsKeyArn, "ARN of the customer-managed key encrypting tables, packages and logs"],
       kms_alias_name: [this.appKey.alias.name, "Alias of the app key"],
       package_bucket_name: [this.packageBucket.bucket.bucket, "Bucket holding the versioned Lambda ZIP packages"],

@@ -9,20 +9,22 @@
  * To give a handler a new call: add the operation here. Leaving it out is an AccessDeniedException on AWS
  * (and in `npm start`); adding one nothing calls is a grant the e2e coverage check reports as never exercised.
  */
-import type { FunctionName } from "../config/schema";
 import { DynamoDbOperation, IndexOperation, sortedOperations } from "../constructs/dynamodb-operations";
-import { HEALTH_PROBE_KEYS, SESSIONS_TABLE } from "../lambda-packages/shared/table-keys";
+import { SESSIONS_TABLE } from "../lambda-packages/shared/table-keys";
+import { healthProbeValue, TABLE_NAMES, TABLES, tableNameVariable, type TableName } from "../lambda-packages/shared/tables";
+import type { FunctionName } from "./functions";
 
-/** The app's tables, by the short name data-stack gives them (`<prefix><name>`). */
-export const APP_TABLES = ["users", "sessions"] as const;
-export type AppTable = (typeof APP_TABLES)[number];
+export { tableNameVariable };
 
-/** The secondary indexes of each table, by name (data-stack creates exactly these). */
-export const TABLE_INDEXES = {
-  users: [],
-  sessions: [SESSIONS_TABLE.byUserIdIndex],
-} as const satisfies Record<AppTable, readonly string[]>;
-export type IndexOf<T extends AppTable> = (typeof TABLE_INDEXES)[T][number];
+/** The app's tables, by the short name data-stack gives them (`<prefix><name>`): those of TABLES. */
+export const APP_TABLES: readonly TableName[] = TABLE_NAMES;
+export type AppTable = TableName;
+
+/** The secondary indexes of each table, by name (data-stack creates exactly these), from TABLES. */
+export const TABLE_INDEXES = Object.fromEntries(TABLE_NAMES.map((table) => [table, Object.keys(TABLES[table].indexes)])) as unknown as {
+  readonly [T in AppTable]: readonly IndexOf<T>[];
+};
+export type IndexOf<T extends AppTable> = keyof (typeof TABLES)[T]["indexes"] & string;
 
 /** Access to one index: the operations, and optionally the partition keys it is limited to. */
 export interface IndexAccess {
@@ -46,10 +48,7 @@ export type FunctionAccess = { readonly [T in AppTable]?: TableAccess<IndexOf<T>
 
 /** The declaration: one entry per function, checked by tsc (a misspelt operation, table or index fails to compile). */
 export const FUNCTION_ACCESS = {
-  health: {
-    users: { operations: ["GetItem"], leadingKeys: [HEALTH_PROBE_KEYS.users] },
-    sessions: { operations: ["GetItem"], leadingKeys: [HEALTH_PROBE_KEYS.sessions] },
-  },
+  health: healthProbeAccess(),
   authorizer: {
     sessions: { operations: ["GetItem"] },
   },
@@ -65,6 +64,16 @@ export const FUNCTION_ACCESS = {
     },
   },
 } as const satisfies Record<FunctionName, FunctionAccess>;
+
+/** GET /health reads one item of every table, its probe key (see tables.ts), and nothing else. */
+function healthProbeAccess(): FunctionAccess {
+  return Object.fromEntries(
+    TABLE_NAMES.map((table): [AppTable, TableAccess] => [
+      table,
+      { operations: ["GetItem"], leadingKeys: [String(healthProbeValue(TABLES[table].partitionKey))] },
+    ]),
+  );
+}
 
 /** One derived grant: these operations on one table or one index of it. */
 export interface TableGrant {
@@ -103,11 +112,6 @@ export function tableGrants(access: FunctionAccess): TableGrant[] {
 /** The tables a function's declaration reaches (table or index), in APP_TABLES order. */
 export function tablesOf(access: FunctionAccess): AppTable[] {
   return APP_TABLES.filter((table) => tableGrants(access).some((g) => g.table === table));
-}
-
-/** Environment variable a function reads a table's name from: `USERS_TABLE_NAME` for `users`. */
-export function tableNameVariable(table: AppTable): string {
-  return `${table.toUpperCase()}_TABLE_NAME`;
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { ErrorCode } from "../../app/lambda-packages/shared/error-codes";
+import { healthCheckName, TABLE_NAMES, type HealthCheckName } from "../../app/lambda-packages/shared/tables";
 
 const isoTime = z.iso.datetime().describe("ISO 8601 time in UTC, e.g. 2026-12-01T19:53:09.123Z");
 
@@ -51,7 +52,10 @@ const CheckSchema = z.discriminatedUnion("status", [
 export const HealthSchema = z.strictObject({
   status: z.enum(["ok", "error"]),
   version: z.string(),
-  checks: z.strictObject({ usersTable: CheckSchema, sessionsTable: CheckSchema }),
+  /** One check per table of app/lambda-packages/shared/tables.ts. */
+  checks: z.strictObject(
+    Object.fromEntries(TABLE_NAMES.map((table) => [healthCheckName(table), CheckSchema])) as Record<HealthCheckName, typeof CheckSchema>,
+  ),
 });
 
 /** A response header the client may rely on. */
@@ -78,7 +82,10 @@ export function component<T extends z.core.$ZodType>(schema: T, meta: { readonly
 }
 
 /** HealthSchema as a component of the document. */
-export const HealthBody = component(HealthSchema, { id: "Health", description: "The result of reading both tables." });
+export const HealthBody = component(HealthSchema, {
+  id: "Health",
+  description: "The result of reading every table: one check per table, named <table>Table.",
+});
 
 /** What one route answers. Its tag is the function that serves it. */
 export interface OperationSpec {

@@ -14,6 +14,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AppConfig } from "../../app/config/schema";
+import { TABLE_NAMES, type TableName } from "../../app/lambda-packages/shared/tables";
 import { ApiGateway, serveApiGateway } from "./api-gateway";
 import { lockDataFolder } from "./data-lock";
 import { startDynamoDbFaults, type DynamoDbFaultInjector } from "./dynamodb-faults";
@@ -77,7 +78,8 @@ export interface LocalStack {
   /** The local DynamoDB endpoint: requests signed with the local admin key id (AKIDLOCALSTACK) are not evaluated. */
   readonly dynamoDbEndpoint: string;
   readonly region: string;
-  readonly tables: { readonly users: string; readonly sessions: string };
+  /** The local name of every table of app/lambda-packages/shared/tables.ts, from data-stack's `<table>_table_name`. */
+  readonly tables: Readonly<Record<TableName, string>>;
   readonly routes: readonly LocalRoute[];
   /** The origins the API allows from a browser (`api.corsOrigins` of the config it was synthesized from). */
   readonly corsOrigins: readonly string[];
@@ -217,7 +219,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       baseUrl: server.invokeUrl,
       dynamoDbEndpoint: endpoint.endpoint,
       region: api.region,
-      tables: { users: String(dataOutputs.users_table_name), sessions: String(dataOutputs.sessions_table_name) },
+      tables: Object.fromEntries(TABLE_NAMES.map((table) => [table, String(dataOutputs[`${table}_table_name`])])) as Record<TableName, string>,
       routes,
       corsOrigins: config.api.corsOrigins,
       outputs,

@@ -51,7 +51,7 @@ function banner(stack: LocalStack, dataDir: string, maxConcurrency: number, web:
   return [
     `Local stack "${stack.environment}", started from the synthesized stacks in ${shown(dirs.synth)}`,
     `  API       ${stack.baseUrl}`,
-    `  DynamoDB  ${stack.dynamoDbEndpoint}  (tables ${stack.tables.users}, ${stack.tables.sessions}; data in ${shown(dirs.dynamodb)})`,
+    `  DynamoDB  ${stack.dynamoDbEndpoint}  (tables ${Object.values(stack.tables).join(", ")}; data in ${shown(dirs.dynamodb)})`,
     `  Outputs   ${shown(dirs.outputs)}`,
     `  Workers   up to ${maxConcurrency} per function (--max-concurrency); more concurrent requests wait in a queue`,
     ...webLines(stack, web),

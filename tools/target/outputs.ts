@@ -2,7 +2,7 @@
  * The deployment a smoke check or the end-to-end suite talks to, read from the file of
  * `npx cdktf output data-stack api-stack --outputs-file outputs.json`:
  *
- *   { "data-stack": { "users_table_name": "...", "sessions_table_name": "..." },
+ *   { "data-stack": { "<table>_table_name": "...", ... },   (every table of app/lambda-packages/shared/tables.ts)
  *     "api-stack":  { "api_invoke_url": "https://<id>.execute-api.<region>.amazonaws.com/<stage>" } }
  *
  * The local stack writes the same shape to `.local-data/<env>/outputs.json`, plus a `local-stack` entry with
@@ -10,14 +10,15 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { TABLE_NAMES, type TableName } from "../../app/lambda-packages/shared/tables";
 
 export interface DeploymentTarget {
   /** Where the description came from, for messages. */
   readonly source: string;
   /** The stage's invoke URL, without a trailing slash. */
   readonly apiUrl: string;
-  readonly usersTable: string;
-  readonly sessionsTable: string;
+  /** The name of every table, from data-stack's `<table>_table_name`. */
+  readonly tables: Readonly<Record<TableName, string>>;
   readonly region: string;
   /** Set for a local stack: its DynamoDB endpoint (fake credentials). Unset: AWS, with the caller's credentials. */
   readonly dynamoDbEndpoint?: string;
@@ -62,8 +63,7 @@ export function readOutputsFile(path: string): DeploymentTarget {
   return {
     source: file,
     apiUrl,
-    usersTable: read("data-stack", "users_table_name"),
-    sessionsTable: read("data-stack", "sessions_table_name"),
+    tables: Object.fromEntries(TABLE_NAMES.map((table) => [table, read("data-stack", `${table}_table_name`)])) as Record<TableName, string>,
     region,
     ...(typeof local?.dynamodb_endpoint === "string" ? { dynamoDbEndpoint: local.dynamodb_endpoint } : {}),
   };

@@ -1,7 +1,8 @@
 /**
- * GET /health: 200 when both tables answer a GetItem within the timeout, 503 otherwise, with one entry per
- * check. The probe keys are the only keys the function's IAM policy lets it read (dynamodb:GetItem with a
- * dynamodb:LeadingKeys condition), so a 200 proves the tables exist, are reachable and can be decrypted.
+ * GET /health: 200 when every table of TABLES (app/lambda-packages/shared/tables.ts) answers a GetItem within the
+ * timeout, 503 otherwise, with one check per table (`<table>Table`). The probe keys are the only keys the
+ * function's IAM policy lets it read (dynamodb:GetItem with a dynamodb:LeadingKeys condition), so a 200 proves
+ * the tables exist, are reachable and can be decrypted.
  */
 import type { APIGatewayProxyResult } from "aws-lambda";
 import { awsErrorCode, dynamoDb } from "../shared/dynamodb";
@@ -9,10 +10,14 @@ import { integerEnv, requireEnv } from "../shared/env";
 import { json, route } from "../shared/http";
 import { log } from "../shared/log";
 import { router, type Routes } from "../shared/router";
-import { HEALTH_PROBE_KEYS, SESSIONS_TABLE, USERS_TABLE } from "../shared/table-keys";
+import { healthCheckName, healthProbeKey, TABLE_NAMES, TABLES, tableNameVariable, type HealthCheckName } from "../shared/tables";
 
-const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
-const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
+/** Every table: its check, its name (from `<TABLE>_TABLE_NAME`) and the key of its probe item. */
+const PROBES = TABLE_NAMES.map((table) => ({
+  check: healthCheckName(table),
+  tableName: requireEnv(tableNameVariable(table)),
+  key: healthProbeKey(TABLES[table]),
+}));
 const SERVICE_VERSION = requireEnv("SERVICE_VERSION");
 /** Per check; keep it below the function timeout so a hung table still gets a 503, not a Lambda timeout. */
 const CHECK_TIMEOUT_MS = integerEnv("HEALTH_CHECK_TIMEOUT_MS", 2000, 50, 10000);
@@ -23,7 +28,7 @@ export type CheckResult =
 export interface HealthBody {
   readonly status: "ok" | "error";
   readonly version: string;
-  readonly checks: { readonly usersTable: CheckResult; readonly sessionsTable: CheckResult };
+  readonly checks: { readonly [check in HealthCheckName]: CheckResult };
 }
 
 class TimeoutError extends Error {
@@ -41,12 +46,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function probe(check: string, tableName: string, keyName: string, keyValue: string): Promise<CheckResult> {
+async function probe(check: string, tableName: string, key: Record<string, string | number>): Promise<CheckResult> {
   const started = performance.now();
   const latency = (): number => Math.round(performance.now() - started);
   try {
     const db = await dynamoDb;
-    await withTimeout(db.GetItem({ TableName: tableName, Key: { [keyName]: keyValue }, ConsistentRead: false }), CHECK_TIMEOUT_MS);
+    await withTimeout(db.GetItem({ TableName: tableName, Key: key, ConsistentRead: false }), CHECK_TIMEOUT_MS);
     return { status: "ok", latencyMs: latency() };
   } catch (error) {
     const code = awsErrorCode(error);
@@ -56,15 +61,12 @@ async function probe(check: string, tableName: string, keyName: string, keyValue
 }
 
 async function health(): Promise<APIGatewayProxyResult> {
-  const [usersTable, sessionsTable] = await Promise.all([
-    probe("usersTable", USERS_TABLE_NAME, USERS_TABLE.partitionKey, HEALTH_PROBE_KEYS.users),
-    probe("sessionsTable", SESSIONS_TABLE_NAME, SESSIONS_TABLE.partitionKey, HEALTH_PROBE_KEYS.sessions),
-  ]);
-  const ok = usersTable.status === "ok" && sessionsTable.status === "ok";
+  const results = await Promise.all(PROBES.map(({ check, tableName, key }) => probe(check, tableName, key)));
+  const ok = results.every((result) => result.status === "ok");
   const body: HealthBody = {
     status: ok ? "ok" : "error",
     version: SERVICE_VERSION,
-    checks: { usersTable, sessionsTable },
+    checks: Object.fromEntries(PROBES.map(({ check }, i) => [check, results[i]])) as HealthBody["checks"],
   };
   return json(ok ? 200 : 503, body);
 }

@@ -1,6 +1,6 @@
 /**
- * Key design of the two DynamoDB tables, shared by the data stack (which creates them) and the handlers
- * (which read and write them), so an attribute name is written once.
+ * Item design of the users and sessions tables: the attribute names and key formats the handlers read and write,
+ * which the table declaration (tables.ts) uses for the tables' keys, so an attribute name is written once.
  *
  * users table: one partition key `pk`, holding two item types
  *   - `user#<id>`     the user profile
@@ -24,10 +24,4 @@ export const SESSIONS_TABLE = {
   byUserIdIndex: "byUserId",
   userIdAttribute: "userId",
   createdAtAttribute: "createdAt",
-} as const;
-
-/** Keys the health function probes: reading them proves the table is reachable and decryptable. */
-export const HEALTH_PROBE_KEYS = {
-  users: "health#probe",
-  sessions: "health#probe",
 } as const;

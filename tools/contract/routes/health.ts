@@ -7,9 +7,9 @@ export const ROUTE_CONTRACTS: FunctionContract = {
     operation: {
       operationId: "getHealth",
       summary: "Health of the service",
-      description: "Reads both tables; 503 with the failing check otherwise.",
+      description: "Reads a probe item of every table, one check per table; 503 with the failing check otherwise.",
       success: {
-        200: { description: "Both tables answered", body: HealthBody },
+        200: { description: "Every table answered", body: HealthBody },
         503: { description: "A table did not answer in time or failed: the body names the check", body: HealthBody },
       },
       errors: {},
