@@ -1,9 +1,11 @@
 /**
  * A change to code that only some functions bundle changes only those functions' ZIPs, so a deploy replaces
  * (and cold-starts) nothing else. For each module of app/lambda-packages/shared/: copy the sources, edit one
- * function body (or constant) of that module, rebuild every function, and compare the ZIP hashes with a build
- * of the unedited copy. The functions that bundle the edited code are the ones whose new bundle contains the
- * edit; exactly those ZIPs may change.
+ * function body (or string constant) of that module, rebuild every function, and compare the ZIP hashes with a
+ * build of the unedited copy. The functions that bundle the edited code are the ones whose new bundle contains
+ * the edit; exactly those ZIPs may change. Nothing here names a module, symbol or function: one build with every
+ * editable symbol edited finds which functions bundle what, and each module's edit is the symbol the fewest
+ * functions bundle, so a new module, function or import is covered as it is.
  */
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,41 +15,13 @@ import { LAMBDA_PACKAGES_DIR } from "../app/lambda-packages/artifacts";
 import { buildAll, HANDLER_FILE, listFunctions } from "../app/lambda-packages/build";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
+/** An edit of one top-level function (its body gets a statement) or string constant (its first string literal changes). */
 interface Edit {
   /** File in shared/. */
   readonly module: string;
-  /**
-   * A top-level function (its body gets a statement) or constant (its first string literal is changed, or, with
-   * none, its initializer is wrapped in a logging comma expression).
-   */
+  /** The function or constant edited; none: a declaration is appended (a module of types only). */
   readonly symbol?: string;
-  /** The functions that bundle `symbol`: the only ZIPs that may change. */
-  readonly bundledBy: readonly string[];
 }
-
-/**
- * One edit per module, each of a function that only some of the module's importers bundle where there is
- * one (caller.ts is imported by three functions, authorizerContext bundled by one).
- */
-const EDITS: readonly Edit[] = [
-  { module: "aws-lite-dynamodb.d.ts", bundledBy: [] },
-  { module: "batch-retry.ts", symbol: "batchWriteAll", bundledBy: ["users"] },
-  { module: "caller.ts", symbol: "authorizerContext", bundledBy: ["authorizer"] },
-  { module: "dynamodb.ts", symbol: "isConditionalCheckFailed", bundledBy: ["sessions", "users"] },
-  { module: "env.ts", symbol: "integerEnv", bundledBy: ["health", "sessions"] },
-  { module: "error-codes.ts", symbol: "GATEWAY_RESPONSES", bundledBy: [] },
-  { module: "http.ts", symbol: "parseJsonBody", bundledBy: ["sessions", "users"] },
-  { module: "log.ts", symbol: "maskEmail", bundledBy: ["authorizer", "health", "sessions", "users"] },
-  { module: "metrics.ts", symbol: "emfDocument", bundledBy: ["authorizer", "sessions", "users"] },
-  { module: "passwords.ts", symbol: "verifyAgainstNothing", bundledBy: ["sessions"] },
-  // The logging edit is a side effect, so every importer of the module keeps it (users does not use LogInSchema).
-  { module: "request-schemas.ts", symbol: "LogInSchema", bundledBy: ["sessions", "users"] },
-  { module: "router.ts", symbol: "findRoute", bundledBy: ["health", "sessions", "users"] },
-  { module: "sessions.ts", symbol: "endSessionsOfUser", bundledBy: ["users"] },
-  { module: "table-keys.ts", symbol: "HEALTH_PROBE_KEYS", bundledBy: ["health"] },
-  { module: "users.ts", symbol: "emailClaimKey", bundledBy: ["sessions", "users"] },
-  { module: "validation.ts", symbol: "fieldError", bundledBy: ["users"] },
-];
 
 /**
  * The text of the edit: rare letters, many times, so that it reorders the character frequencies by which
@@ -58,32 +32,48 @@ const EDIT_TEXT = "zwxqjvkyzwxqjvkyzwxqjvkyzwxqjvkyzwxqjvkyzwxqjvkyzwxqjvkyzwxqj
 
 const markerOf = (edit: Edit) => `edited ${edit.module} ${edit.symbol ?? "(declarations)"}`;
 
-/** The source with the edit applied: a statement at the top of the function, or a changed string constant. */
-function applyEdit(source: string, edit: Edit): string {
+/** Where an edit of `symbol` goes in `file`: the text inserted at a position, or undefined for no editable symbol. */
+function editOf(file: ts.SourceFile, edit: Edit): { at: number; text: string } | undefined {
   const marker = markerOf(edit);
-  if (!edit.symbol) return `${source}\ndeclare const edited: ${JSON.stringify(marker)};\n`;
-  const file = ts.createSourceFile(edit.module, source, ts.ScriptTarget.ES2022, true);
   for (const statement of file.statements) {
     if (ts.isFunctionDeclaration(statement) && statement.name?.text === edit.symbol && statement.body) {
-      const at = statement.body.getStart(file) + 1;
-      return `${source.slice(0, at)}\n  console.log(${JSON.stringify(`${marker}: ${EDIT_TEXT}`)});${source.slice(at)}`;
+      return { at: statement.body.getStart(file) + 1, text: `\n  console.log(${JSON.stringify(`${marker}: ${EDIT_TEXT}`)});` };
     }
     if (ts.isVariableStatement(statement)) {
       const declaration = statement.declarationList.declarations.find((d) => ts.isIdentifier(d.name) && d.name.text === edit.symbol);
       const literal = declaration?.initializer && firstStringLiteral(declaration.initializer);
-      if (literal) {
-        const end = literal.getEnd() - 1; // before the closing quote
-        return `${source.slice(0, end)} ${marker}${source.slice(end)}`;
-      }
-      const init = declaration?.initializer;
-      if (init) {
-        // No string to change (a schema built from other schemas): wrap the initializer in a comma expression.
-        const [start, end] = [init.getStart(file), init.getEnd()];
-        return `${source.slice(0, start)}(console.log(${JSON.stringify(marker)}), ${source.slice(start, end)})${source.slice(end)}`;
-      }
+      // Before the closing quote. Only string constants: an edit that added a side effect would change what is bundled.
+      if (literal) return { at: literal.getEnd() - 1, text: ` ${marker}` };
     }
   }
-  throw new Error(`shared/${edit.module} has no top-level function or string constant ${edit.symbol}`);
+  return undefined;
+}
+
+/** Every symbol of a module that can be edited without changing what is bundled: top-level functions and string constants. */
+function editableSymbols(module: string, source: string): string[] {
+  const file = ts.createSourceFile(module, source, ts.ScriptTarget.ES2022, true);
+  const names = file.statements.flatMap((statement) =>
+    ts.isFunctionDeclaration(statement) && statement.name
+      ? [statement.name.text]
+      : ts.isVariableStatement(statement)
+        ? statement.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) ? [d.name.text] : []))
+        : [],
+  );
+  return names.filter((symbol) => editOf(file, { module, symbol }) !== undefined);
+}
+
+/** The source with the edits applied (all of one module), or, for an edit without symbol, a declaration appended. */
+function applyEdits(module: string, source: string, edits: readonly Edit[]): string {
+  if (edits.length === 1 && !edits[0].symbol) return `${source}\ndeclare const edited: ${JSON.stringify(markerOf(edits[0]))};\n`;
+  const file = ts.createSourceFile(module, source, ts.ScriptTarget.ES2022, true);
+  const placed = edits.map((edit) => {
+    const found = editOf(file, edit);
+    if (!found) throw new Error(`shared/${module} has no top-level function or string constant ${edit.symbol}`);
+    return found;
+  });
+  let edited = source;
+  for (const { at, text } of placed.sort((x, y) => y.at - x.at)) edited = `${edited.slice(0, at)}${text}${edited.slice(at)}`;
+  return edited;
 }
 
 function firstStringLiteral(node: ts.Node): ts.StringLiteral | undefined {
@@ -92,9 +82,23 @@ function firstStringLiteral(node: ts.Node): ts.StringLiteral | undefined {
 }
 
 const tempDir = tempDirsOfThisFile();
+const MODULES = readdirSync(join(LAMBDA_PACKAGES_DIR, "shared")).sort();
 
 let sourceDir: string;
 let before: Record<string, string>;
+/** Per module and symbol: the functions whose bundle contains that symbol's edit (from one build with every edit). */
+let bundledBy: Record<string, Record<string, string[]>>;
+
+/** The functions whose bundle (lambda-handler.js in the ZIP) contains `marker`. */
+function bundling(built: readonly { name: string; zipPath: string }[], marker: string): string[] {
+  return built
+    .filter((b) =>
+      Buffer.from(unzipSync(readFileSync(b.zipPath))[HANDLER_FILE])
+        .toString("utf8")
+        .includes(marker),
+    )
+    .map((b) => b.name);
+}
 
 beforeAll(async () => {
   sourceDir = tempDir("lambda-isolation-src-");
@@ -102,30 +106,67 @@ beforeAll(async () => {
     cpSync(join(LAMBDA_PACKAGES_DIR, folder), join(sourceDir, folder), { recursive: true });
   }
   before = Object.fromEntries((await buildAll({ sourceDir, outDir: tempDir("lambda-isolation-before-") })).map((b) => [b.name, b.sha256Hex]));
-}, 60_000);
+
+  // Which functions bundle which symbol: every editable symbol of every module edited at once, each with its own marker.
+  const probeDir = tempDir("lambda-isolation-probe-src-");
+  cpSync(sourceDir, probeDir, { recursive: true });
+  const symbols = Object.fromEntries(
+    MODULES.map((module) => [module, editableSymbols(module, readFileSync(join(sourceDir, "shared", module), "utf8"))]),
+  );
+  for (const module of MODULES) {
+    const path = join(probeDir, "shared", module);
+    if (symbols[module].length > 0) {
+      writeFileSync(
+        path,
+        applyEdits(
+          module,
+          readFileSync(path, "utf8"),
+          symbols[module].map((symbol) => ({ module, symbol })),
+        ),
+      );
+    }
+  }
+  const probe = await buildAll({ sourceDir: probeDir, outDir: tempDir("lambda-isolation-probe-") });
+  bundledBy = Object.fromEntries(
+    MODULES.map((module) => [module, Object.fromEntries(symbols[module].map((symbol) => [symbol, bundling(probe, markerOf({ module, symbol }))]))]),
+  );
+}, 90_000);
+
+/**
+ * The edit of a module: its symbol that the fewest functions bundle, but at least one (the first in the file on a
+ * tie), so that an edit of code some importers of the module leave out is tried wherever there is one.
+ */
+function chosenEdit(module: string): Edit & { readonly bundledBy: readonly string[] } {
+  const candidates = Object.entries(bundledBy[module]).filter(([, functions]) => functions.length > 0);
+  if (candidates.length === 0) return { module, bundledBy: [] };
+  const [symbol, functions] = candidates.reduce((best, next) => (next[1].length < best[1].length ? next : best));
+  return { module, symbol, bundledBy: functions };
+}
 
 describe("a change to shared code", () => {
-  test("has an edit for every file in app/lambda-packages/shared/", () => {
-    expect(EDITS.map((e) => e.module)).toEqual(readdirSync(join(LAMBDA_PACKAGES_DIR, "shared")).sort());
+  test("is tried where tree shaking matters: some edit is bundled by only some of the functions that import its module", () => {
+    const narrower = MODULES.filter((module) => {
+      const importers = new Set(Object.values(bundledBy[module]).flat());
+      const chosen = chosenEdit(module);
+      return chosen.bundledBy.length > 0 && chosen.bundledBy.length < importers.size;
+    });
+    expect(narrower.length).toBeGreaterThan(0);
   });
 
-  const cases = EDITS.map((edit) => ({ ...edit, what: edit.symbol ?? "a declaration" }));
-  test.each(cases)("in $module ($what) changes exactly the ZIPs of the functions that bundle it", async (edit) => {
-    const path = join(sourceDir, "shared", edit.module);
+  test.each(MODULES)("in %s changes exactly the ZIPs of the functions that bundle the edited code", async (module) => {
+    const edit = chosenEdit(module);
+    const path = join(sourceDir, "shared", module);
     const original = readFileSync(path, "utf8");
-    writeFileSync(path, applyEdit(original, edit));
+    writeFileSync(path, applyEdits(module, original, [edit]));
     try {
       const after = await buildAll({ sourceDir, outDir: tempDir("lambda-isolation-after-") });
       const changed = after.filter((b) => b.sha256Hex !== before[b.name]).map((b) => b.name);
-      const bundling = after
-        .filter((b) =>
-          Buffer.from(unzipSync(readFileSync(b.zipPath))[HANDLER_FILE])
-            .toString("utf8")
-            .includes(markerOf(edit)),
-        )
-        .map((b) => b.name);
 
-      expect({ changed, bundling }).toEqual({ changed: edit.bundledBy, bundling: edit.bundledBy });
+      expect({ symbol: edit.symbol, changed, bundling: bundling(after, markerOf(edit)) }).toEqual({
+        symbol: edit.symbol,
+        changed: edit.bundledBy,
+        bundling: edit.bundledBy,
+      });
     } finally {
       writeFileSync(path, original);
     }
