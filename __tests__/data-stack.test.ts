@@ -1,3 +1,4 @@
+import { TABLE_NAMES, TABLES, type TableDeclaration } from "../app/lambda-packages/shared/tables";
 import { statementsOf } from "./support/policies";
 import { onlyResource as only, resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
@@ -56,19 +57,55 @@ describe("DataStack", () => {
   });
 
   describe("tables", () => {
-    test.each(["prod-service-users", "prod-service-sessions"])("%s is on-demand, encrypted with the app key, with PITR and TTL on", (name) => {
-      const t = table(data, name);
+    test("there is exactly one table per entry of TABLES (app/lambda-packages/shared/tables.ts)", () => {
+      expect(
+        resources(data, "aws_dynamodb_table")
+          .map((t) => t.config.name)
+          .sort(),
+      ).toEqual(TABLE_NAMES.map((name) => `prod-service-${name}`).sort());
+    });
+
+    test.each(TABLE_NAMES)("%s is on-demand, encrypted with the app key, with PITR, and TTL as declared", (name) => {
+      const t = table(data, `prod-service-${name}`);
       const key = only(data, "aws_kms_key");
+      const { ttlAttribute } = TABLES[name] as TableDeclaration;
       expect(t.billing_mode).toBe("PAY_PER_REQUEST");
       expect(t.server_side_encryption).toEqual({ enabled: true, kms_key_arn: ref("aws_kms_key", key.id, "arn") });
       expect(t.point_in_time_recovery).toEqual({ enabled: true });
-      expect(t.ttl).toEqual({ enabled: true, attribute_name: "expiresAt" });
+      expect(t.ttl).toEqual(ttlAttribute ? { enabled: true, attribute_name: ttlAttribute } : undefined);
+    });
+
+    test.each(TABLE_NAMES)("%s has the keys and indexes TABLES declares, every index projecting keys only", (name) => {
+      const t = table(data, `prod-service-${name}`);
+      const { partitionKey, sortKey, indexes } = TABLES[name] as TableDeclaration;
+      expect({ hash: t.hash_key, range: t.range_key }).toEqual({ hash: partitionKey.name, range: sortKey?.name });
+      expect(t.global_secondary_index).toEqual(
+        Object.entries(indexes).map(([index, keys]) => ({
+          name: index,
+          hash_key: keys.partitionKey.name,
+          range_key: keys.sortKey?.name,
+          projection_type: "KEYS_ONLY",
+        })),
+      );
+      const declared = [partitionKey, sortKey, ...Object.values(indexes).flatMap((i) => [i.partitionKey, i.sortKey])].filter((a) => a !== undefined);
+      expect([...t.attribute].sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+        [...new Map(declared.map((a) => [a.name, { name: a.name, type: a.type }])).values()].sort((a, b) => a.name.localeCompare(b.name)),
+      );
+    });
+
+    test("the sessions table has TTL on expiresAt and the byUserId index (userId, createdAt)", () => {
+      const sessions = table(data, "prod-service-sessions");
+      expect(sessions.ttl).toEqual({ enabled: true, attribute_name: "expiresAt" });
+      expect(sessions.global_secondary_index).toEqual([
+        expect.objectContaining({ name: "byUserId", hash_key: "userId", range_key: "createdAt", projection_type: "KEYS_ONLY" }),
+      ]);
     });
 
     test("deletion protection follows config: on in prod, off in dev", () => {
-      expect(table(data, "prod-service-users").deletion_protection_enabled).toBe(true);
-      expect(table(data, "prod-service-sessions").deletion_protection_enabled).toBe(true);
-      expect(table(dev.json["data-stack"], "dev-service-users").deletion_protection_enabled).toBe(false);
+      for (const name of TABLE_NAMES) {
+        expect({ name, prod: table(data, `prod-service-${name}`).deletion_protection_enabled }).toEqual({ name, prod: true });
+        expect({ name, dev: table(dev.json["data-stack"], `dev-service-${name}`).deletion_protection_enabled }).toEqual({ name, dev: false });
+      }
     });
 
     test("users are keyed by pk (user and email-claim items)", () => {
@@ -160,7 +197,7 @@ describe("DataStack", () => {
   });
 
   describe("outputs", () => {
-    test.each(["users_table_name", "users_table_arn", "sessions_table_name", "sessions_table_arn", "kms_key_arn", "package_bucket_name"])(
+    test.each([...TABLE_NAMES.flatMap((table) => [`${table}_table_name`, `${table}_table_arn`]), "kms_key_arn", "package_bucket_name"])(
       "%s is an operator output with a description that reaches the outputs file",
       (name) => {
         const output = data.output?.[name];
@@ -168,6 +205,19 @@ describe("DataStack", () => {
         expect(output?.sensitive).toBeUndefined();
       },
     );
+
+    test.each(TABLE_NAMES)("the %s table's outputs name it and its ARN, described from TABLES", (name) => {
+      const id = resources(data, "aws_dynamodb_table").find((t) => t.config.name === `prod-service-${name}`)!.id;
+      expect(data.output?.[`${name}_table_name`]).toEqual({
+        value: ref("aws_dynamodb_table", id, "name"),
+        description: `Name of the ${name} table (${TABLES[name].description})`,
+      });
+      expect(data.output?.[`${name}_table_arn`]).toEqual({ value: ref("aws_dynamodb_table", id, "arn"), description: `ARN of the ${name} table` });
+    });
+
+    test("the users table's name output says what it holds", () => {
+      expect(data.output?.users_table_name?.description).toBe("Name of the users table (profiles and email claims)");
+    });
 
     test("the outputs cdktf makes for cross-stack references are sensitive", () => {
       const crossStack = Object.entries(data.output ?? {}).filter(([name]) => name.startsWith("cross-stack-output-"));

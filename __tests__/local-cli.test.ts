@@ -8,6 +8,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { OPERATIONS_CHECKS } from "../tools/target/operations";
+import { TABLE_NAMES } from "../app/lambda-packages/shared/tables";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const ROOT = resolve(__dirname, "..");
@@ -155,7 +156,7 @@ describe("the command-line entry points", () => {
     writeFileSync(
       outputs,
       JSON.stringify({
-        "data-stack": { users_table_name: "dev-service-users", sessions_table_name: "dev-service-sessions" },
+        "data-stack": Object.fromEntries(TABLE_NAMES.map((table) => [`${table}_table_name`, `dev-service-${table}`])),
         "api-stack": { api_invoke_url: `http://127.0.0.1:${port}/dev` },
         "local-stack": { dynamodb_endpoint: `http://127.0.0.1:${port}`, region: "us-east-1" },
       }),
@@ -186,7 +187,10 @@ describe("the command-line entry points", () => {
     ["an outputs file without the API's URL", ["__no_api__"], 'has no "api-stack".api_invoke_url'],
   ])("npm run test:deployed with %s refuses to run and exits 2", (_, args, message) => {
     const withoutApi = join(dir, "outputs-without-api.json");
-    writeFileSync(withoutApi, JSON.stringify({ "data-stack": { users_table_name: "u-table", sessions_table_name: "s-table" } }));
+    writeFileSync(
+      withoutApi,
+      JSON.stringify({ "data-stack": Object.fromEntries(TABLE_NAMES.map((table) => [`${table}_table_name`, `${table}-table`])) }),
+    );
 
     const result = npmRun(
       "test:deployed",

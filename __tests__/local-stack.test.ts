@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dynamoDbCall, startDynamoDb, type TableDefinition } from "../tools/local/dynamodb";
+import { TABLE_NAMES } from "../app/lambda-packages/shared/tables";
 import { startLocalStack, type LocalStack } from "../tools/local/stack";
 
 const PASSWORD = "correct horse battery staple";
@@ -27,7 +28,8 @@ describe("startLocalStack", () => {
     const stack = await start();
     try {
       expect(stack.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dev$/);
-      expect(stack.tables).toEqual({ users: "dev-service-users", sessions: "dev-service-sessions" });
+      expect(stack.tables).toEqual(Object.fromEntries(TABLE_NAMES.map((table) => [table, `dev-service-${table}`])));
+      expect(stack.tables).toMatchObject({ users: "dev-service-users", sessions: "dev-service-sessions" });
       expect(stack.routes).toContainEqual({
         method: "GET",
         path: "/users/me",

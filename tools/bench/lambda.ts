@@ -14,7 +14,10 @@ import { transformSync } from "esbuild";
 import { unzipSync } from "fflate";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { loadConfig } from "../../app/config/load";
+import type { FunctionName } from "../../app/config/schema";
 import { LAMBDA_PACKAGES_DIR, loadLambdaArtifact, REPO_ROOT } from "../../app/lambda-packages/artifacts";
+import { functionEnvironment } from "../../app/stacks/compute-stack";
 import { buildPackage, HANDLER_FILE, listFunctions } from "../../app/lambda-packages/build";
 import { runJson } from "./lib/proc";
 import type { SectionResult, TargetResult } from "./lib/report";
@@ -121,6 +124,7 @@ export async function benchLambda(options: LambdaOptions): Promise<SectionResult
     for (const variant of ["app", "sdk"] as const) handlerBytes[variant][name] = statSync(entry[variant][name]).size;
   }
 
+  const config = loadConfig({ environment: "prod" });
   // What Lambda and the stack give the function; nothing here is contacted during init.
   const env = (name: string): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
@@ -133,11 +137,8 @@ export async function benchLambda(options: LambdaOptions): Promise<SectionResult
     AWS_LAMBDA_FUNCTION_NAME: `bench-${name}`,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
     AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
-    USERS_TABLE_NAME: "bench-users",
-    SESSIONS_TABLE_NAME: "bench-sessions",
-    SERVICE_VERSION: "0.0.0-bench",
-    ALLOWED_ORIGINS: "",
-    SESSION_TTL_SECONDS: "86400",
+    // What compute-stack gives the function (its tables' names, its own variables), from the prod config.
+    ...functionEnvironment(config, name as FunctionName, "0.0.0-bench", (table) => `bench-${table}`),
   });
 
   const samples: Record<Variant, Record<string, InitSample[]>> = { app: {}, sdk: {}, unbundled: {} };
