@@ -35,7 +35,7 @@ import { ERROR_CODES, type ErrorCode } from "../app/lambda-packages/shared/error
 import { log, maskEmail, redact } from "../app/lambda-packages/shared/log";
 import { FUNCTION_NAMES, type FunctionName } from "../app/config/schema";
 import { handlerEnv, loadHandler, startDynalite, type LocalDynamo } from "./support/dynalite";
-import { functionTestEnv } from "./support/function-env";
+import { functionTestEnv, withTableAccessHint } from "./support/function-env";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const MAX_ZIP_BYTES = 100 * 1024;
@@ -134,7 +134,9 @@ describe("lambda packages in dist", () => {
       const dir = extract(zip);
 
       // The environment compute-stack gives this function: a variable it does not get fails the cold start here.
-      const module = loadHandler<{ handler?: unknown }>(join(dir, HANDLER_FILE), functionTestEnv(name as FunctionName));
+      const module = withTableAccessHint(name as FunctionName, () =>
+        loadHandler<{ handler?: unknown }>(join(dir, HANDLER_FILE), functionTestEnv(name as FunctionName)),
+      );
 
       expect(typeof module.handler).toBe("function");
     });

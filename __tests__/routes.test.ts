@@ -9,14 +9,15 @@ import { functionDescription } from "../app/stacks/compute-stack";
 import { ROUTES, routeKey, routesOf } from "../app/stacks/routes";
 import { GATEWAY_ROUTES } from "./support/api-events";
 import { loadHandler } from "./support/dynalite";
-import { functionTestEnv } from "./support/function-env";
+import { functionTestEnv, withTableAccessHint } from "./support/function-env";
 
 /** Functions behind API routes (the authorizer is not one: it guards routes, it serves none). */
 const API_FUNCTIONS: readonly FunctionName[] = FUNCTION_NAMES.filter((fn) => fn !== "authorizer");
 
 /** The function's router, loaded with the environment compute-stack gives it (pointing nowhere: loading makes no call). */
 function routerOf(fn: FunctionName): Routes {
-  return loadHandler<{ ROUTE_HANDLERS: Routes }>(join(__dirname, "..", "app", "lambda-packages", fn, "index.ts"), functionTestEnv(fn)).ROUTE_HANDLERS;
+  const source = join(__dirname, "..", "app", "lambda-packages", fn, "index.ts");
+  return withTableAccessHint(fn, () => loadHandler<{ ROUTE_HANDLERS: Routes }>(source, functionTestEnv(fn))).ROUTE_HANDLERS;
 }
 
 const routerKeys = (routes: Routes): string[] =>
@@ -47,6 +48,14 @@ describe("the route table (app/stacks/routes.ts)", () => {
 
   test("the handler tests' gateway serves the same routes, with the same function and auth", () => {
     expect(GATEWAY_ROUTES).toEqual(Object.fromEntries(ROUTES.map((r) => [routeKey(r), { fn: r.function, bearer: r.auth === "bearer" }])));
+  });
+
+  test("a handler reading a table its function may not use fails its cold start saying where access is declared", () => {
+    const users = join(__dirname, "..", "app", "lambda-packages", "users", "index.ts");
+    // The users handler with the authorizer's environment: only SESSIONS_TABLE_NAME.
+    expect(() => withTableAccessHint("users", () => loadHandler(users, functionTestEnv("authorizer")))).toThrow(
+      "Missing required environment variable USERS_TABLE_NAME: function users reads USERS_TABLE_NAME, but its entry in FUNCTION_ACCESS (app/stacks/function-access.ts) reaches no such table",
+    );
   });
 
   test("a function's description lists its routes, and the authorizer's none", () => {

@@ -20,3 +20,22 @@ export function functionTestEnv(
     ...functionEnvironment(loadConfig({ environment: "dev" }), name, "test", options.tableName ?? ((table) => `${table}-table`)),
   };
 }
+
+/**
+ * Runs `load` (a handler's cold start with functionTestEnv(name)); a missing `<TABLE>_TABLE_NAME` is rethrown
+ * with where to fix it: compute-stack gives a function only the tables its FUNCTION_ACCESS entry reaches.
+ */
+export function withTableAccessHint<T>(name: FunctionName, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    const variable = /Missing required environment variable (\w+_TABLE_NAME)/.exec(String((error as Error).message))?.[1];
+    if (!variable) throw error;
+    throw new Error(
+      `${(error as Error).message}: function ${name} reads ${variable}, but its entry in FUNCTION_ACCESS (app/stacks/function-access.ts) ` +
+        "reaches no such table; compute-stack passes a function the names of the tables it may use only (and a new table goes in " +
+        "app/lambda-packages/shared/tables.ts)",
+      { cause: error },
+    );
+  }
+}
