@@ -7,7 +7,7 @@ import { buildPackage } from "../app/lambda-packages/build";
 import { LAMBDA_PACKAGES_DIR, loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import { addStacks, STACK_IDS } from "../app/stacks";
 import { allStatements, isWildcardAction } from "./support/policies";
-import { dataSources, resources, synthStacks, SynthResult } from "./support/synth";
+import { dataSources, resources, sourcesOf, synthStacks, SynthResult } from "./support/synth";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 let prod: SynthResult;
@@ -51,24 +51,19 @@ describe("the app", () => {
       expect(remoteStates("data-stack")).toEqual({});
     });
 
+    /** The state files a stack's remote states read, whatever cdktf names the data sources. */
+    const readsStateOf = (stack: string) => Object.values(remoteStates(stack)).sort((a: any, b: any) => (a.config.path < b.config.path ? -1 : 1));
+    const stateOf = (producer: string) => ({
+      backend: "local",
+      config: { path: path.join(prod.stateDir, "state", "prod", `terraform.${producer}.tfstate`) },
+    });
+
     test("compute-stack reads only data-stack's state", () => {
-      expect(remoteStates("compute-stack")).toEqual({
-        "cross-stack-reference-input-data-stack": {
-          backend: "local",
-          config: { path: path.join(prod.stateDir, "state", "prod", "terraform.data-stack.tfstate") },
-        },
-      });
+      expect(readsStateOf("compute-stack")).toEqual([stateOf("data-stack")]);
     });
 
     test("api-stack reads compute-stack's and data-stack's state", () => {
-      expect(Object.keys(remoteStates("api-stack")).sort()).toEqual([
-        "cross-stack-reference-input-compute-stack",
-        "cross-stack-reference-input-data-stack",
-      ]);
-      expect(remoteStates("api-stack")["cross-stack-reference-input-compute-stack"]).toEqual({
-        backend: "local",
-        config: { path: path.join(prod.stateDir, "state", "prod", "terraform.compute-stack.tfstate") },
-      });
+      expect(readsStateOf("api-stack")).toEqual([stateOf("compute-stack"), stateOf("data-stack")]);
     });
 
     test("each stack keeps its own local state file, in its environment's folder", () => {
@@ -80,21 +75,26 @@ describe("the app", () => {
     });
 
     test("no table, bucket or function name is written twice: consumers hold references", () => {
-      const fromStack = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-(data|compute)-stack\.outputs\.[^}]+\}$/;
+      /** The value is one reference to `producer`'s resource `source` (`<construct path>.<attribute>`). */
+      const fromStack = (consumer: string, value: unknown, producer: string, source: RegExp) =>
+        expect({ value, sources: sourcesOf(prod, consumer, value) }).toEqual({
+          value,
+          sources: [expect.stringMatching(new RegExp(`^${producer}/${source.source}$`))],
+        });
       for (const fn of resources(prod.json["compute-stack"], "aws_lambda_function")) {
         const variables = (fn.config.environment as { variables: Record<string, string> }).variables;
         for (const name of Object.keys(variables).filter((v) => v.endsWith("_TABLE_NAME"))) {
-          expect(variables[name]).toMatch(fromStack);
+          fromStack("compute-stack", variables[name], "data-stack", /[\w-]+\/table\.name/);
         }
       }
       for (const object of resources(prod.json["compute-stack"], "aws_s3_object")) {
-        expect(object.config.bucket).toMatch(fromStack);
+        fromStack("compute-stack", object.config.bucket, "data-stack", /packages\/bucket\.bucket/);
       }
       for (const permission of resources(prod.json["api-stack"], "aws_lambda_permission")) {
-        expect(permission.config.function_name).toMatch(fromStack);
+        fromStack("api-stack", permission.config.function_name, "compute-stack", /[\w-]+\/function\.function_name/);
       }
       for (const integration of resources(prod.json["api-stack"], "aws_api_gateway_integration")) {
-        if (integration.config.type === "AWS_PROXY") expect(integration.config.uri).toMatch(fromStack);
+        if (integration.config.type === "AWS_PROXY") fromStack("api-stack", integration.config.uri, "compute-stack", /[\w-]+\/function\.invoke_arn/);
       }
       const consumers = JSON.stringify(prod.json["compute-stack"]) + JSON.stringify(prod.json["api-stack"]);
       expect(consumers).not.toContain("lambda-pkgs");

@@ -7,7 +7,7 @@ import { FUNCTION_ACCESS, tableGrants, TableGrant, tableNameVariable, tablesOf }
 import { FUNCTIONS, type FunctionDeclaration } from "../app/stacks/functions";
 import { TABLE_NAMES } from "../app/lambda-packages/shared/tables";
 import { isWildcardAction, statementsOf } from "./support/policies";
-import { resources, synthStacks, SynthResult, TerraformJson } from "./support/synth";
+import { comesFrom, resources, sourcesOf, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
 let compute: TerraformJson;
@@ -18,13 +18,8 @@ beforeAll(() => {
 });
 afterAll(() => prod.cleanup());
 
-/** `${data.terraform_remote_state...}` reference to a data-stack output about `resource` and `attribute`. */
-const fromDataStack = (resource: string, attribute: string) =>
-  expect.stringMatching(
-    new RegExp(
-      `^\\$\\{data\\.terraform_remote_state\\.cross-stack-reference-input-data-stack\\.outputs\\.cross-stack-output-${resource}(_[0-9A-F]{8})?${attribute}\\}$`,
-    ),
-  );
+/** A value compute-stack reads from data-stack: `<construct path>.<attribute>` there, e.g. `app-key/key.arn`. */
+const fromDataStack = (source: string) => comesFrom(prod, "compute-stack", `data-stack/${source}`);
 
 const byName = (type: string, attribute: string, value: string) => {
   const found = resources(compute, type).find((r) => r.config[attribute] === value);
@@ -48,7 +43,7 @@ describe("ComputeStack", () => {
 
     test("gets the name of every table from data-stack through cross-stack references", () => {
       expect(fn().environment.variables).toEqual({
-        ...Object.fromEntries(TABLE_NAMES.map((table) => [tableNameVariable(table), fromDataStack(`aws_dynamodb_table${table}_table`, "name")])),
+        ...Object.fromEntries(TABLE_NAMES.map((table) => [tableNameVariable(table), fromDataStack(`${table}/table.name`)])),
         SERVICE_VERSION: "0.1.0",
         ALLOWED_ORIGINS: "",
         METRICS_NAMESPACE: "prod-service",
@@ -80,7 +75,7 @@ describe("ComputeStack", () => {
       const artifact = loadLambdaArtifact("health");
       const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
       expect(object.config).toMatchObject({
-        bucket: fromDataStack("aws_s3_bucketpackages_bucket", "bucket"),
+        bucket: fromDataStack("packages/bucket.bucket"),
         key: `health/${artifact.sha256Hex}.zip`,
         source: expect.stringMatching(/^assets\/.+\/health\.zip$/),
         source_hash: artifact.sha256Hex,
@@ -98,7 +93,7 @@ describe("ComputeStack", () => {
       const logGroup = byName("aws_cloudwatch_log_group", "name", "/aws/lambda/prod-service-health");
       expect(logGroup.config).toMatchObject({
         retention_in_days: 90,
-        kms_key_id: fromDataStack("aws_kms_keyapp-key", "arn"),
+        kms_key_id: fromDataStack("app-key/key.arn"),
       });
     });
 
@@ -112,7 +107,7 @@ describe("ComputeStack", () => {
             {
               test: "StringEquals",
               variable: "aws:SourceAccount",
-              values: [fromDataStack("dataaws_caller_identitycaller", "account_id")],
+              values: [fromDataStack("caller.account_id")],
             },
           ],
         },
@@ -127,7 +122,7 @@ describe("ComputeStack", () => {
         {
           sid: "UseAppKeyThroughDynamoDb",
           actions: ["kms:Decrypt"],
-          resources: [fromDataStack("aws_kms_keyapp-key", "arn")],
+          resources: [fromDataStack("app-key/key.arn")],
           condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["dynamodb.us-east-1.amazonaws.com"] }],
         },
         {
@@ -149,14 +144,7 @@ describe("ComputeStack", () => {
 
   describe("DynamoDB access, derived from FUNCTION_ACCESS", () => {
     /** What the declaration says a grant's resource must be: the table's ARN from data-stack, or one of its indexes. */
-    const resourceOf = (grant: TableGrant) =>
-      grant.index
-        ? expect.stringMatching(
-            new RegExp(
-              `^\\$\\{data\\.terraform_remote_state\\.cross-stack-reference-input-data-stack\\.outputs\\.cross-stack-output-aws_dynamodb_table${grant.table}_table_[0-9A-F]{8}arn\\}/index/${grant.index}$`,
-            ),
-          )
-        : fromDataStack(`aws_dynamodb_table${grant.table}_table`, "arn");
+    const resourceOf = (grant: TableGrant) => fromDataStack(`${grant.table}/table.arn${grant.index ? `/index/${grant.index}` : ""}`);
     const dynamoDbStatements = (name: string) => {
       const policy = byName("aws_iam_role_policy", "name", `prod-service-${name}-access`);
       return statementsOf(compute, policy.config.policy).filter((st) => st.actions?.some((a) => a.startsWith("dynamodb:")));
@@ -193,7 +181,7 @@ describe("ComputeStack", () => {
         {
           sid: "UseAppKeyThroughDynamoDb",
           actions: ["kms:Decrypt"],
-          resources: [fromDataStack("aws_kms_keyapp-key", "arn")],
+          resources: [fromDataStack("app-key/key.arn")],
           condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["dynamodb.us-east-1.amazonaws.com"] }],
         },
       ]);
@@ -217,9 +205,11 @@ describe("ComputeStack", () => {
                 });
               }
             } else {
-              expect(resource).toMatch(
-                /^\$\{(aws_[a-z0-9_]+\.[^.}]+\.[a-z_]+|data\.terraform_remote_state\.cross-stack-reference-input-data-stack\.outputs\.[^}]+)\}/,
-              );
+              // Anything but "*" is one resource this app creates, in this stack or in data-stack.
+              expect({ resource, sources: sourcesOf(prod, "compute-stack", resource).map((s) => s.split("/")[0]) }).toEqual({
+                resource,
+                sources: [expect.stringMatching(/^(compute|data)-stack$/)],
+              });
             }
           }
         }
