@@ -30,10 +30,11 @@ describe("the generated files", () => {
     expect(stale.length === 0 ? "up to date" : staleMessage(stale)).toBe("up to date");
   });
 
-  test("include the OpenAPI document, the diagram, the README's generated blocks and a replacement guard per config", () => {
+  test("include the OpenAPI document, the diagram (docs and README), the API table and a replacement guard per config", () => {
     expect(files.map((f) => f.path).sort()).toEqual(
       [
         "README.md",
+        "docs/api.md",
         "docs/architecture.md",
         "docs/openapi.json",
         ...listEnvironments().map((env) => `__tests__/fixtures/replacement-guard.${env}.json`),
@@ -59,9 +60,9 @@ describe("the generated files", () => {
   test("README.md keeps its hand-written text: only the generated blocks are rewritten", () => {
     const readme = files.find((f) => f.path === "README.md")!;
     const current = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-    const edited = current.replace("## Prerequisites", "## Prerequisites (edited by hand)");
+    const edited = current.replace("## Quick start", "## Quick start (edited by hand)");
 
-    expect(readme.render(edited)).toContain("## Prerequisites (edited by hand)");
+    expect(readme.render(edited)).toContain("## Quick start (edited by hand)");
     expect(() => readme.render("no markers here")).toThrow(/README\.md needs the markers/);
   });
 

@@ -226,7 +226,7 @@ describe("the route contracts (tools/contract/routes/<function>.ts)", () => {
       }
     });
 
-    test("the README's API table shows its query parameters after the path, the optional ones marked", () => {
+    test("docs/api.md's API table shows its query parameters after the path, the optional ones marked", () => {
       const table = renderRoutesTable(routeContracts([THINGS], withThings({ "GET /things": { operation: LIST_THINGS, journey: [READ_ONLY_STEP] } })));
       expect(table).toContain("| `GET /things?limit&cursor?` | bearer | 200 A page of things | 400 VALIDATION_ERROR limit is not 1..100 |");
     });

@@ -61,14 +61,17 @@ export function generatedFiles(inputs: GenerateInputs): GeneratedFile[] {
     },
     {
       path: "README.md",
-      from: "the routes and the synthesized stacks: its API table and diagram blocks only",
+      from: "the synthesized stacks: its diagram block only",
       render: (current) => {
-        if (current === undefined) throw new Error("README.md does not exist");
-        const withRoutes = replaceRoutesBlock(current, renderRoutesTable());
-        const withDiagram = replaceReadmeBlock(withRoutes, renderMermaidBlock(main.json, main.stackIds));
-        if (withDiagram === undefined) throw new Error(`README.md needs the markers ${README_START_MARKER} and ${README_END_MARKER}`);
-        return withDiagram;
+        const updated = replaceReadmeBlock(required("README.md", current), renderMermaidBlock(main.json, main.stackIds));
+        if (updated === undefined) throw new Error(`README.md needs the markers ${README_START_MARKER} and ${README_END_MARKER}`);
+        return updated;
       },
+    },
+    {
+      path: "docs/api.md",
+      from: "the routes and their contracts: its API table block only",
+      render: (current) => replaceRoutesBlock(required("docs/api.md", current), renderRoutesTable()),
     },
     // One replacement guard per config (tools/replacement-guard.ts): what Terraform would replace, for review.
     ...Object.entries(inputs).map(([environment, { json }]): GeneratedFile => ({
@@ -77,6 +80,12 @@ export function generatedFiles(inputs: GenerateInputs): GeneratedFile[] {
       render: () => renderGuard(guardOf(json)),
     })),
   ];
+}
+
+/** The current text of a file that keeps hand-written text around its generated block; it must exist. */
+function required(path: string, current: string | undefined): string {
+  if (current === undefined) throw new Error(`${path} does not exist`);
+  return current;
 }
 
 /** A generated file whose committed text differs from what the generator produces. */

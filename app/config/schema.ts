@@ -170,7 +170,7 @@ const BackendSchema = z.discriminatedUnion("type", [
 
 /**
  * GitHub Actions identities the bootstrap creates for this environment (opt-in: leave `pipeline` out for none).
- * See "Deploy from GitHub Actions" in the README.
+ * See docs/ci-cd.md.
  */
 export const PipelineSchema = z.strictObject({
   /**

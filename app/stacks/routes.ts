@@ -1,6 +1,6 @@
 /**
  * The API's routes, in one place. The API stack builds its resources and methods from them; the functions'
- * routers, the handler tests' gateway, the function descriptions, the OpenAPI document and the README's API
+ * routers, the handler tests' gateway, the function descriptions, the OpenAPI document and docs/api.md's API
  * table are derived from them or checked against them (__tests__/routes.test.ts). Each route's operation and
  * journey steps sit in tools/contract/routes/<function>.ts (the tooling's; this file names no tool): a route
  * without them fails `npm test`, naming that file.

@@ -2,7 +2,7 @@
  * The shape of an operation (what a route answers: summary, request body and query string as zod schemas, the
  * headers that matter, every status with its body) and the response bodies more than one function's routes
  * share. Each function's operations are declared beside its journey steps in tools/contract/routes/<function>.ts
- * (route-contracts.ts finds them); `npm run generate` turns them into docs/openapi.json and the README's API table.
+ * (route-contracts.ts finds them); `npm run generate` turns them into docs/openapi.json and docs/api.md's API table.
  *
  * A body is a component of the document under the id declared beside its schema (`.meta({ id, description })`).
  * Response bodies are strict objects, so a field the document does not list fails the contract test.

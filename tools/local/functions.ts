@@ -8,7 +8,7 @@
  * Overlapping invocations scale out to `maxConcurrency` workers (DEFAULT_MAX_CONCURRENCY; a lower reserved
  * concurrency caps it) and queue beyond. An invocation that would get its worker too late to run its whole
  * timeout before the gateway's integration timeout is dropped unstarted, so a local 504 never hides a write (on
- * AWS the function's timeout ends it first); one that has started runs to its end. README, "What the local stack
+ * AWS the function's timeout ends it first); one that has started runs to its end. docs/local-run.md, "What the local stack
  * does not emulate", on Lambda's scale-out.
  */
 import { randomUUID } from "node:crypto";

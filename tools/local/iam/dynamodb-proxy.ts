@@ -7,7 +7,7 @@
  * `AccessDeniedException` (for the key, the message reported in aws/aws-cdk#10010) and
  * `UnrecognizedClientException` for credentials of no function. The local admin key id passes unevaluated; a
  * request without an Authorization header goes on to dynalite, which refuses it. What AWS does, with sources, and
- * what is not modelled: README, "How the local run enforces IAM".
+ * what is not modelled: docs/local-run.md, "How the local run enforces IAM".
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
