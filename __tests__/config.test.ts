@@ -1,3 +1,4 @@
+import { configKeys, renderConfigReference, undocumentedKeys } from "../tools/config-reference";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -203,5 +204,25 @@ describe("the cdktf app (app/main.ts)", () => {
     expect(run.stderr).toContain("Invalid config app/config/staging.json (1 problem); nothing was synthesized:");
     expect(run.stderr).toContain("(file): expected an existing file (APP_ENV=staging; available: dev, prod), found no such file");
     expect(existsSync(outdir)).toBe(false);
+  });
+});
+
+describe("the config reference (docs/config.md)", () => {
+  test("every key of the schema has a description, so the generated reference explains it", () => {
+    expect(undocumentedKeys()).toEqual([]);
+  });
+
+  test("lists every key a config file sets, with its type and limits", () => {
+    const keys = new Map(configKeys().map((k) => [k.path, k]));
+    expect(keys.get("lambda.memorySize")).toMatchObject({ type: "integer 128..10240", required: true });
+    expect(keys.get("api.waf.rateLimitPer5Minutes")?.description).toContain("rate-based rule");
+    expect(keys.get("pipeline")?.required).toBe(false);
+    expect(keys.get('backend (type `"s3"`).bucket')?.description).toBe("The state bucket (globally unique).");
+  });
+
+  test("a key without a description stops the generator, naming the key and the schema's file", () => {
+    const keys = [{ path: "lambda.newSetting", type: "boolean", required: true, description: undefined }];
+    expect(undocumentedKeys(keys)).toEqual(["lambda.newSetting"]);
+    expect(() => renderConfigReference(keys)).toThrow('app/config/schema.ts: describe these config keys with .describe("..."): lambda.newSetting');
   });
 });

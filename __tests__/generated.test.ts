@@ -35,6 +35,7 @@ describe("the generated files", () => {
       [
         "README.md",
         "docs/api.md",
+        "docs/config.md",
         "docs/architecture.md",
         "docs/openapi.json",
         ...listEnvironments().map((env) => `__tests__/fixtures/replacement-guard.${env}.json`),

@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_ENVIRONMENT, listEnvironments, loadConfig } from "../app/config/load";
+import { renderConfigReference } from "./config-reference";
 import { renderRoutesTable, replaceRoutesBlock } from "./contract/openapi";
 import { README_END_MARKER, README_START_MARKER, renderArchitectureDoc, renderMermaidBlock, replaceReadmeBlock } from "./diagram";
 import { synthesizeJson } from "./lib/synthesize";
@@ -68,6 +69,7 @@ export function generatedFiles(inputs: GenerateInputs): GeneratedFile[] {
         return updated;
       },
     },
+    { path: "docs/config.md", from: "app/config/schema.ts: each key's type, limits and description", render: () => renderConfigReference() },
     {
       path: "docs/api.md",
       from: "the routes and their contracts: its API table block only",

@@ -58,32 +58,47 @@ const TagsSchema = z
   .refine((tags) => Object.keys(tags).length <= 40, { message: "at most 40 tags (AWS allows 50; the stacks add their own)" });
 
 const ThrottleSchema = z.strictObject({
-  /** Steady-state requests per second. */
-  rateLimit: z.number().positive().max(10000),
-  /** Bucket size: the largest burst of concurrent requests. */
-  burstLimit: z.number().int().min(1).max(5000),
+  rateLimit: z.number().positive().max(10000).describe("Steady-state requests per second."),
+  burstLimit: z.number().int().min(1).max(5000).describe("Bucket size: the largest burst of concurrent requests."),
 });
 
 /** Per-function overrides of the Lambda defaults; only the functions of app/stacks/functions.ts may be named. */
 const FunctionOverridesSchema = z.strictObject({
-  memorySize: z.number().int().min(128).max(10240).optional(),
-  timeoutSeconds: z.number().int().min(1).max(29).optional(),
-  reservedConcurrency: z.number().int().min(1).max(1000).nullable().optional(),
+  memorySize: z.number().int().min(128).max(10240).optional().describe("MB, instead of `lambda.memorySize`."),
+  timeoutSeconds: z.number().int().min(1).max(29).optional().describe("Seconds, instead of `lambda.timeoutSeconds`."),
+  reservedConcurrency: z.number().int().min(1).max(1000).nullable().optional().describe("Instead of `lambda.reservedConcurrency`."),
 });
 
 const LambdaSchema = z.strictObject({
-  /** nodejs22.x is the newest runtime the pinned AWS provider (5.100.0) accepts. */
-  runtime: z.enum(["nodejs22.x", "nodejs20.x"]),
-  architecture: z.enum(["arm64", "x86_64"]),
-  memorySize: z.number().int().min(128).max(10240),
-  /** Seconds; API Gateway's integration timeout is 29 s, so a longer function timeout is never used. */
-  timeoutSeconds: z.number().int().min(1).max(29),
-  /** Reserved concurrency per function; null leaves the function on the account's unreserved pool. */
-  reservedConcurrency: z.number().int().min(1).max(1000).nullable(),
-  logRetentionDays: oneOf(LOG_RETENTION_DAYS, "logRetentionDays"),
-  applicationLogLevel: z.enum(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]),
-  systemLogLevel: z.enum(["DEBUG", "INFO", "WARN"]),
-  functions: z.partialRecord(z.enum(FUNCTION_NAME_VALUES), FunctionOverridesSchema),
+  runtime: z.enum(["nodejs22.x", "nodejs20.x"]).describe("Lambda runtime; nodejs22.x is the newest the pinned AWS provider (5.100.0) accepts."),
+  architecture: z.enum(["arm64", "x86_64"]).describe("Instruction set of every function."),
+  memorySize: z.number().int().min(128).max(10240).describe("MB per function, unless overridden in `lambda.functions`."),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(29)
+    .describe("Seconds; API Gateway's integration timeout is 29 s, so a longer function timeout is never used."),
+  reservedConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .nullable()
+    .describe(
+      "Reserved concurrency per function; null leaves the functions on the account's unreserved pool. It depends on the account's " +
+        "quota, which validation cannot know: Lambda keeps 100 of the account's concurrency unreserved, so a reservation fails to apply " +
+        "unless the limit leaves room for it, and a new account's limit is often 10. Request a Service Quotas increase (\"Concurrent " +
+        "executions\") first; `npm run verify` reports the account's limit and what is still reservable.",
+    ),
+  logRetentionDays: oneOf(LOG_RETENTION_DAYS, "logRetentionDays").describe(
+    `Retention of the function log groups: one of the values CloudWatch accepts (${LOG_RETENTION_DAYS.join(", ")}).`,
+  ),
+  applicationLogLevel: z.enum(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]).describe("Lambda's JSON log level for the handlers' lines."),
+  systemLogLevel: z.enum(["DEBUG", "INFO", "WARN"]).describe("Lambda's JSON log level for the runtime's own lines."),
+  functions: z
+    .partialRecord(z.enum(FUNCTION_NAME_VALUES), FunctionOverridesSchema)
+    .describe("Per-function overrides, keyed by a function of app/stacks/functions.ts."),
 });
 
 const RouteKeySchema = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/[A-Za-z0-9_{}/.-]*$/, {
@@ -91,80 +106,95 @@ const RouteKeySchema = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTION
 });
 
 const ApiSchema = z.strictObject({
-  stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, { message: "1-64 characters of A-Z, a-z, 0-9 and _" }),
-  throttling: ThrottleSchema,
-  /** Overrides of the stage throttling for single routes, keyed "METHOD /path". */
-  routeThrottling: z.record(RouteKeySchema, ThrottleSchema),
-  /** Origins allowed by CORS, e.g. "https://app.example.com"; empty disables CORS. Never "*". */
-  corsOrigins: z.array(
-    z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, {
-      message: 'an origin scheme://host[:port] without a path, e.g. "https://app.example.com"',
-    }),
-  ),
-  waf: z.strictObject({
-    enabled: z.boolean(),
-    /** Requests per 5 minutes from one IP before the rate-based rule blocks it (WAF minimum is 10). */
-    rateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000),
-    /** AWS's anonymous IP list (VPNs, Tor, hosting providers): also blocks clients that run in a cloud, CI included. */
-    anonymousIpList: z.boolean(),
-  }),
-  /** Lambda authorizer result cache; 0 makes revocation (log-out) immediate. API Gateway allows up to 3600. */
-  authorizerCacheTtlSeconds: z.number().int().min(0).max(3600),
-  executionLogLevel: z.enum(["OFF", "ERROR", "INFO"]),
-  accessLogRetentionDays: oneOf(LOG_RETENTION_DAYS, "accessLogRetentionDays"),
+  stageName: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,64}$/, { message: "1-64 characters of A-Z, a-z, 0-9 and _" })
+    .describe("The stage, the last segment of the invoke URL."),
+  throttling: ThrottleSchema.describe("Throttling of every method of the stage."),
+  routeThrottling: z
+    .record(RouteKeySchema, ThrottleSchema)
+    .describe('Overrides of the stage throttling for single routes, keyed "METHOD /path", e.g. "POST /users".'),
+  corsOrigins: z
+    .array(
+      z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, {
+        message: 'an origin scheme://host[:port] without a path, e.g. "https://app.example.com"',
+      }),
+    )
+    .describe(
+      'Origins allowed by CORS, e.g. "https://app.example.com"; empty disables CORS; never "*". With exactly one origin, API ' +
+        "Gateway's own errors (401, 429) carry it too; with several they cannot (a gateway response has a static header).",
+    ),
+  waf: z
+    .strictObject({
+      enabled: z.boolean().describe("A WAFv2 web ACL on the stage: AWS's common and known-bad-inputs rule sets and a per-IP rate limit."),
+      rateLimitPer5Minutes: z
+        .number()
+        .int()
+        .min(10)
+        .max(2_000_000_000)
+        .describe("Requests per 5 minutes from one IP before the rate-based rule blocks it (WAF's minimum is 10)."),
+      anonymousIpList: z
+        .boolean()
+        .describe("AWS's anonymous IP list (VPNs, Tor, hosting providers): also blocks clients that run in a cloud, CI runners included."),
+    })
+    .describe("The web application firewall of the stage."),
+  authorizerCacheTtlSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .describe("Lambda authorizer result cache, seconds; 0 makes revocation (log-out) immediate for reads too (docs/api.md)."),
+  executionLogLevel: z.enum(["OFF", "ERROR", "INFO"]).describe("API Gateway's execution logging of the stage."),
+  accessLogRetentionDays: oneOf(LOG_RETENTION_DAYS, "accessLogRetentionDays").describe("Retention of the access and execution log groups."),
 });
 
 /** Alarm thresholds; every alarm notifies the alarm topic on ALARM and on OK. */
 const MonitoringSchema = z.strictObject({
-  /** Subscribed to the alarm topic by email (the recipient must confirm); null for no subscription. */
-  alarmEmail: z.email().nullable(),
-  /** Seconds per evaluation period. */
-  periodSeconds: z.union([z.literal(60), z.literal(300)]),
-  /** Consecutive breaching periods before an alarm fires. */
-  evaluationPeriods: z.number().int().min(1).max(10),
-  /** Function errors per period. */
-  functionErrors: z.number().int().min(1),
-  /** Function throttles per period. */
-  functionThrottles: z.number().int().min(1),
-  /** p99 duration, as a fraction of the function's timeout. */
-  functionDurationP99OfTimeout: z.number().gt(0).max(1),
-  /** Concurrent executions, as a fraction of the function's reserved concurrency (when one is set). */
-  functionConcurrencyOfReserved: z.number().gt(0).max(1),
-  /** API 5XX responses per period. */
-  api5xxErrors: z.number().int().min(1),
-  /** Fraction of API requests answered 4XX. */
-  api4xxRate: z.number().gt(0).max(1),
-  /** p99 latency of the API stage, ms. */
-  apiLatencyP99Ms: z.number().int().min(1).max(30000),
-  /** p99 integration (function) latency, ms. */
-  apiIntegrationLatencyP99Ms: z.number().int().min(1).max(30000),
-  /** Throttled read and write events per table per period. */
-  tableThrottledRequests: z.number().int().min(1),
-  /** DynamoDB system errors per table per period. */
-  tableSystemErrors: z.number().int().min(1),
-  /**
-   * Credential stuffing: the failed-log-in alarm fires when, in one period, at least `minFailures` log-ins fail
-   * AND they are at least `rate` of all log-ins (so a handful of typos at night does not page anyone).
-   */
-  failedLogIns: z.strictObject({
-    minFailures: z.number().int().min(1),
-    rate: z.number().gt(0).max(1),
-  }),
+  alarmEmail: z.email().nullable().describe("Subscribed to the alarm topic by email (the recipient must confirm); null for no subscription."),
+  periodSeconds: z.union([z.literal(60), z.literal(300)]).describe("Seconds per evaluation period."),
+  evaluationPeriods: z.number().int().min(1).max(10).describe("Consecutive breaching periods before an alarm fires."),
+  functionErrors: z.number().int().min(1).describe("Function errors per period."),
+  functionThrottles: z.number().int().min(1).describe("Function throttles per period."),
+  functionDurationP99OfTimeout: z.number().gt(0).max(1).describe("p99 duration, as a fraction of the function's timeout."),
+  functionConcurrencyOfReserved: z
+    .number()
+    .gt(0)
+    .max(1)
+    .describe("Concurrent executions, as a fraction of the function's reserved concurrency (when one is set)."),
+  api5xxErrors: z.number().int().min(1).describe("API 5XX responses per period."),
+  api4xxRate: z.number().gt(0).max(1).describe("Fraction of API requests answered 4XX."),
+  apiLatencyP99Ms: z.number().int().min(1).max(30000).describe("p99 latency of the API stage, ms."),
+  apiIntegrationLatencyP99Ms: z.number().int().min(1).max(30000).describe("p99 integration (function) latency, ms."),
+  tableThrottledRequests: z.number().int().min(1).describe("Throttled read and write events per table per period."),
+  tableSystemErrors: z.number().int().min(1).describe("DynamoDB system errors per table per period."),
+  failedLogIns: z
+    .strictObject({
+      minFailures: z.number().int().min(1).describe("Failed log-ins per period before the alarm may fire."),
+      rate: z.number().gt(0).max(1).describe("The failed share of all log-ins in the period at which the alarm fires."),
+    })
+    .describe(
+      "Credential stuffing: the alarm fires when, in one period, at least `minFailures` log-ins fail and they are at least `rate` " +
+        "of all log-ins (so a handful of typos at night does not page anyone).",
+    ),
 });
 
 const SessionsSchema = z.strictObject({
-  /** How long a session token is valid, in seconds (5 minutes to 30 days). */
-  lifetimeSeconds: z.number().int().min(300).max(2_592_000),
+  lifetimeSeconds: z.number().int().min(300).max(2_592_000).describe("How long a session token is valid, in seconds (5 minutes to 30 days)."),
 });
 
 const BackendSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("local") }),
+  z.strictObject({ type: z.literal("local").describe("State files in state/<environment>/ of the working copy.") }),
   z.strictObject({
-    type: z.literal("s3"),
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "an S3 bucket name (3-63 characters of a-z, 0-9, . and -)" }),
-    /** State keys are `<keyPrefix>/<environment>/<stack>.tfstate`. */
-    keyPrefix: z.string().regex(/^[A-Za-z0-9!_.*'()/-]{1,200}$/, { message: "an S3 key prefix (1-200 characters)" }),
-    region: z.enum(SUPPORTED_REGIONS),
+    type: z.literal("s3").describe("State in an S3 bucket the bootstrap creates, locked with S3-native locking."),
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "an S3 bucket name (3-63 characters of a-z, 0-9, . and -)" })
+      .describe("The state bucket (globally unique)."),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()/-]{1,200}$/, { message: "an S3 key prefix (1-200 characters)" })
+      .describe("State keys are `<keyPrefix>/<environment>/<stack>.tfstate`."),
+    region: z.enum(SUPPORTED_REGIONS).describe("The state bucket's region."),
   }),
 ]);
 
@@ -173,48 +203,59 @@ const BackendSchema = z.discriminatedUnion("type", [
  * See docs/ci-cd.md.
  */
 export const PipelineSchema = z.strictObject({
-  /**
-   * "owner/name" of the GitHub repository whose workflows may assume the roles, spelled as GitHub does: the OIDC
-   * `sub` claim is compared case-sensitively.
-   */
-  repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, {
-    message: 'a GitHub repository "owner/name", e.g. "acme/prod-service"',
-  }),
-  /**
-   * GitHub's OIDC identity provider: an account holds at most one for token.actions.githubusercontent.com, so
-   * the first environment bootstrapped in an account creates it and the others name its ARN.
-   */
-  oidcProvider: z.discriminatedUnion("type", [
-    z.strictObject({ type: z.literal("create") }),
-    z.strictObject({
-      type: z.literal("existing"),
-      arn: z.string().regex(/^arn:aws:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
-        message: "arn:aws:iam::<account id>:oidc-provider/token.actions.githubusercontent.com",
+  repository: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, {
+      message: 'a GitHub repository "owner/name", e.g. "acme/prod-service"',
+    })
+    .describe(
+      '"owner/name" of the GitHub repository whose workflows may assume the roles, spelled as GitHub does: the OIDC `sub` claim is ' +
+        "compared case-sensitively.",
+    ),
+  oidcProvider: z
+    .discriminatedUnion("type", [
+      z.strictObject({ type: z.literal("create").describe("Create it (the first environment bootstrapped in the account).") }),
+      z.strictObject({
+        type: z.literal("existing").describe("Use the one another environment of the account created."),
+        arn: z
+          .string()
+          .regex(/^arn:aws:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+            message: "arn:aws:iam::<account id>:oidc-provider/token.actions.githubusercontent.com",
+          })
+          .describe("Its ARN."),
       }),
-    }),
-  ]),
-  /** Longest session of a pipeline role, in seconds (IAM allows 1 to 12 hours). */
-  maxSessionSeconds: z.number().int().min(3600).max(43200),
+    ])
+    .describe("GitHub's OIDC identity provider: an account holds at most one for token.actions.githubusercontent.com."),
+  maxSessionSeconds: z.number().int().min(3600).max(43200).describe("Longest session of a pipeline role, in seconds (IAM allows 1 to 12 hours)."),
 });
 
 /** The whole per-environment configuration, one JSON file per environment in app/config/. */
 export const AppConfigSchema = z
   .strictObject({
-    projectName: z.string().min(1).max(64),
-    environment: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, { message: "2-16 characters of a-z, 0-9 and -, starting with a letter" }),
-    region: z.enum(SUPPORTED_REGIONS),
-    namePrefix: NamePrefixSchema,
-    tags: TagsSchema,
-    dynamodb: z.strictObject({
-      deletionProtection: z.boolean(),
-      pointInTimeRecovery: z.boolean(),
-    }),
-    lambda: LambdaSchema,
-    api: ApiSchema,
-    sessions: SessionsSchema,
-    monitoring: MonitoringSchema,
-    backend: BackendSchema,
-    pipeline: PipelineSchema.optional(),
+    projectName: z.string().min(1).max(64).describe("The project's name, in tags and descriptions."),
+    environment: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,15}$/, { message: "2-16 characters of a-z, 0-9 and -, starting with a letter" })
+      .describe("The environment: the file's name, the state folder or S3 key, the GitHub environment."),
+    region: z.enum(SUPPORTED_REGIONS).describe("The region of every stack; prod is pinned to us-east-1."),
+    namePrefix: NamePrefixSchema.describe(
+      'Starts every resource name ("prod-service-" in prod, required): lower case, ends with "-", short enough for S3\'s 63 characters.',
+    ),
+    tags: TagsSchema.describe("Default tags of every stack's provider, so every taggable resource carries them."),
+    dynamodb: z
+      .strictObject({
+        deletionProtection: z.boolean().describe("Tables refuse deletion until it is turned off and deployed."),
+        pointInTimeRecovery: z.boolean().describe("Continuous backups of every table (35 days)."),
+      })
+      .describe("Table protection."),
+    lambda: LambdaSchema.describe("Function defaults."),
+    api: ApiSchema.describe("The REST API's stage."),
+    sessions: SessionsSchema.describe("Sessions."),
+    monitoring: MonitoringSchema.describe("Alarm thresholds; every alarm notifies the alarm topic on ALARM and on OK."),
+    backend: BackendSchema.describe("Where Terraform keeps the state of the three stacks."),
+    pipeline: PipelineSchema.optional().describe(
+      "GitHub Actions roles the bootstrap creates for this environment (needs the S3 backend; leave it out for none; docs/ci-cd.md).",
+    ),
   })
   .superRefine((config, ctx) => {
     if (config.environment === "prod" && config.region !== "us-east-1") {
