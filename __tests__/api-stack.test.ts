@@ -336,7 +336,7 @@ describe("ApiStack", () => {
   });
 
   describe("WAF", () => {
-    test("prod associates a web ACL with the AWS common and known-bad-inputs rule sets and a per-IP rate limit to the stage", () => {
+    test("prod associates a web ACL with the AWS common and known-bad-inputs rule sets, a per-IP rate limit and tighter ones on sign-up and log-in to the stage", () => {
       const acl = only(api, "aws_wafv2_web_acl").config as Record<string, any>;
       expect(acl).toMatchObject({ name: "prod-service-api-waf", scope: "REGIONAL", default_action: { allow: {} } });
       const rules = JSON.parse(acl.rule_json);
@@ -357,6 +357,44 @@ describe("ApiStack", () => {
           OverrideAction: { None: {} },
           VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true, MetricName: "prod-service-api-waf-known-bad-inputs" },
         }),
+        // The routes that take credentials without a session, each with its own, tighter limit per IP.
+        ...ROUTES.filter((r) => r.auth === "none" && r.method === "POST").map((route, i) =>
+          expect.objectContaining({
+            Name: `rate-limit-post${route.path.replace(/\//g, "-")}`,
+            Priority: 10 + i,
+            Action: { Block: {} },
+            Statement: {
+              RateBasedStatement: {
+                Limit: 100,
+                AggregateKeyType: "IP",
+                ScopeDownStatement: {
+                  AndStatement: {
+                    Statements: [
+                      {
+                        ByteMatchStatement: expect.objectContaining({
+                          FieldToMatch: { Method: {} },
+                          PositionalConstraint: "EXACTLY",
+                          SearchString: "POST",
+                        }),
+                      },
+                      {
+                        ByteMatchStatement: expect.objectContaining({
+                          FieldToMatch: { UriPath: {} },
+                          PositionalConstraint: "ENDS_WITH",
+                          SearchString: route.path,
+                        }),
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+          }),
+        ),
+      ]);
+      expect(rules.filter((r: { Name: string }) => r.Name.startsWith("rate-limit-post-")).map((r: { Name: string }) => r.Name)).toEqual([
+        "rate-limit-post-users",
+        "rate-limit-post-sessions",
       ]);
       const stage = only(api, "aws_api_gateway_stage");
       const waf = only(api, "aws_wafv2_web_acl");
@@ -364,6 +402,40 @@ describe("ApiStack", () => {
         resource_arn: `\${aws_api_gateway_stage.${stage.id}.arn}`,
         web_acl_arn: `\${aws_wafv2_web_acl.${waf.id}.arn}`,
       });
+    });
+
+    test("logs every request WAF evaluates to an encrypted aws-waf-logs- group with a retention period, the Authorization header redacted", () => {
+      const waf = only(api, "aws_wafv2_web_acl");
+      const group = resources(api, "aws_cloudwatch_log_group").find((g) => g.config.name === "aws-waf-logs-prod-service-api-waf");
+      expect(group?.config).toMatchObject({ retention_in_days: 90, kms_key_id: comesFrom(prod, "api-stack", "data-stack/app-key/key.arn") });
+      expect(only(api, "aws_wafv2_web_acl_logging_configuration").config).toMatchObject({
+        resource_arn: `\${aws_wafv2_web_acl.${waf.id}.arn}`,
+        log_destination_configs: [`\${aws_cloudwatch_log_group.${group!.id}.arn}`],
+        redacted_fields: [{ single_header: { name: "authorization" } }],
+      });
+    });
+
+    test("lets only this account's log deliveries write to the WAF log group, nothing else", () => {
+      const group = resources(api, "aws_cloudwatch_log_group").find((g) => g.config.name === "aws-waf-logs-prod-service-api-waf")!;
+      const policy = only(api, "aws_cloudwatch_log_resource_policy").config as Record<string, any>;
+      expect(policy.policy_name).toBe("prod-service-api-waf-log-delivery");
+      const document = JSON.parse(policy.policy_document);
+      expect(document.Statement).toEqual([
+        {
+          Sid: "WafLogDelivery",
+          Effect: "Allow",
+          Principal: { Service: "delivery.logs.amazonaws.com" },
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: `\${aws_cloudwatch_log_group.${group.id}.arn}:log-stream:*`,
+          Condition: {
+            StringEquals: { "aws:SourceAccount": comesFrom(prod, "api-stack", "data-stack/caller.account_id") },
+            ArnLike: { "aws:SourceArn": expect.stringMatching(/^arn:aws:logs:us-east-1:\$\{[^}]+\}:\*$/) },
+          },
+        },
+      ]);
+      expect(only(api, "aws_wafv2_web_acl_logging_configuration").config.depends_on).toEqual([
+        `aws_cloudwatch_log_resource_policy.${resources(api, "aws_cloudwatch_log_resource_policy")[0].id}`,
+      ]);
     });
 
     test("api.waf.anonymousIpList adds AWS's anonymous IP list, evaluated first", () => {
@@ -376,6 +448,8 @@ describe("ApiStack", () => {
           [1, "aws-common-rule-set"],
           [2, "rate-limit-per-ip"],
           [3, "aws-known-bad-inputs"],
+          [10, "rate-limit-post-users"],
+          [11, "rate-limit-post-sessions"],
         ]);
         expect(rules[0].Statement).toEqual({ ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesAnonymousIpList" } });
       } finally {
@@ -388,20 +462,25 @@ describe("ApiStack", () => {
 
     /**
      * WCU per rule as AWS's WAF developer guide lists them: managed rule groups in "AWS Managed Rules rule groups
-     * list" (common 700, known bad inputs 200, anonymous IP list 50), a rate-based rule without scope-down 2. A web
-     * ACL's base price covers 1,500 WCU.
+     * list" (common 700, known bad inputs 200, anonymous IP list 50), a rate-based rule 2 plus its scope-down
+     * statement, a logical AND what its statements cost, a string match EXACTLY or ENDS_WITH without text
+     * transformation 2 ("Using match rule statements"). A web ACL's base price covers 1,500 WCU.
      */
     const DOCUMENTED_WCU: Record<string, number> = {
       AWSManagedRulesCommonRuleSet: 700,
       AWSManagedRulesKnownBadInputsRuleSet: 200,
       AWSManagedRulesAnonymousIpList: 50,
     };
-    const wcuOf = (rule: { Statement: { ManagedRuleGroupStatement?: { Name: string }; RateBasedStatement?: object } }) => {
-      if (rule.Statement.RateBasedStatement) return 2;
-      const wcu = DOCUMENTED_WCU[rule.Statement.ManagedRuleGroupStatement?.Name ?? ""];
-      if (wcu === undefined) throw new Error(`no documented WCU for ${JSON.stringify(rule.Statement)}`);
+    const statementWcu = (statement: any): number => {
+      if (statement.RateBasedStatement)
+        return 2 + (statement.RateBasedStatement.ScopeDownStatement ? statementWcu(statement.RateBasedStatement.ScopeDownStatement) : 0);
+      if (statement.AndStatement) return statement.AndStatement.Statements.reduce((sum: number, s: unknown) => sum + statementWcu(s), 0);
+      if (statement.ByteMatchStatement && ["EXACTLY", "ENDS_WITH"].includes(statement.ByteMatchStatement.PositionalConstraint)) return 2;
+      const wcu = DOCUMENTED_WCU[statement.ManagedRuleGroupStatement?.Name ?? ""];
+      if (wcu === undefined) throw new Error(`no documented WCU for ${JSON.stringify(statement)}`);
       return wcu;
     };
+    const wcuOf = (rule: { Statement: unknown }) => statementWcu(rule.Statement);
 
     test.each([false, true])("with anonymousIpList %s, the rules fit the 1,500 WCU of the web ACL's base price", (anonymousIpList) => {
       const config = prod.config;
@@ -409,7 +488,8 @@ describe("ApiStack", () => {
       try {
         const rules = JSON.parse(String(only(synth.json["api-stack"], "aws_wafv2_web_acl").config.rule_json));
         const total = rules.reduce((sum: number, rule: never) => sum + wcuOf(rule), 0);
-        expect(total).toBe(anonymousIpList ? 952 : 902);
+        // 902 (950 with the anonymous IP list) plus 6 per route limit: 2 + an AND of two string matches.
+        expect(total).toBe((anonymousIpList ? 952 : 902) + 2 * 6);
         expect(total).toBeLessThanOrEqual(1500);
         expect(synth.stacks.api.waf?.capacity).toBe(total);
       } finally {
@@ -426,6 +506,8 @@ describe("ApiStack", () => {
     test("dev, where config turns it off, has none", () => {
       expect(resources(dev.json["api-stack"], "aws_wafv2_web_acl")).toHaveLength(0);
       expect(resources(dev.json["api-stack"], "aws_wafv2_web_acl_association")).toHaveLength(0);
+      expect(resources(dev.json["api-stack"], "aws_wafv2_web_acl_logging_configuration")).toHaveLength(0);
+      expect(resources(dev.json["api-stack"], "aws_cloudwatch_log_resource_policy")).toHaveLength(0);
     });
   });
 

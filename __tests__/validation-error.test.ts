@@ -15,6 +15,8 @@ import { RegionalWaf } from "../app/constructs/regional-waf";
 import { SecureTable, type SecureTableProps } from "../app/constructs/secure-table";
 import { ValidationError } from "../app/constructs/validation-error";
 
+const WAF_LOGGING = { kmsKeyArn: "k", retentionInDays: 30, accountId: "123456789012", region: "us-east-1" };
+
 /** A stand-in for a built ZIP: NodeFunction's asset only needs the file to exist. */
 const zipDir = mkdtempSync(join(tmpdir(), "validation-error-"));
 const ZIP_PATH = join(zipDir, "health.zip");
@@ -85,8 +87,20 @@ const cases: ReadonlyArray<{ construct: string; add: (stack: TerraformStack) => 
   },
   {
     construct: "RegionalWaf",
-    add: (stack) => new RegionalWaf(stack, "waf", { name: "t-waf", resourceArn: "arn", rateLimitPer5Minutes: 9 }),
+    add: (stack) => new RegionalWaf(stack, "waf", { name: "t-waf", resourceArn: "arn", rateLimitPer5Minutes: 9, logging: WAF_LOGGING }),
     message: "stack/waf: rateLimitPer5Minutes must be an integer >= 10, received 9",
+  },
+  {
+    construct: "RegionalWaf (route limit)",
+    add: (stack) =>
+      new RegionalWaf(stack, "waf", {
+        name: "t-waf",
+        resourceArn: "arn",
+        rateLimitPer5Minutes: 100,
+        routeRateLimits: [{ name: "post-sessions", method: "POST", path: "/sessions", limitPer5Minutes: 5 }],
+        logging: WAF_LOGGING,
+      }),
+    message: "stack/waf: the rate limit of POST /sessions must be an integer >= 10, received 5",
   },
   {
     construct: "NodeFunction (memory)",
@@ -150,7 +164,7 @@ describe("a construct that refuses its props", () => {
         deletionWindowInDays: number("window"),
       });
       new PackageBucket(stack, "packages", { bucketName: "t-packages", kmsKeyArn: "k", noncurrentVersionRetentionDays: number("retention") });
-      new RegionalWaf(stack, "waf", { name: "t-waf", resourceArn: "arn", rateLimitPer5Minutes: number("rate") });
+      new RegionalWaf(stack, "waf", { name: "t-waf", resourceArn: "arn", rateLimitPer5Minutes: number("rate"), logging: WAF_LOGGING });
       nodeFunction(stack, { settings: { ...SETTINGS, memorySize: number("memory") }, functionName: string("name") });
       new ApiGatewayLoggingRole(stack, "logging-role", { roleName: string("role") });
       new StateBucket(stack, "state", {

@@ -70,6 +70,8 @@ export function logGroupPatterns(scope: PermissionScope): string[] {
     arn(`/aws/apigateway/${scope.namePrefix}*`),
     // API Gateway names the execution log group after the API's generated id, so the prefix cannot be in it.
     arn("API-Gateway-Execution-Logs_*"),
+    // WAF requires its log destination's name to start with aws-waf-logs-.
+    arn(`aws-waf-logs-${scope.namePrefix}*`),
   ];
 }
 
@@ -271,10 +273,11 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
   },
   {
     service: "logs",
-    resourceTypes: ["aws_cloudwatch_log_group"],
+    resourceTypes: ["aws_cloudwatch_log_group", "aws_cloudwatch_log_resource_policy"],
     read: (s) => [
-      // DescribeLogGroups takes no resource (Service Authorization Reference): it lists the account's groups.
-      { sid: "DescribeLogGroups", actions: ["logs:DescribeLogGroups"], resources: ["*"] },
+      // DescribeLogGroups and DescribeResourcePolicies take no resource (Service Authorization Reference): they
+      // list the account's groups and resource policies.
+      { sid: "DescribeLogGroups", actions: ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies"], resources: ["*"] },
       { sid: "ReadLogGroups", actions: ["logs:ListTagsForResource"], resources: logGroupPatterns(s) },
     ],
     manage: (s) => [
@@ -292,6 +295,8 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
         ],
         resources: logGroupPatterns(s),
       },
+      // The WAF log group's delivery policy: account-level, and CloudWatch Logs' resource-policy actions take no resource.
+      { sid: "ManageLogResourcePolicies", actions: ["logs:PutResourcePolicy", "logs:DeleteResourcePolicy"], resources: ["*"] },
     ],
   },
   {
@@ -409,9 +414,9 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
   },
   {
     service: "wafv2",
-    resourceTypes: ["aws_wafv2_web_acl", "aws_wafv2_web_acl_association"],
+    resourceTypes: ["aws_wafv2_web_acl", "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration"],
     read: (s) => [
-      { sid: "ReadWebAcls", actions: ["wafv2:GetWebACL", "wafv2:ListTagsForResource"], resources: [webAcls(s)] },
+      { sid: "ReadWebAcls", actions: ["wafv2:GetWebACL", "wafv2:GetLoggingConfiguration", "wafv2:ListTagsForResource"], resources: [webAcls(s)] },
       { sid: "ReadWebAclOfStage", actions: ["wafv2:GetWebACLForResource"], resources: [webAcls(s), stages(s)] },
     ],
     manage: (s) => [
@@ -422,6 +427,10 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
         resources: [webAcls(s), `arn:aws:wafv2:${s.region}:*:regional/managedruleset/*/*`],
       },
       { sid: "DeleteAndTagWebAcls", actions: ["wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource"], resources: [webAcls(s)] },
+      { sid: "ManageWebAclLogging", actions: ["wafv2:PutLoggingConfiguration", "wafv2:DeleteLoggingConfiguration"], resources: [webAcls(s)] },
+      // WAF delivers its log through CloudWatch Logs' log delivery, created and removed with the logging
+      // configuration; these actions take no resource.
+      { sid: "ManageWafLogDelivery", actions: ["logs:CreateLogDelivery", "logs:DeleteLogDelivery"], resources: ["*"] },
       { sid: "AssociateWebAclWithStage", actions: ["wafv2:AssociateWebACL"], resources: [webAcls(s), stages(s)] },
       { sid: "DisassociateWebAclFromStage", actions: ["wafv2:DisassociateWebACL"], resources: [stages(s)] },
       // Associating a web ACL is also an API Gateway permission on the stage.

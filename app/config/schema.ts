@@ -133,6 +133,15 @@ const ApiSchema = z.strictObject({
         .min(10)
         .max(2_000_000_000)
         .describe("Requests per 5 minutes from one IP before the rate-based rule blocks it (WAF's minimum is 10)."),
+      credentialRateLimitPer5Minutes: z
+        .number()
+        .int()
+        .min(10)
+        .max(2_000_000_000)
+        .describe(
+          "Requests per 5 minutes from one IP to a route that takes credentials without a session (POST /users, POST /sessions) " +
+            "before WAF blocks it there; well below `rateLimitPer5Minutes`, so guessing from one address is slowed at the edge.",
+        ),
       anonymousIpList: z
         .boolean()
         .describe("AWS's anonymous IP list (VPNs, Tor, hosting providers): also blocks clients that run in a cloud, CI runners included."),

@@ -79,6 +79,19 @@ export class ApiStack extends BaseStack {
         resourceArn: this.restApi.stage.arn,
         rateLimitPer5Minutes: api.waf.rateLimitPer5Minutes,
         anonymousIpList: api.waf.anonymousIpList,
+        // The routes that take credentials without a session (sign-up, log-in): a much tighter limit per IP.
+        routeRateLimits: ROUTES.filter((route) => route.auth === "none" && route.method === "POST").map((route) => ({
+          name: `${route.method}${route.path.replace(/[^A-Za-z0-9]+/g, "-")}`.toLowerCase(),
+          method: route.method,
+          path: route.path,
+          limitPer5Minutes: api.waf.credentialRateLimitPer5Minutes,
+        })),
+        logging: {
+          kmsKeyArn: props.data.appKey.key.arn,
+          retentionInDays: api.accessLogRetentionDays,
+          accountId: props.data.accountId,
+          region: config.region,
+        },
       });
     }
 

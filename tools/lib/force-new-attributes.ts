@@ -32,6 +32,7 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_api_gateway_stage: ["rest_api_id", "stage_name"],
   aws_cloudwatch_dashboard: ["dashboard_name"],
   aws_cloudwatch_log_group: ["name", "name_prefix", "log_group_class"],
+  aws_cloudwatch_log_resource_policy: ["policy_name"],
   aws_cloudwatch_metric_alarm: ["alarm_name"],
   aws_dynamodb_table: [
     "name",
@@ -73,4 +74,5 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_sns_topic_policy: ["arn"],
   aws_wafv2_web_acl: ["name", "name_prefix", "scope"],
   aws_wafv2_web_acl_association: ["resource_arn", "web_acl_arn"],
+  aws_wafv2_web_acl_logging_configuration: ["resource_arn", "log_destination_configs"],
 };
