@@ -27,6 +27,12 @@ export interface DeploymentProps {
  * The API's deployment, a snapshot: any change to a route, integration, authorizer or gateway response must
  * produce a new one, created before the old one is destroyed. Its triggers are a digest of what is known at
  * synth (`routes`) and a Terraform hash of the references (`references`). Id in `scope`: `deployment`.
+ *
+ * `references` hashes only attributes that read back as they were written (or ids AWS assigns once): Terraform
+ * evaluates it against state on every plan, and one value that differs between create and the provider's first
+ * read replaces the deployment on the first plan after a deploy. A method's `authorizer_id` is such a value when
+ * it was not written (null after create, "" once AWS provider 5.100 has read the method), so it is hashed only for
+ * the methods that set it (CUSTOM); `authorization` already tells the others apart.
  */
 export function addDeployment(scope: Construct, props: DeploymentProps): ApiGatewayDeployment {
   const digest = routeDigest(props.routes, props.corsOrigins);
@@ -38,7 +44,7 @@ export function addDeployment(scope: Construct, props: DeploymentProps): ApiGate
       routes: digest,
       references: Fn.sha1(
         Fn.jsonencode([
-          ...props.methods.map((m) => [m.id, m.authorization, m.authorizerId]),
+          ...props.methods.map((m) => (m.authorizerIdInput === undefined ? [m.id, m.authorization] : [m.id, m.authorization, m.authorizerId])),
           ...props.integrations.map((i) => [i.id, i.uri]),
           ...props.preflights.map((p) => [p.id, p.responseTemplates]),
           ...props.gatewayResponses.map((r) => r.id),
