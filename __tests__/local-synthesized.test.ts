@@ -76,6 +76,21 @@ describe("SynthesizedApp", () => {
     expect(byName["dev-service-health"].zipPath).toMatch(/[/\\]compute-stack[/\\]assets[/\\].*[/\\]health\.zip$/);
   });
 
+  test("serves a function the ZIP of the package object it runs, and refuses one pinned to an earlier version it does not have", () => {
+    const compute = computeStack();
+    const [health] = app.resources("aws_lambda_function").filter((f) => f.config.function_name === "dev-service-health");
+    const object = app.resources("aws_s3_object").find((o) => `\${aws_s3_object.${o.name}.version_id}` === health.config.s3_object_version);
+    expect(object).toBeDefined();
+    const definition = functionDefinitions(app).find((f) => f.name === "dev-service-health")!;
+    expect(definition.zipPath).toBe(join(compute.dir, String(object!.config.source)));
+
+    const json = structuredClone(compute.json);
+    json.resource!.aws_lambda_function[health.name].s3_object_version = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo";
+    expect(() => functionDefinitions(app.withStackJson("compute-stack", json))).toThrow(
+      /^Function dev-service-health is pinned to version 3HL4kq\S+ of s3:\/\/dev-service-lambda-pkgs-\d+-us-east-1\/health\/lambda\.zip \(lambda\.functions\.<fn>\.packageVersionId in the config\); the local run has only the build in this checkout/,
+    );
+  });
+
   test("derives the tables' keys and indexes from the synthesized aws_dynamodb_table resources", () => {
     const sessions = tableDefinitions(app).find((t) => t.TableName === "dev-service-sessions");
 

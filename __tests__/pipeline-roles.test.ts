@@ -221,6 +221,22 @@ describe("pipeline stack", () => {
     else expect(conditionValue(attach!, "iam:PolicyARN")).toEqual([...ATTACHABLE_MANAGED_POLICIES]);
   });
 
+  test("the deploy role may do what a versioned package object takes: Lambda reads the pinned version as the deployer, destroying an object deletes every version", () => {
+    const { plan, deploy } = rolesOf(prod);
+    const bucket = `arn:aws:s3:::prod-service-lambda-pkgs-\${data.aws_caller_identity.caller.account_id}-us-east-1`;
+    const may = (role: SynthesizedRole, action: string, arn: string) =>
+      allowed(role).some((s) => s.actions?.includes(action) && (s.resources ?? []).some((r) => arnMatches(r, arn)));
+    const needs: Array<[string, string]> = [
+      ["s3:GetObjectVersion", `${bucket}/users/lambda.zip`],
+      ["s3:DeleteObjectVersion", `${bucket}/users/lambda.zip`],
+      ["s3:ListBucketVersions", bucket],
+    ];
+    expect(needs.filter(([action, arn]) => !may(deploy, action, arn))).toEqual([]);
+    expect(needs.filter(([action, arn]) => may(plan, action, arn))).toEqual([]);
+    const decrypt = allowed(deploy).find((s) => s.actions?.includes("kms:Decrypt"));
+    expect(decrypt && conditionValue(decrypt, "kms:ViaService")).toEqual(["s3.us-east-1.amazonaws.com"]);
+  });
+
   test("the pipeline's own roles are outside every pattern the deploy role may write, so it cannot widen itself", () => {
     const { deploy, all } = rolesOf(prod);
     const iamWrites = allowed(deploy).filter((s) => s.actions?.some((a) => a.startsWith("iam:")));

@@ -4,10 +4,10 @@
  * refactor must leave it unchanged; a deliberate change shows up as a small diff of
  * `__tests__/fixtures/replacement-guard.<env>.json`, which __tests__/replacement-guard.test.ts compares.
  *
- * Normalized, so a code edit does not churn the guard: values that are content hashes of the build, which
- * change with every edit of a handler or a route, and whose change is the point of the resource:
- * - the S3 key of a function's ZIP, `<function>/<sha256>.zip`, becomes `<function>/<sha256>.zip` literally;
- * - each value of the deployment's `triggers` (digests of the routes and of the references) becomes `<hash>`.
+ * Normalized, so a code edit does not churn the guard: each value of the deployment's `triggers` (digests of the
+ * routes and of the references), which changes with every edit of a route and whose change is the point of the
+ * resource, becomes `<hash>`. A package object's key is kept as written: it is fixed per function, and a key that
+ * changed per build would replace the object (deleting its earlier versions) on every deploy.
  * References (`${aws_x.y.id}`) are kept as written: they name the resource the value comes from.
  *
  * `npm run generate` writes the guard files (tools/generate.ts).
@@ -37,7 +37,6 @@ export function guardFileEnvironments(): string[] {
 
 /** Replaces the content hashes named in the file comment. */
 function normalize(type: string, attribute: string, value: unknown): unknown {
-  if (type === "aws_s3_object" && attribute === "key" && typeof value === "string") return value.replace(/\/[0-9a-f]{64}\.zip$/, "/<sha256>.zip");
   if (type === "aws_api_gateway_deployment" && attribute === "triggers" && value && typeof value === "object") {
     return Object.fromEntries(Object.keys(value).map((key) => [key, "<hash>"]));
   }

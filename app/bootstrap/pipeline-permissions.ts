@@ -125,8 +125,15 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
       },
       // DynamoDB tables encrypted with the app key: DynamoDB creates a grant on the key as the caller.
       { sid: "GrantKeyToDynamoDb", actions: ["kms:CreateGrant"], resources: [kmsKeys(s)], condition: [viaService("dynamodb", s)] },
-      // The archived ZIPs in the package bucket are SSE-KMS: a (single-part, they are small) upload needs a data key.
-      { sid: "UsePackageKeyThroughS3", actions: ["kms:GenerateDataKey"], resources: [kmsKeys(s)], condition: [viaService("s3", s)] },
+      // The ZIPs in the package bucket are SSE-KMS: a (single-part, they are small) upload needs a data key, and
+      // Lambda reads a function's ZIP with the deployer's credentials (CreateFunction, UpdateFunctionCode), so the
+      // deployer decrypts it through S3.
+      {
+        sid: "UsePackageKeyThroughS3",
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [kmsKeys(s)],
+        condition: [viaService("s3", s)],
+      },
     ],
   },
   {
@@ -206,13 +213,16 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
           "s3:PutBucketOwnershipControls",
           "s3:PutBucketPublicAccessBlock",
           "s3:PutBucketTagging",
+          // Destroying an aws_s3_object in a versioned bucket lists the versions of its key and deletes each one.
+          "s3:ListBucketVersions",
         ],
         resources: [`arn:aws:s3:::${packageBucketPattern(s)}`],
       },
       {
-        // The functions' code is uploaded with the function (`filename`); the bucket keeps each ZIP as an archive.
+        // Each function's ZIP is one object, a new version per build. Lambda fetches the version a function is
+        // pinned to with the deployer's credentials (GetObjectVersion); destroying an object deletes every version.
         sid: "ManagePackages",
-        actions: ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"],
+        actions: ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging", "s3:GetObjectVersion", "s3:DeleteObjectVersion"],
         resources: [`arn:aws:s3:::${packageBucketPattern(s)}/*`],
       },
     ],

@@ -67,6 +67,14 @@ const FunctionOverridesSchema = z.strictObject({
   memorySize: z.number().int().min(128).max(10240).optional().describe("MB, instead of `lambda.memorySize`."),
   timeoutSeconds: z.number().int().min(1).max(29).optional().describe("Seconds, instead of `lambda.timeoutSeconds`."),
   reservedConcurrency: z.number().int().min(1).max(1000).nullable().optional().describe("Instead of `lambda.reservedConcurrency`."),
+  packageVersionId: z
+    .string()
+    .regex(/^[A-Za-z0-9._+/=-]{1,1024}$/, { message: "an S3 object version id, as `aws s3api list-object-versions` prints it (VersionId)" })
+    .optional()
+    .describe(
+      "Runs this S3 object version of the function's package (`<fn>/lambda.zip` in the package bucket) instead of the current " +
+        'build: a rollback (docs/operations.md, "Roll a function back to a previous ZIP"). Default: the current build\'s version.',
+    ),
 });
 
 const LambdaSchema = z.strictObject({

@@ -40,8 +40,10 @@ export interface NodeFunctionProps {
   readonly description: string;
   /** The static ZIP built by `npm run package`. */
   readonly artifact: LambdaArtifact;
-  /** Versioned bucket that archives every deployed package under its content-addressed key, for rollbacks. */
+  /** Versioned bucket the function's code is read from: one object per function, a new version per build. */
   readonly packageBucket: string;
+  /** S3 version of the package object to run instead of the current build's (a rollback). @default the object's current version */
+  readonly packageVersionId?: string;
   readonly settings: FunctionSettings;
   /** Customer-managed key of the app: encrypts the log group; DynamoDB uses it on the function's behalf. */
   readonly kmsKeyArn: string;
@@ -71,8 +73,8 @@ const MEMORY_RANGE = [128, 10240] as const;
  * A Node.js Lambda function with everything it owns: a role only Lambda of this account can assume, an inline
  * policy with exactly the DynamoDB operations and ARNs it is given (plus KMS through DynamoDB, its own log streams
  * and X-Ray), its log group (created first, with retention and encryption, so the role needs no
- * `logs:CreateLogGroup`), its package in S3 under a content-addressed key, and the function itself with
- * `lambda-handler.handler`, active tracing and JSON logs.
+ * `logs:CreateLogGroup`), its package in S3 (one object, a new version per build), and the function itself with
+ * `lambda-handler.handler`, active tracing and JSON logs, running the package version it is pinned to.
  */
 export class NodeFunction extends Construct {
   public readonly role: IamRole;
@@ -154,17 +156,11 @@ export class NodeFunction extends Construct {
       policy: this.policyDocument.json,
     });
 
-    // The function's code is uploaded with the function itself (`filename`, well under Lambda's 50 MB direct
-    // upload limit), not read from S3. S3 documents that after versioning is first enabled on a bucket it "may take
-    // up to 15 minutes" to propagate: writes in that window may apply to unversioned objects and GETs of new objects
-    // may answer 404 NoSuchKey. data-stack enables versioning on the package bucket seconds before this stack runs in
-    // the first deploy, so neither `s3_object_version` (a version id that may not exist yet) nor an S3 key (a GET
-    // that may 404) can be relied on then. The key is content-addressed (`<fn>/<sha256>.zip`), so it already pins
-    // each build's bytes; `source_code_hash` makes a new build update the function.
-    //
-    // The same ZIP is still archived in the package bucket under that key, before the function changes
-    // (depends_on below), so every deployed package can be put back: the current one by key, a replaced one
-    // through its noncurrent version (kept 90 days). See the README runbook, "Roll a function back".
+    // One object per function under a fixed key: a build that changes the ZIP changes `source_hash`, which the
+    // provider updates in place with a new upload (only `bucket` and `key` force a replacement). In the versioned
+    // bucket that is a new version, and the one it replaces stays as noncurrent (kept by the bucket's lifecycle
+    // rule), so an earlier build can be run again. A replaced or destroyed aws_s3_object would take every version of
+    // its key with it (the provider deletes them all), which is why the key never changes.
     const asset = new TerraformAsset(this, "package", { path: props.artifact.zipPath, type: AssetType.FILE });
     this.packageObject = new S3Object(this, "package-object", {
       bucket: props.packageBucket,
@@ -184,8 +180,14 @@ export class NodeFunction extends Construct {
       memorySize: settings.memorySize,
       timeout: settings.timeoutSeconds,
       reservedConcurrentExecutions: settings.reservedConcurrency ?? undefined,
-      filename: asset.path,
-      sourceCodeHash: props.artifact.sha256Base64,
+      // The object's version_id is unknown in a plan whenever its content changes, so a new build updates the
+      // code; `packageVersionId` runs an earlier version instead (a rollback). The version pins the bytes, so there
+      // is no source_code_hash (the current build's hash would be wrong for a pinned function). Lambda reads the
+      // object with the deployer's credentials; in a first deploy S3 may answer 404 for it while the bucket's new
+      // versioning propagates (README, "First deploy").
+      s3Bucket: props.packageBucket,
+      s3Key: this.packageObject.key,
+      s3ObjectVersion: props.packageVersionId ?? this.packageObject.versionId,
       environment: { variables: { ...props.environment } },
       tracingConfig: { mode: "Active" },
       loggingConfig: {
@@ -194,7 +196,7 @@ export class NodeFunction extends Construct {
         applicationLogLevel: settings.applicationLogLevel,
         systemLogLevel: settings.systemLogLevel,
       },
-      dependsOn: [this.logGroup, this.policy, this.packageObject],
+      dependsOn: [this.logGroup, this.policy],
     });
 
     if (props.alarms) this.addAlarms(props.functionName, settings, props.alarms);

@@ -28,7 +28,10 @@ export interface LambdaArtifact {
   readonly sha256Hex: string;
   /** SHA-256 of the ZIP bytes, base64: the format of aws_lambda_function.source_code_hash. */
   readonly sha256Base64: string;
-  /** Content-addressed object key: `${name}/${sha256Hex}.zip`, so a new build never overwrites an old one. */
+  /**
+   * Object key in the versioned package bucket: `${name}/lambda.zip`, one per function and the same for every build,
+   * so a new build is a new version of the same object (kept as noncurrent when replaced) rather than a new object.
+   */
   readonly s3Key: string;
   readonly sizeBytes: number;
 }
@@ -152,7 +155,7 @@ export function artifactFromBytes(name: string, zipPath: string, bytes: Uint8Arr
     zipPath,
     sha256Hex,
     sha256Base64: digest.toString("base64"),
-    s3Key: `${name}/${sha256Hex}.zip`,
+    s3Key: `${name}/lambda.zip`,
     sizeBytes: bytes.length,
   };
 }

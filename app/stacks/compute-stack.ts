@@ -23,7 +23,8 @@ export interface ComputeStackProps extends BaseStackProps {
 /** Settings of one function: the config's Lambda defaults with that function's overrides applied. */
 export function functionSettings(lambda: LambdaConfig, name: FunctionName): FunctionSettings {
   const { functions, ...defaults } = lambda;
-  const overrides = functions[name] ?? {};
+  // The package version is which code runs, not a runtime setting: NodeFunction takes it separately.
+  const { packageVersionId: _package, ...overrides } = functions[name] ?? {};
   return {
     ...defaults,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
@@ -91,6 +92,7 @@ export class ComputeStack extends BaseStack {
         description: functionDescription(name, declaration.description),
         artifact: props.artifacts(name),
         packageBucket: data.packageBucket.bucket.bucket,
+        packageVersionId: config.lambda.functions[name]?.packageVersionId,
         settings: functionSettings(config.lambda, name),
         kmsKeyArn: data.appKey.key.arn,
         accountId: data.accountId,

@@ -74,16 +74,28 @@ export function functionDefinitions(app: SynthesizedApp): FunctionDefinition[] {
   });
 }
 
-/** The ZIP a function deploys: its `filename`, or the `source` of the `aws_s3_object` at its s3_bucket/s3_key. */
+/**
+ * The ZIP a function deploys: its `filename`, or the `source` of the `aws_s3_object` at its s3_bucket/s3_key. The
+ * local run has one version of each object, the build in this checkout (its `version_id` is "local"), so a function
+ * pinned to another version (a rollback in the config) cannot be served and is an error, not the wrong code.
+ */
 function packagePath(app: SynthesizedApp, fn: ResourceRef): string {
   const filename = app.argument<string | undefined>(fn, "filename", undefined);
   if (filename) return resolve(fn.stack.dir, filename);
+  const name = app.argument<string>(fn, "function_name");
   const bucket = app.argument<string>(fn, "s3_bucket");
   const key = app.argument<string>(fn, "s3_key");
   const object = app
     .resources("aws_s3_object")
     .find((o) => app.argument(o, "bucket") === bucket && app.argument(o, "key") === key && typeof o.config.source === "string");
-  if (!object) throw new Error(`Function ${app.argument(fn, "function_name")}: no aws_s3_object with a source uploads s3://${bucket}/${key}`);
+  if (!object) throw new Error(`Function ${name}: no aws_s3_object with a source uploads s3://${bucket}/${key}`);
+  const version = app.argument<string | undefined>(fn, "s3_object_version", undefined);
+  const current = app.resolve(object.stack, `\${${object.type}.${object.name}.version_id}`);
+  if (version !== undefined && version !== current) {
+    throw new Error(
+      `Function ${name} is pinned to version ${version} of s3://${bucket}/${key} (lambda.functions.<fn>.packageVersionId in the config); the local run has only the build in this checkout. Remove the pin to run it locally.`,
+    );
+  }
   return resolve(object.stack.dir, app.argument<string>(object, "source"));
 }
 
