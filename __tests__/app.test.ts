@@ -136,7 +136,7 @@ describe("the app", () => {
       for (const id of synth.stackIds) {
         for (const [type, attribute] of Object.entries(NAME_ATTRIBUTE)) {
           for (const r of resources(synth.json[id], type)) {
-            const name = String(r.config[attribute]).replace(/^(alias\/|\/aws\/lambda\/|\/aws\/apigateway\/)/, "");
+            const name = String(r.config[attribute]).replace(/^(alias\/|\/aws\/lambda\/|\/aws\/apigateway\/|aws-waf-logs-)/, "");
             if (name.startsWith("API-Gateway-Execution-Logs_")) continue; // the name AWS gives execution logs
             expect(name.startsWith(prefix) ? prefix : name).toBe(prefix);
             checked++;

@@ -317,12 +317,12 @@ describe("ComputeStack", () => {
       }
     });
 
-    describe("the runbook, 'Roll a function back to a previous ZIP'", () => {
+    describe("the runbook, docs/operations.md 'Roll a function back to a previous ZIP'", () => {
       const runbook = () => {
-        const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-        const start = readme.indexOf("### Roll a function back to a previous ZIP");
+        const page = readFileSync(join(REPO_ROOT, "docs", "operations.md"), "utf8");
+        const start = page.indexOf("### Roll a function back to a previous ZIP");
         expect(start).toBeGreaterThanOrEqual(0);
-        return readme.slice(start, readme.indexOf("\n### ", start + 1));
+        return page.slice(start, page.indexOf("\n### ", start + 1));
       };
       const EARLIER_VERSION = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo";
 
