@@ -3,7 +3,7 @@
  * to a commit, permissions are minimal and no AWS key appears anywhere; and, read together with the bootstrap's
  * synthesized roles, every role a workflow assumes is one the bootstrap creates, with a trust policy whose `sub` is
  * what GitHub issues to that job, the environments are the configs, the deploy order is data -> compute -> api,
- * and every command the workflows run is one the README documents.
+ * and every command the workflows run is one the docs document (docs/ci-cd.md, docs/operations.md).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -184,7 +184,7 @@ export class NodeFunction extends Construct {
       // code; `packageVersionId` runs an earlier version instead (a rollback). The version pins the bytes, so there
       // is no source_code_hash (the current build's hash would be wrong for a pinned function). Lambda reads the
       // object with the deployer's credentials; in a first deploy S3 may answer 404 for it while the bucket's new
-      // versioning propagates (README, "First deploy").
+      // versioning propagates (docs/operations.md, "First deploy").
       s3Bucket: props.packageBucket,
       s3Key: this.packageObject.key,
       s3ObjectVersion: props.packageVersionId ?? this.packageObject.versionId,
