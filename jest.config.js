@@ -3,21 +3,40 @@ const { availableParallelism } = require("node:os");
 /** Packages that ship only ES modules, which jest's CommonJS runtime cannot load on Node 20. */
 const ESM_PACKAGES = ["puppeteer-core", "@sparticuz/chromium", "chromium-bidi", "@puppeteer/browsers"];
 
-/** @type {import('jest').Config} */
-module.exports = {
+// The two tiers, one jest project each: see the file.
+const { INTEGRATION_SUITES } = require("./__tests__/support/test-tiers");
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const integrationPaths = Object.keys(INTEGRATION_SUITES).map((suite) => `<rootDir>/__tests__/${suite}`);
+
+/** What both tiers share. */
+const project = {
+  rootDir: __dirname,
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
-  testMatch: ["**/*.test.ts"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
     // ES-module-only packages of the browser test, converted to CommonJS (see the file).
     [`node_modules/(${ESM_PACKAGES.join("|")})/.+\\.js$`]: "<rootDir>/__tests__/support/esm-to-cjs.js",
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join("|")})/)`],
-  // Type errors are caught once, by the `tsc --noEmit` that `npm test` runs before jest, not per test file.
-  testTimeout: 30000,
+  // Type errors are caught once, by the type check that `npm test` and `npm run test:unit` run before jest, not per test file.
   // Formats cdktf's token creation stacks without jest's source maps: see the file.
   setupFiles: ["<rootDir>/__tests__/support/cdktf-stack-traces.js"],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...project,
+      displayName: "unit",
+      testMatch: ["<rootDir>/__tests__/**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/", ...Object.keys(INTEGRATION_SUITES).map((suite) => `/__tests__/${escape(suite)}$`)],
+    },
+    { ...project, displayName: "integration", testMatch: integrationPaths },
+  ],
+  testTimeout: 30000,
   // One worker per core, and at least three: several suites spend most of their time waiting (timeouts under
   // test, retries with backoff, child processes), and `npm test` runs the type check, ESLint and Prettier
   // alongside jest; on 2 cores three workers keep both busy (92 s instead of 103 s for all of `npm test`).

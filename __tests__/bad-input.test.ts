@@ -20,6 +20,7 @@ import {
 } from "./support/api-events";
 import { handlerEnv, loadHandler, scanTables, startDynalite, type LocalDynamo } from "./support/dynalite";
 import { captureConsole } from "./support/console";
+import { cheapScrypt } from "./support/test-scrypt";
 
 const SOURCES = join(__dirname, "..", "app", "lambda-packages");
 const PASSWORD = "correct horse battery staple";
@@ -50,6 +51,7 @@ interface BadCase {
 }
 
 describe("bad input", () => {
+  cheapScrypt();
   let db: LocalDynamo;
   let authorizer: AuthorizerHandler;
   let users: ProxyHandler;

@@ -17,6 +17,7 @@ import {
   type ProxyHandler,
 } from "./support/api-events";
 import { handlerEnv, loadHandler, scanTables, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
+import { cheapScrypt, productionScrypt } from "./support/test-scrypt";
 import { captureConsole } from "./support/console";
 
 const SOURCES = join(__dirname, "..", "app", "lambda-packages");
@@ -29,6 +30,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const PASSWORD = "correct horse battery staple";
 
 describe("sessions handler", () => {
+  cheapScrypt();
   let db: LocalDynamo;
   let sessions: ProxyHandler;
   let users: ProxyHandler;
@@ -70,6 +72,8 @@ describe("sessions handler", () => {
   captureConsole();
 
   describe("POST /sessions", () => {
+    // Asserts the work done for a wrong credential and the parameters of a re-hash.
+    productionScrypt();
     it("answers 201 with a 43-character token, its expiry and the profile, and stores only the token's hash", async () => {
       const user = await signUp();
       const before = Date.now();

@@ -29,6 +29,7 @@ import {
   type InterceptedAnswer,
   type LocalDynamo,
 } from "./support/dynalite";
+import { cheapScrypt, productionScrypt } from "./support/test-scrypt";
 
 const SOURCES = join(__dirname, "..", "app", "lambda-packages");
 const source = (fn: string): string => join(SOURCES, fn, "index.ts");
@@ -41,6 +42,7 @@ const NEW_PASSWORD = "an even longer new passphrase";
 type RawItem = Record<string, { S?: string; N?: string }>;
 
 describe("users handler", () => {
+  cheapScrypt();
   let db: LocalDynamo;
   let users: ProxyHandler;
   let sessions: ProxyHandler;
@@ -121,6 +123,8 @@ describe("users handler", () => {
   });
 
   describe("the journey of one user through authorizer, sessions and users handlers", () => {
+    // Its sign-up asserts the stored hash has the production parameters.
+    productionScrypt();
     const email = `Alice.${randomBytes(3).toString("hex")}@Example.com`;
     const responses: ApiResponse[] = [];
     const allLogs: string[] = [];

@@ -31,6 +31,22 @@ export interface ScryptParams {
  */
 export const SCRYPT_PARAMS: ScryptParams = { N: 32768, r: 8, p: 1 };
 
+/**
+ * The parameters of new hashes: SCRYPT_PARAMS, except in a jest test that is not about hashing and asks for a
+ * cheaper N with TEST_SCRYPT_N (as Django and Devise lower their hashers' cost in tests). Honoured only inside
+ * jest (JEST_WORKER_ID and NODE_ENV=test) and never on Lambda, where the runtime sets AWS_EXECUTION_ENV, a
+ * reserved variable that no function configuration can set or remove; ignored everywhere else.
+ */
+export function currentScryptParams(env: NodeJS.ProcessEnv = process.env): ScryptParams {
+  const n = env.TEST_SCRYPT_N;
+  if (n === undefined || env.JEST_WORKER_ID === undefined || env.NODE_ENV !== "test" || env.AWS_EXECUTION_ENV !== undefined) return SCRYPT_PARAMS;
+  const N = Number(n);
+  if (!Number.isInteger(N) || N < 2 || N > SCRYPT_PARAMS.N || (N & (N - 1)) !== 0) {
+    throw new Error(`TEST_SCRYPT_N must be a power of two from 2 to ${SCRYPT_PARAMS.N}, received ${JSON.stringify(n)}`);
+  }
+  return { ...SCRYPT_PARAMS, N };
+}
+
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 /** Most memory a stored hash may ask for: bounds what a corrupt item could make a verification allocate. */
@@ -73,7 +89,7 @@ function parse(stored: string): ParsedHash | undefined {
 }
 
 /** A new hash of password with a fresh random salt; `params` other than the current ones are for tests. */
-export async function hashPassword(password: string, params: ScryptParams = SCRYPT_PARAMS): Promise<string> {
+export async function hashPassword(password: string, params: ScryptParams = currentScryptParams()): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   return format(params, salt, await deriveKey(password, salt, KEY_BYTES, params));
 }
@@ -94,7 +110,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const candidate = await deriveKey(password, parsed.salt, parsed.key.length, parsed.params);
   const ok = timingSafeEqual(candidate, parsed.key);
   const { N, r, p } = parsed.params;
-  const current = N === SCRYPT_PARAMS.N && r === SCRYPT_PARAMS.r && p === SCRYPT_PARAMS.p;
+  const params = currentScryptParams();
+  const current = N === params.N && r === params.r && p === params.p;
   return { ok, needsRehash: ok && !current };
 }
 
@@ -108,13 +125,14 @@ export function isPasswordHash(stored: unknown): stored is string {
  * start). Verifying against it costs exactly what a real verification costs; built from random bytes, not
  * derived, so creating it costs nothing at init.
  */
-const DUMMY_HASH = format(SCRYPT_PARAMS, randomBytes(SALT_BYTES), randomBytes(KEY_BYTES));
+const DUMMY_SALT = randomBytes(SALT_BYTES);
+const DUMMY_KEY = randomBytes(KEY_BYTES);
 
 /**
  * The work of a password verification against nothing, for log-ins whose e-mail address has no account: the
  * answer then takes as long as a wrong password does. Always false.
  */
 export async function verifyAgainstNothing(password: string): Promise<false> {
-  await verifyPassword(password, DUMMY_HASH);
+  await verifyPassword(password, format(currentScryptParams(), DUMMY_SALT, DUMMY_KEY));
   return false;
 }

@@ -1,0 +1,31 @@
+/**
+ * Cheaper password hashing for the tests that are not about hashing (currentScryptParams in
+ * app/lambda-packages/shared/passwords.ts): N=16 instead of the production 32768, microseconds instead of ~60 ms
+ * per hash. A file calls cheapScrypt() once at its top; a describe block whose tests assert the production
+ * parameters (the stored hash, the work done for a wrong credential, a re-hash) calls productionScrypt().
+ */
+
+/** Not 1024 nor 16384: tests use those as the outdated parameters that a log-in re-hashes. */
+export const TEST_SCRYPT_N = "16";
+
+/** TEST_SCRYPT_N for every test of the enclosing block. */
+export function cheapScrypt(): void {
+  beforeAll(() => {
+    process.env.TEST_SCRYPT_N = TEST_SCRYPT_N;
+  });
+  afterAll(() => {
+    delete process.env.TEST_SCRYPT_N;
+  });
+}
+
+/** The production parameters for every test of the enclosing block, inside a file that uses cheapScrypt(). */
+export function productionScrypt(): void {
+  let outer: string | undefined;
+  beforeAll(() => {
+    outer = process.env.TEST_SCRYPT_N;
+    delete process.env.TEST_SCRYPT_N;
+  });
+  afterAll(() => {
+    if (outer !== undefined) process.env.TEST_SCRYPT_N = outer;
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * The two test tiers. A suite belongs to the integration tier when it runs Terraform, starts the local stack
+ * (in-process or as `npm start`) or drives a browser; every other suite is a unit suite. `npm run test:unit` runs
+ * the unit suites alone (the inner loop), `npm test` runs both tiers (the gate CI runs). jest.config.js makes one
+ * jest project of each; __tests__/test-tiers.test.ts fails, naming the file and line, when a unit suite does one of
+ * those three things or a suite listed here does none of them.
+ */
+
+/** Integration suites, by path under __tests__/, with what puts each there. */
+const INTEGRATION_SUITES = {
+  "bootstrap.test.ts": "runs Terraform",
+  "pipeline-roles.test.ts": "runs Terraform",
+  "terraform-dev.test.ts": "runs Terraform",
+  "terraform-prod.test.ts": "runs Terraform",
+  "e2e/end-to-end.test.ts": "starts the local stack",
+  "local-cli.test.ts": "starts the local stack",
+  "local-faults.test.ts": "starts the local stack",
+  "local-iam-mutation.test.ts": "starts the local stack",
+  "local-stack.test.ts": "starts the local stack",
+  "web-client.test.ts": "drives a browser",
+};
+
+module.exports = { INTEGRATION_SUITES };
