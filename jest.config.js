@@ -1,8 +1,5 @@
 const { availableParallelism } = require("node:os");
 
-/** Packages that ship only ES modules, which jest's CommonJS runtime cannot load on Node 20. */
-const ESM_PACKAGES = ["puppeteer-core", "@sparticuz/chromium", "chromium-bidi", "@puppeteer/browsers"];
-
 // The two tiers, one jest project each: see the file.
 const { INTEGRATION_SUITES } = require("./__tests__/support/test-tiers");
 
@@ -14,12 +11,7 @@ const project = {
   rootDir: __dirname,
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
-  transform: {
-    "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
-    // ES-module-only packages of the browser test, converted to CommonJS (see the file).
-    [`node_modules/(${ESM_PACKAGES.join("|")})/.+\\.js$`]: "<rootDir>/__tests__/support/esm-to-cjs.js",
-  },
-  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join("|")})/)`],
+  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   // Type errors are caught once, by the type check that `npm test` and `npm run test:unit` run before jest, not per test file.
   // Formats cdktf's token creation stacks without jest's source maps: see the file.
   setupFiles: ["<rootDir>/__tests__/support/cdktf-stack-traces.js"],

@@ -76,6 +76,19 @@ describe("npm scripts", () => {
     expect(config).toContain("projectService: true");
   });
 
+  test("every dependency with an install script is allowed or denied in package.json, so npm ci decides nothing silently", () => {
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { hasInstallScript?: boolean; optional?: boolean }>;
+    };
+    const allowScripts =
+      (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { allowScripts?: Record<string, boolean> }).allowScripts ?? {};
+    const withScripts = Object.entries(lock.packages)
+      .filter(([path, entry]) => path !== "" && entry.hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    expect(withScripts.filter((name) => typeof allowScripts[name] !== "boolean")).toEqual([]);
+  });
+
   test("CI runs npm test", () => {
     expect(readFileSync(join(root, ".ci", "run"), "utf8")).toMatch(/^npm test$/m);
   });
