@@ -165,8 +165,9 @@ describe("the test tiers", () => {
     writeFileSync(
       join(dir, "a.test.ts"),
       [
-        "// startLocalStack() and prepareTerraform() only in a comment",
-        'const note = "describeTerraformOffline(\\"dev\\")";',
+        // Spelled apart here so that this file itself does not read as a Terraform suite (terraform-suite.ts, the sequencer).
+        `// startLocalStack() and ${"prepareTerraform"}() only in a comment`,
+        `const note = "${"describeTerraformOffline"}(\\"dev\\")";`,
         'import { start } from "./support/target";',
         'import puppeteer from "puppeteer-core";',
         'spawnSync("npm", ["run", "--silent", "start", "--", "--port", "0"]);',

@@ -114,10 +114,20 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
   const floorDir = join(dir, "floor");
   mkdirSync(floorDir);
   writeFileSync(join(floorDir, "floor.test.ts"), 'test("does nothing", () => {\n  expect(1 + 1).toBe(2);\n});\n');
+  // The unit project of jest.config.js with only that file: jest's --roots does not reach into projects.
+  const floorConfig = join(dir, "jest.floor.config.js");
+  writeFileSync(
+    floorConfig,
+    [
+      `const { projects, ...global } = require(${JSON.stringify(join(REPO_ROOT, "jest.config.js"))});`,
+      'const { displayName, testPathIgnorePatterns, ...unit } = projects.find((project) => project.displayName === "unit");',
+      `module.exports = { ...global, ...unit, roots: [${JSON.stringify(floorDir)}], testMatch: ["**/*.test.ts"] };`,
+    ].join("\n"),
+  );
   const floor: RunFigures[] = [];
   for (let i = 0; i < 2; i++) {
     const out = join(dir, `floor-${i}.json`);
-    const outcome = await run(JEST, ["--roots", floorDir, "--json", "--outputFile", out], { cwd: REPO_ROOT, env, outputFile: out });
+    const outcome = await run(JEST, ["--config", floorConfig, "--json", "--outputFile", out], { cwd: REPO_ROOT, env, outputFile: out });
     floor.push(readJestJson(out, outcome));
   }
 
