@@ -22,6 +22,8 @@ afterAll(() => {
 
 /** A value api-stack reads from compute-stack: `attribute` of the Lambda function `fn`. */
 const fromCompute = (fn: string, attribute: string) => comesFrom(prod, "api-stack", `compute-stack/${fn}/function.${attribute}`);
+/** API Gateway invokes a function through its `live` alias. */
+const fromAlias = (fn: string, attribute: string) => comesFrom(prod, "api-stack", `compute-stack/${fn}/alias.${attribute}`);
 
 /** The method and integration of `METHOD /path`, found through the resource tree. */
 function routeResources(json: TerraformJson, httpMethod: string, path: string) {
@@ -63,7 +65,7 @@ describe("ApiStack", () => {
       expect(integration?.config).toMatchObject({
         type: "AWS_PROXY",
         integration_http_method: "POST",
-        uri: fromCompute("health", "invoke_arn"),
+        uri: fromAlias("health", "invoke_arn"),
       });
     });
 
@@ -81,7 +83,7 @@ describe("ApiStack", () => {
     test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s is served by its function", (_key, route) => {
       const { method, integration } = routeResources(api, route.method, route.path);
       expect(method.http_method).toBe(route.method);
-      expect(integration).toMatchObject({ type: "AWS_PROXY", uri: fromCompute(route.function, "invoke_arn") });
+      expect(integration).toMatchObject({ type: "AWS_PROXY", uri: fromAlias(route.function, "invoke_arn") });
     });
 
     test.each(ROUTES.filter((r) => r.auth === "bearer").map((r) => [`${r.method} ${r.path}`, r] as const))(
@@ -110,11 +112,12 @@ describe("ApiStack", () => {
         type: "REQUEST",
         identity_source: "method.request.header.Authorization",
         authorizer_result_ttl_in_seconds: 60,
-        authorizer_uri: fromCompute("authorizer", "invoke_arn"),
+        authorizer_uri: fromAlias("authorizer", "invoke_arn"),
       });
       const permission = resources(api, "aws_lambda_permission").find((p) => p.config.statement_id === "AllowApiGatewayAuthorizer");
       expect(permission?.config).toMatchObject({
         function_name: fromCompute("authorizer", "function_name"),
+        qualifier: "live",
         source_arn: `\${aws_api_gateway_rest_api.${restApi.id}.execution_arn}/authorizers/\${aws_api_gateway_authorizer.${authorizer.id}.id}`,
       });
     });
@@ -123,7 +126,7 @@ describe("ApiStack", () => {
       expect(only(dev.json["api-stack"], "aws_api_gateway_authorizer").config.authorizer_result_ttl_in_seconds).toBe(0);
     });
 
-    test("the invoke permission is scoped to this API, its stage and the method", () => {
+    test("the invoke permission is scoped to this API, its stage and the method, on the alias API Gateway invokes", () => {
       const restApi = only(api, "aws_api_gateway_rest_api");
       const permission = resources(api, "aws_lambda_permission").find(
         (p) => p.config.statement_id === "AllowApiGateway-GET" && String(p.config.function_name).includes("health"),
@@ -133,6 +136,7 @@ describe("ApiStack", () => {
         action: "lambda:InvokeFunction",
         principal: "apigateway.amazonaws.com",
         function_name: fromCompute("health", "function_name"),
+        qualifier: "live",
         statement_id: "AllowApiGateway-GET",
         source_arn: `\${aws_api_gateway_rest_api.${restApi.id}.execution_arn}/prod/GET/*`,
       });

@@ -151,6 +151,37 @@ describe("ComputeStack", () => {
     });
   });
 
+  describe("versions behind the alias live", () => {
+    const functionOf = (name: FunctionName) => byName("aws_lambda_function", "function_name", `prod-service-${name}`);
+
+    test.each(FUNCTION_NAMES.map((name) => [name]))(
+      "%s publishes a version per change, and its alias live serves the version published last",
+      (name) => {
+        const fn = functionOf(name);
+        expect(fn.config.publish).toBe(true);
+        const aliases = resources(compute, "aws_lambda_alias").filter(
+          (a) => a.config.function_name === `\${aws_lambda_function.${fn.id}.function_name}`,
+        );
+        expect(aliases.map((a) => a.config)).toEqual([
+          expect.objectContaining({ name: "live", function_version: `\${aws_lambda_function.${fn.id}.version}` }),
+        ]);
+      },
+    );
+
+    test("the alarms on errors, throttles and duration watch what the alias serves (Lambda's per-alias metrics)", () => {
+      const fn = functionOf("users");
+      const dimensionsOf = (alarmName: string) => byName("aws_cloudwatch_metric_alarm", "alarm_name", alarmName).config.dimensions;
+      const functionName = `\${aws_lambda_function.${fn.id}.function_name}`;
+      const alias = resources(compute, "aws_lambda_alias").find((a) => a.config.function_name === functionName)!;
+      for (const metric of ["errors", "throttles", "duration-p99"]) {
+        expect(dimensionsOf(`prod-service-users-${metric}`)).toEqual({
+          FunctionName: functionName,
+          Resource: `${functionName}:\${aws_lambda_alias.${alias.id}.name}`,
+        });
+      }
+    });
+  });
+
   describe("DynamoDB access, derived from FUNCTION_ACCESS", () => {
     /** What the declaration says a grant's resource must be: the table's ARN from data-stack, or one of its indexes. */
     const resourceOf = (grant: TableGrant) => fromDataStack(`${grant.table}/table.arn${grant.index ? `/index/${grant.index}` : ""}`);

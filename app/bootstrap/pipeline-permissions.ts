@@ -355,13 +355,14 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
   },
   {
     service: "lambda",
-    resourceTypes: ["aws_lambda_function", "aws_lambda_permission"],
+    resourceTypes: ["aws_lambda_alias", "aws_lambda_function", "aws_lambda_permission"],
     read: (s) => [
       {
         sid: "ReadFunctions",
         actions: [
           "lambda:GetFunction",
           "lambda:ListVersionsByFunction",
+          "lambda:GetAlias",
           "lambda:GetFunctionCodeSigningConfig",
           "lambda:GetPolicy",
           "lambda:ListTags",
@@ -383,6 +384,11 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
           "lambda:UntagResource",
           "lambda:AddPermission",
           "lambda:RemovePermission",
+          // Each change publishes a version behind the alias live; the ARN pattern covers `<function>:<alias>`.
+          "lambda:PublishVersion",
+          "lambda:CreateAlias",
+          "lambda:UpdateAlias",
+          "lambda:DeleteAlias",
         ],
         resources: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${s.namePrefix}*`],
       },

@@ -16,6 +16,11 @@ const REFERENCE_ATTRIBUTES: Record<string, readonly string[]> = {
   aws_lambda_permission: ["function_name"],
 };
 
+/** Names that live inside another resource, which carries the prefix: a Lambda alias is unique per function only. */
+const SCOPED_NAMES: Record<string, readonly string[]> = {
+  aws_lambda_alias: ["name"],
+};
+
 /** Name forms AWS imposes; the app's prefix follows them. */
 const AWS_NAME_FORMS = [/^API-Gateway-Execution-Logs_/, /^alias\//, /^\/aws\/lambda\//, /^\/aws\/apigateway\//, /^aws-waf-logs-/];
 
@@ -35,7 +40,7 @@ export class NamePrefixAspect implements IAspect {
     ];
     for (const key of NAME_ATTRIBUTES) {
       const value = attributes?.[key];
-      if (typeof value !== "string" || REFERENCE_ATTRIBUTES[type]?.includes(key)) continue;
+      if (typeof value !== "string" || REFERENCE_ATTRIBUTES[type]?.includes(key) || SCOPED_NAMES[type]?.includes(key)) continue;
       const bare = AWS_NAME_FORMS.reduce((name, form) => name.replace(form, ""), value);
       if (Token.isUnresolved(bare) && bare.startsWith("${")) continue; // named where it is defined
       if (!bare.startsWith(this.prefix)) {

@@ -1,9 +1,11 @@
 import { Construct } from "constructs";
 import { AssetType, TerraformAsset, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
@@ -69,12 +71,17 @@ export interface FunctionAlarmProps extends AlarmSettings {
 
 const MEMORY_RANGE = [128, 10240] as const;
 
+/** The alias every caller invokes a function through (API Gateway, the authorizer); a release moves its traffic. */
+export const LIVE_ALIAS = "live";
+
 /**
  * A Node.js Lambda function with everything it owns: a role only Lambda of this account can assume, an inline
  * policy with exactly the DynamoDB operations and ARNs it is given (plus KMS through DynamoDB, its own log streams
  * and X-Ray), its log group (created first, with retention and encryption, so the role needs no
  * `logs:CreateLogGroup`), its package in S3 (one object, a new version per build), and the function itself with
- * `lambda-handler.handler`, active tracing and JSON logs, running the package version it is pinned to.
+ * `lambda-handler.handler`, active tracing and JSON logs, running the package version it is pinned to. Each change
+ * publishes a numbered version; callers invoke the alias `live` (LIVE_ALIAS), so which version serves is the alias's
+ * choice, not `$LATEST`'s, and the alarms watch what the alias serves.
  */
 export class NodeFunction extends Construct {
   public readonly role: IamRole;
@@ -83,6 +90,10 @@ export class NodeFunction extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
   public readonly packageObject: S3Object;
   public readonly function: LambdaFunction;
+  /** `live`: what API Gateway invokes; it points at the version Terraform published last. */
+  public readonly alias: LambdaAlias;
+  /** Its alarms (errors, throttles, p99 duration, concurrency); a release rolls back when one of them fires. */
+  public readonly alarms: CloudwatchMetricAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
@@ -196,49 +207,71 @@ export class NodeFunction extends Construct {
         applicationLogLevel: settings.applicationLogLevel,
         systemLogLevel: settings.systemLogLevel,
       },
+      // A change of code or configuration publishes a new immutable version, which the alias can move to (and back).
+      publish: true,
       dependsOn: [this.logGroup, this.policy],
+    });
+
+    this.alias = new LambdaAlias(this, "alias", {
+      name: LIVE_ALIAS,
+      description: `What callers of ${props.functionName} invoke`,
+      functionName: this.function.functionName,
+      functionVersion: this.function.version,
     });
 
     if (props.alarms) this.addAlarms(props.functionName, settings, props.alarms);
   }
 
   private addAlarms(functionName: string, settings: FunctionSettings, alarms: FunctionAlarmProps): void {
+    // Lambda publishes each metric per function and, with `Resource` = `<function>:<alias>`, per alias: the alias's
+    // metrics are what callers get, whichever version serves them, so a release can roll back on them.
     const metric = (metricName: string) => ({
       namespace: "AWS/Lambda",
       metricName,
-      dimensions: { FunctionName: this.function.functionName },
+      dimensions: { FunctionName: this.function.functionName, Resource: `${this.function.functionName}:${this.alias.name}` },
     });
-    addAlarm(this, "errors-alarm", alarms, {
-      ...metric("Errors"),
-      statistic: "Sum",
-      name: `${functionName}-errors`,
-      description: `${functionName} throws or times out`,
-      threshold: alarms.errors,
-    });
-    addAlarm(this, "throttles-alarm", alarms, {
-      ...metric("Throttles"),
-      statistic: "Sum",
-      name: `${functionName}-throttles`,
-      description: `Invocations of ${functionName} are throttled (concurrency exhausted)`,
-      threshold: alarms.throttles,
-    });
+    this.alarms.push(
+      addAlarm(this, "errors-alarm", alarms, {
+        ...metric("Errors"),
+        statistic: "Sum",
+        name: `${functionName}-errors`,
+        description: `${functionName} throws or times out`,
+        threshold: alarms.errors,
+      }),
+    );
+    this.alarms.push(
+      addAlarm(this, "throttles-alarm", alarms, {
+        ...metric("Throttles"),
+        statistic: "Sum",
+        name: `${functionName}-throttles`,
+        description: `Invocations of ${functionName} are throttled (concurrency exhausted)`,
+        threshold: alarms.throttles,
+      }),
+    );
     const durationMs = Math.round(settings.timeoutSeconds * 1000 * alarms.durationP99OfTimeout);
-    addAlarm(this, "duration-alarm", alarms, {
-      ...metric("Duration"),
-      statistic: "p99",
-      name: `${functionName}-duration-p99`,
-      description: `p99 duration of ${functionName} is at ${alarms.durationP99OfTimeout * 100} % of its ${settings.timeoutSeconds} s timeout (${durationMs} ms)`,
-      threshold: durationMs,
-    });
+    this.alarms.push(
+      addAlarm(this, "duration-alarm", alarms, {
+        ...metric("Duration"),
+        statistic: "p99",
+        name: `${functionName}-duration-p99`,
+        description: `p99 duration of ${functionName} is at ${alarms.durationP99OfTimeout * 100} % of its ${settings.timeoutSeconds} s timeout (${durationMs} ms)`,
+        threshold: durationMs,
+      }),
+    );
     if (settings.reservedConcurrency !== null) {
       const limit = Math.max(1, Math.floor(settings.reservedConcurrency * alarms.concurrencyOfReserved));
-      addAlarm(this, "concurrency-alarm", alarms, {
-        ...metric("ConcurrentExecutions"),
-        statistic: "Maximum",
-        name: `${functionName}-concurrency`,
-        description: `${functionName} runs ${limit} or more of its ${settings.reservedConcurrency} reserved concurrent executions`,
-        threshold: limit,
-      });
+      this.alarms.push(
+        addAlarm(this, "concurrency-alarm", alarms, {
+          // Reserved concurrency is the function's, shared by all its versions: compare it with the whole function.
+          namespace: "AWS/Lambda",
+          metricName: "ConcurrentExecutions",
+          dimensions: { FunctionName: this.function.functionName },
+          statistic: "Maximum",
+          name: `${functionName}-concurrency`,
+          description: `${functionName} runs ${limit} or more of its ${settings.reservedConcurrency} reserved concurrent executions`,
+          threshold: limit,
+        }),
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { AppDashboard } from "../constructs/app-dashboard";
+import { LIVE_ALIAS } from "../constructs/node-function";
 import { LambdaRestApi } from "../constructs/lambda-rest-api";
 import { BUSINESS_METRICS } from "../lambda-packages/shared/metrics";
 import { RegionalWaf } from "../constructs/regional-waf";
@@ -33,10 +34,12 @@ export class ApiStack extends BaseStack {
     const { config, compute } = props;
     const api = config.api;
 
+    // API Gateway invokes each function's `live` alias: a release moves the alias, never the API.
     const target = (name: FunctionName) => ({
       name,
       functionName: compute.functions[name].function.functionName,
-      invokeArn: compute.functions[name].function.invokeArn,
+      qualifier: LIVE_ALIAS,
+      invokeArn: compute.functions[name].alias.invokeArn,
     });
 
     this.restApi = new LambdaRestApi(this, "rest-api", {

@@ -48,6 +48,7 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_iam_role_policy: ["name", "name_prefix", "role"],
   aws_kms_alias: ["name", "name_prefix"],
   aws_kms_key: ["customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"],
+  aws_lambda_alias: ["function_name", "name"],
   aws_lambda_function: ["function_name", "package_type"],
   aws_lambda_permission: [
     "action",

@@ -281,6 +281,12 @@ export class TerraformApp {
       const arn = arns.arn(subject);
       return arn === undefined ? undefined : arns.invokeArn(region, arn);
     }
+    if (block.type === "aws_lambda_alias" && (attribute === "arn" || attribute === "invoke_arn")) {
+      // `<function ARN>:<alias name>`: the function named by the alias's `function_name`, in the alias's region.
+      const argument = (key: string) => String(this.evaluateIn(block.stack, block.config[key], options, depth));
+      const aliasArn = `${arns.lambdaArn(region, argument("function_name"))}:${argument("name")}`;
+      return attribute === "arn" ? aliasArn : arns.invokeArn(region, aliasArn);
+    }
     if (block.type === "aws_api_gateway_stage" && attribute === "invoke_url") {
       const argument = (key: string) => String(this.evaluateIn(block.stack, block.config[key], options, depth));
       return arns.invokeUrl(region, argument("rest_api_id"), argument("stage_name"));

@@ -42,7 +42,7 @@ export interface ApiGatewayOptions {
    * (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>` or `.../authorizers/<id>`).
    * @default every invocation is allowed
    */
-  readonly mayInvoke?: (functionName: string, sourceArn: string) => boolean;
+  readonly mayInvoke?: (functionName: string, sourceArn: string, qualifier?: string) => boolean;
   /** How long the gateway waits for a Lambda proxy integration. @default INTEGRATION_TIMEOUT_MS */
   readonly integrationTimeoutMs?: number;
   /** Clock of the throttles and the authorizer cache (tests). @default performance.now / Date.now */
@@ -110,8 +110,8 @@ export class ApiGateway {
     return `arn:aws:execute-api:${api.region}:${api.accountId}:${api.id}/${path}`;
   }
 
-  private permitted(functionName: string, sourceArn: string): boolean {
-    if (this.options.mayInvoke?.(functionName, sourceArn) ?? true) return true;
+  private permitted(functionName: string, sourceArn: string, qualifier?: string): boolean {
+    if (this.options.mayInvoke?.(functionName, sourceArn, qualifier) ?? true) return true;
     this.options.log(
       `execution log: Execution failed due to configuration error: Invalid permissions on Lambda function ${functionName} (source ${sourceArn})`,
     );
@@ -119,7 +119,7 @@ export class ApiGateway {
   }
 
   private invokeAuthorizer(functionName: string, event: unknown, authorizer?: AuthorizerModel): Promise<InvocationResult> {
-    if (authorizer && !this.permitted(functionName, this.executeApiArn(`authorizers/${authorizer.id}`))) {
+    if (authorizer && !this.permitted(functionName, this.executeApiArn(`authorizers/${authorizer.id}`), authorizer.qualifier)) {
       this.options.log("execution log: Execution failed due to configuration error: Authorizer error");
       return Promise.resolve({
         ok: false,
@@ -158,7 +158,7 @@ export class ApiGateway {
     // The request's own path, not the resource template: a permission for ".../GET/users/{id}" does not let
     // API Gateway invoke for /users/123 (aws/serverless-application-model#110), one for ".../GET/users/*" does.
     const sourceArn = this.executeApiArn(`${api.stageName}/${request.httpMethod}${request.path}`);
-    if (!this.permitted(integration.functionName, sourceArn)) return error("API_CONFIGURATION_ERROR");
+    if (!this.permitted(integration.functionName, sourceArn, integration.qualifier)) return error("API_CONFIGURATION_ERROR");
     invoked.push(integration.functionName);
     const event = proxyEvent(api, request, method, match.pathParameters, authorizerContext);
     const outcome = await this.invokeWithTimeout(integration.functionName, event);

@@ -15,11 +15,17 @@ export interface MethodThrottle {
   readonly burstLimit: number;
 }
 
-export interface AuthorizerModel {
+/** The function an integration or authorizer invokes, and the alias it names (its permissions are the alias's). */
+export interface LambdaTargetModel {
+  readonly functionName: string;
+  /** The alias in the invoke ARN; undefined for the unqualified function. */
+  readonly qualifier?: string;
+}
+
+export interface AuthorizerModel extends LambdaTargetModel {
   readonly id: string;
   readonly name: string;
   readonly type: "REQUEST" | "TOKEN";
-  readonly functionName: string;
   /** Lower-case names of the request headers of the identity source. */
   readonly identityHeaders: readonly string[];
   /** Seconds a policy is cached per identity; 0: no cache. Terraform's default is 300. */
@@ -27,7 +33,7 @@ export interface AuthorizerModel {
 }
 
 export type IntegrationModel =
-  | { readonly type: "AWS_PROXY"; readonly functionName: string }
+  | ({ readonly type: "AWS_PROXY" } & LambdaTargetModel)
   | {
       readonly type: "MOCK";
       readonly statusCode: number;
@@ -101,7 +107,7 @@ export function restApiModel(app: SynthesizedApp): RestApiModel {
       id,
       name: app.argument<string>(authorizer, "name"),
       type: app.argument<string>(authorizer, "type", "TOKEN") === "REQUEST" ? "REQUEST" : "TOKEN",
-      functionName: functionOfInvokeArn(app.argument<string>(authorizer, "authorizer_uri")),
+      ...lambdaTargetOf(app, app.argument<string>(authorizer, "authorizer_uri")),
       identityHeaders: identitySource
         .split(",")
         .map((s) => s.trim())
@@ -193,6 +199,35 @@ export function functionOfInvokeArn(invokeArn: string): string {
   return match[1];
 }
 
+/** "...:function:<name>:<qualifier>/invocations" -> the qualifier; undefined for an unqualified invoke ARN. */
+export function qualifierOfInvokeArn(invokeArn: string): string | undefined {
+  return /:function:[^/:]+:([^/:]+)\/invocations$/.exec(invokeArn)?.[1];
+}
+
+/**
+ * What an invoke ARN runs locally. An alias resolves to the version it serves, and the local run has one version
+ * of each function, the current build: the alias must be an `aws_lambda_alias` of the app that serves the
+ * version its function publishes (`function_version = aws_lambda_function.<fn>.version`), else this throws.
+ */
+export function lambdaTargetOf(app: SynthesizedApp, invokeArn: string): LambdaTargetModel {
+  const functionName = functionOfInvokeArn(invokeArn);
+  const qualifier = qualifierOfInvokeArn(invokeArn);
+  if (qualifier === undefined) return { functionName };
+  const fn = app.resources("aws_lambda_function").find((f) => app.argument(f, "function_name") === functionName);
+  const alias = app
+    .resources("aws_lambda_alias")
+    .find((a) => app.argument(a, "function_name") === functionName && app.argument(a, "name") === qualifier);
+  if (!fn || !alias) throw new Error(`${invokeArn} names ${functionName}:${qualifier}, which is not an aws_lambda_alias of the app`);
+  const served = alias.config.function_version;
+  if (alias.stack.id !== fn.stack.id || served !== `\${aws_lambda_function.${fn.name}.version}`) {
+    throw new Error(
+      `Alias ${qualifier} of ${functionName} serves version ${JSON.stringify(served)}; the local run serves only the current build ` +
+        `(function_version = \${aws_lambda_function.${fn.name}.version})`,
+    );
+  }
+  return { functionName, qualifier };
+}
+
 /**
  * Throttles by "<resource path> <METHOD>", and "*" for the stage's `*\/*` settings. A method path is
  * `<resource path without its leading slash>/<METHOD>`, e.g. `users/POST`; -1 or no value means unthrottled.
@@ -217,7 +252,7 @@ function methodThrottles(app: SynthesizedApp, settings: ResourceRef[], stageName
 
 function integrationModel(app: SynthesizedApp, integration: ResourceRef, responses: ResourceRef[], route: string): IntegrationModel {
   const type = app.argument<string>(integration, "type");
-  if (type === "AWS_PROXY") return { type, functionName: functionOfInvokeArn(app.argument<string>(integration, "uri")) };
+  if (type === "AWS_PROXY") return { type, ...lambdaTargetOf(app, app.argument<string>(integration, "uri")) };
   if (type !== "MOCK") throw new Error(`${route}: integration type ${type} is not emulated (AWS_PROXY and MOCK are)`);
   const requestTemplate = app.argument<Json>(integration, "request_templates", {})["application/json"];
   const statusCode = Number((/"statusCode"\s*:\s*(\d{3})/.exec(String(requestTemplate ?? "")) ?? [])[1] ?? 200);

@@ -178,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logsDelivered.set(name, lambdaServiceCalls(iam, name).logsDelivered);
         return fn.invoke(event, invokeOptions);
       },
-      mayInvoke: (name, sourceArn) => iam.mayInvoke(name, sourceArn),
+      mayInvoke: (name, sourceArn, qualifier) => iam.mayInvoke(name, sourceArn, qualifier),
     });
     const routes = gateway.routes().map((method) => ({
       method: method.httpMethod,

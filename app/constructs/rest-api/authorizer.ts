@@ -30,6 +30,7 @@ export function addBearerAuthorizer(scope: Construct, api: ApiGatewayRestApi, pr
     statementId: "AllowApiGatewayAuthorizer",
     action: "lambda:InvokeFunction",
     functionName: props.target.functionName,
+    qualifier: props.target.qualifier,
     principal: "apigateway.amazonaws.com",
     sourceArn: `${api.executionArn}/authorizers/${authorizer.id}`,
   });

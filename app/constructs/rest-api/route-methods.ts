@@ -88,6 +88,7 @@ function addInvokePermissions(scope: Construct, props: RouteMethodsProps): void 
       statementId: `AllowApiGateway-${method}`,
       action: "lambda:InvokeFunction",
       functionName: target.functionName,
+      qualifier: target.qualifier,
       principal: "apigateway.amazonaws.com",
       sourceArn: `${props.api.executionArn}/${props.stageName}/${method}/*`,
     });

@@ -10,6 +10,11 @@ export interface LambdaTarget {
    */
   readonly name: string;
   readonly functionName: string;
+  /**
+   * The alias or version API Gateway invokes (`invokeArn` must be its invoke ARN); the invoke permissions are the
+   * qualifier's own resource policy then, since Lambda keeps one per alias. @default the unqualified function
+   */
+  readonly qualifier?: string;
   readonly invokeArn: string;
 }
 

@@ -9,10 +9,11 @@
  *
  * - Principal: a service (`*.amazonaws.com`) as `{"Service": ...}`; an account id as its root ARN
  *   `{"AWS":"arn:aws:iam::<id>:root"}`; `*` as `"*"`; any other ARN as `{"AWS": ...}`.
- * - Resource: the unqualified function ARN, whether `function_name` is a name or an ARN.
+ * - Resource: the function ARN, whether `function_name` is a name or an ARN, with `:<qualifier>` when the
+ *   permission has one: Lambda keeps a separate policy per alias or version, and one allows invoking only what
+ *   it is attached to (an unqualified permission does not let API Gateway invoke an alias, nor the reverse).
  * - Condition: `source_arn` as `ArnLike AWS:SourceArn`, `source_account` as `StringEquals AWS:SourceAccount`.
- * - `qualifier`, `event_source_token`, `principal_org_id` and `function_url_auth_type` are refused (the app
- *   uses none; a qualifier would also make a separate policy, the alias's).
+ * - `event_source_token`, `principal_org_id` and `function_url_auth_type` are refused (the app uses none).
  *
  * The local IAM evaluates these documents (principals.ts); `resourcePolicySize` measures them against Lambda's
  * limit. Values only known after apply resolve through SynthesizedApp: account 000000000000 has AWS's 12
@@ -25,9 +26,12 @@ import type { ResourceRef, SynthesizedApp } from "../synthesized";
 /** Lambda's hard limit on a function's resource policy (AddPermission then fails with PolicyLengthExceededException). */
 export const LAMBDA_POLICY_SIZE_LIMIT = 20_480;
 
-/** One function's resource policy. */
+/** One function's resource policy, or one of its aliases'. */
 export interface LambdaResourcePolicy {
   readonly functionName: string;
+  /** The alias or version the policy belongs to; undefined for the function's own. */
+  readonly qualifier?: string;
+  /** The ARN it allows invoking: the function's, with `:<qualifier>` for an alias's or version's policy. */
   readonly functionArn: string;
   /** The policy document, keys in Lambda's order. */
   readonly document: { readonly Version: string; readonly Id: string; readonly Statement: ReadonlyArray<Record<string, unknown>> };
@@ -51,7 +55,7 @@ export function functionArnInApp(app: SynthesizedApp): FunctionArnOf {
   };
 }
 
-const UNSUPPORTED = ["qualifier", "event_source_token", "principal_org_id", "function_url_auth_type"];
+const UNSUPPORTED = ["event_source_token", "principal_org_id", "function_url_auth_type"];
 
 function principalJson(principal: string): unknown {
   if (principal === "*") return "*";
@@ -60,22 +64,33 @@ function principalJson(principal: string): unknown {
   return { AWS: principal };
 }
 
-/** Every function's resource policy, keyed by function name, from every `aws_lambda_permission` of the app. */
+/** The key of a policy in lambdaResourcePolicies: the function name, `<name>:<qualifier>` for an alias's or version's. */
+export function policyKey(functionName: string, qualifier?: string): string {
+  return qualifier === undefined ? functionName : `${functionName}:${qualifier}`;
+}
+
+/** Every resource policy (PolicyKey) from every `aws_lambda_permission` of the app. */
 export function lambdaResourcePolicies(app: SynthesizedApp, functionArnOf: FunctionArnOf = functionArnInApp(app)): Map<string, LambdaResourcePolicy> {
-  const policies = new Map<string, { functionArn: string; statements: Array<Record<string, unknown>>; permissions: ResourceRef[] }>();
+  const policies = new Map<
+    string,
+    { functionName: string; qualifier?: string; functionArn: string; statements: Array<Record<string, unknown>>; permissions: ResourceRef[] }
+  >();
   for (const permission of app.resources("aws_lambda_permission")) {
     for (const unsupported of UNSUPPORTED) {
       if (permission.config[unsupported] !== undefined) throw new Error(`aws_lambda_permission ${permission.name}: ${unsupported} is not emulated`);
     }
     const target = app.argument<string>(permission, "function_name");
-    const functionArn = functionArnOf(target, permission);
-    const functionName = functionArn.split(":")[6] ?? target;
+    const unqualifiedArn = functionArnOf(target, permission);
+    const functionName = unqualifiedArn.split(":")[6] ?? target;
+    const qualifier = app.argument<string | undefined>(permission, "qualifier", undefined);
+    const functionArn = qualifier === undefined ? unqualifiedArn : `${unqualifiedArn}:${qualifier}`;
+    const key = policyKey(functionName, qualifier);
     const sourceArn = app.argument<string | undefined>(permission, "source_arn", undefined);
     const sourceAccount = app.argument<string | undefined>(permission, "source_account", undefined);
     const condition: Record<string, Record<string, string>> = {};
     if (sourceAccount !== undefined) condition.StringEquals = { "AWS:SourceAccount": sourceAccount };
     if (sourceArn !== undefined) condition.ArnLike = { "AWS:SourceArn": sourceArn };
-    const policy = policies.get(functionName) ?? { functionArn, statements: [], permissions: [] };
+    const policy = policies.get(key) ?? { functionName, qualifier, functionArn, statements: [], permissions: [] };
     policy.statements.push({
       Sid: app.argument<string>(permission, "statement_id", permission.name),
       Effect: "Allow",
@@ -85,13 +100,14 @@ export function lambdaResourcePolicies(app: SynthesizedApp, functionArnOf: Funct
       ...(Object.keys(condition).length ? { Condition: condition } : {}),
     });
     policy.permissions.push(permission);
-    policies.set(functionName, policy);
+    policies.set(key, policy);
   }
   return new Map(
-    [...policies].map(([functionName, p]) => [
-      functionName,
+    [...policies].map(([key, p]) => [
+      key,
       {
-        functionName,
+        functionName: p.functionName,
+        ...(p.qualifier === undefined ? {} : { qualifier: p.qualifier }),
         functionArn: p.functionArn,
         document: { Version: "2012-10-17", Id: "default", Statement: p.statements },
         permissions: p.permissions,

@@ -6,8 +6,8 @@
  * - `authorize(fn, request)` evaluates a request of a function's role session (DynamoDB, KMS through
  *   DynamoDB, and what Lambda does with the role: log delivery, traces). A denial is printed as one line,
  *   `IAM denied <function> <action> on <resource>: <why>`, and kept in `denials()`.
- * - `mayInvoke(fn, sourceArn)` evaluates API Gateway's invocation of a function against the function's
- *   resource policy (`aws_lambda_permission`).
+ * - `mayInvoke(fn, sourceArn, qualifier)` evaluates API Gateway's invocation of a function (or of its alias)
+ *   against the function's (or the alias's) resource policy (`aws_lambda_permission`).
  * - `grants()` lists every (function, action, resource) the role policies allow, and every invoke permission
  *   (function, lambda:InvokeFunction, source ARN), and `exercised()` the ones an allowed request used, for the
  *   least-privilege tests.
@@ -23,6 +23,7 @@ import { LOCAL_ARNS, type SynthesizedApp } from "../synthesized";
 import type { TableInfo } from "./dynamodb-requests";
 import { evaluate, type AuthorizationRequest, type Decision } from "./evaluate";
 import type { Policy } from "./policy";
+import { policyKey } from "./lambda-resource-policy";
 import { functionRoles, lambdaResourcePolicies, tableInfos, type FunctionRole } from "./principals";
 
 /** The environment Lambda gives a function for its role session. */
@@ -115,12 +116,13 @@ export class LocalIam {
     this.resourcePolicies = lambdaResourcePolicies(app, roles);
     this.tables = tableInfos(app);
     this.invokeGrants = new Map();
-    for (const [functionName, policy] of this.resourcePolicies) {
+    for (const [key, policy] of this.resourcePolicies) {
+      const functionName = key.split(":")[0];
       for (const statement of policy.statements) {
         const source = statement.conditions.find((c) => c.key.toLowerCase() === "aws:sourcearn")?.values[0] ?? "*";
         for (const action of statement.actions) {
           const where = `${policy.name}/${statement.sid}`;
-          this.invokeGrants.set(`${functionName} ${where}`, {
+          this.invokeGrants.set(`${key} ${where}`, {
             kind: "invoke permission",
             function: functionName,
             action,
@@ -182,13 +184,18 @@ export class LocalIam {
     return decision;
   }
 
-  /** Whether the function's resource policy lets API Gateway invoke it from `sourceArn`; a refusal is a denial. */
-  mayInvoke(functionName: string, sourceArn: string): boolean {
+  /**
+   * Whether the resource policy of the function, or of its alias `qualifier`, lets API Gateway invoke it from
+   * `sourceArn`; a refusal is a denial. Lambda evaluates an alias's invocation against the alias's policy only.
+   */
+  mayInvoke(functionName: string, sourceArn: string, qualifier?: string): boolean {
     const role = this.role(functionName);
-    const policy = this.resourcePolicies.get(functionName);
+    const key = policyKey(functionName, qualifier);
+    const policy = this.resourcePolicies.get(key);
+    const invoked = qualifier === undefined ? role.functionArn : `${role.functionArn}:${qualifier}`;
     const decision = evaluate(policy ? [policy] : [], {
       action: "lambda:InvokeFunction",
-      resource: role.functionArn,
+      resource: invoked,
       principal: { type: "Service", id: "apigateway.amazonaws.com" },
       context: { "aws:sourcearn": [sourceArn], "aws:sourceaccount": [LOCAL_ARNS.account] },
       modelledKeys: new Set(["aws:sourcearn", "aws:sourceaccount"]),
@@ -197,7 +204,7 @@ export class LocalIam {
       this.deny({
         function: functionName,
         action: "lambda:InvokeFunction",
-        resource: role.functionArn,
+        resource: invoked,
         reason: `apigateway.amazonaws.com from ${sourceArn}: ${decision.reason === "no statement allows it" ? "no aws_lambda_permission allows it" : decision.reason}`,
         kind: decision.kind,
         sourceArn,
@@ -205,7 +212,7 @@ export class LocalIam {
       return false;
     }
     for (const g of decision.grants) {
-      const grant = this.invokeGrants.get(`${functionName} ${g.policy}/${g.sid}`);
+      const grant = this.invokeGrants.get(`${key} ${g.policy}/${g.sid}`);
       if (grant) this.used.add(grantKey(grant));
     }
     return true;

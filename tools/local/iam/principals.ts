@@ -73,8 +73,9 @@ export function functionRoles(app: SynthesizedApp): FunctionRole[] {
 }
 
 /**
- * Each function's resource policy, parsed for the evaluator: built from its `aws_lambda_permission`s as Lambda
- * builds it (lambda-resource-policy.ts). Every permission must name a function of the app. Keyed by function name.
+ * Each function's resource policies (its own and each alias's), parsed for the evaluator: built from its
+ * `aws_lambda_permission`s as Lambda builds them (lambda-resource-policy.ts). Every permission must name a
+ * function of the app. Keyed by `policyKey`: the function name, `<name>:<alias>` for an alias's.
  */
 export function lambdaResourcePolicies(app: SynthesizedApp, functions: readonly FunctionRole[]): Map<string, Policy> {
   const policies = lambdaPolicyDocuments(app, (target, permission) => {
@@ -82,7 +83,7 @@ export function lambdaResourcePolicies(app: SynthesizedApp, functions: readonly 
     if (!fn) throw new Error(`aws_lambda_permission ${permission.name}: function ${target} is not a function of the app`);
     return fn.functionArn;
   });
-  return new Map([...policies].map(([name, p]) => [name, parsePolicy(`resource policy of ${name}`, p.document)]));
+  return new Map([...policies].map(([key, p]) => [key, parsePolicy(`resource policy of ${key}`, p.document)]));
 }
 
 /** Every table of the app, by name. */
