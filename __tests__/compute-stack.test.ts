@@ -10,16 +10,21 @@ import { FUNCTIONS, type FunctionDeclaration } from "../app/stacks/functions";
 import { TABLE_NAMES } from "../app/lambda-packages/shared/tables";
 import { guardDiff, guardOf } from "../tools/replacement-guard";
 import { isWildcardAction, statementsOf } from "./support/policies";
-import { comesFrom, resources, sourcesOf, synthStacks, SynthResult, TerraformJson } from "./support/synth";
+import { comesFrom, onlyResource, resources, sourcesOf, synthStacks, SynthResult, TerraformJson } from "./support/synth";
 
 let prod: SynthResult;
+let dev: SynthResult;
 let compute: TerraformJson;
 
 beforeAll(() => {
   prod = synthStacks({ environment: "prod" });
+  dev = synthStacks({ environment: "dev" });
   compute = prod.json["compute-stack"];
 });
-afterAll(() => prod.cleanup());
+afterAll(() => {
+  prod.cleanup();
+  dev.cleanup();
+});
 
 /** A value compute-stack reads from data-stack: `<construct path>.<attribute>` there, e.g. `app-key/key.arn`. */
 const fromDataStack = (source: string) => comesFrom(prod, "compute-stack", `data-stack/${source}`);
@@ -179,6 +184,78 @@ describe("ComputeStack", () => {
           Resource: `${functionName}:\${aws_lambda_alias.${alias.id}.name}`,
         });
       }
+    });
+  });
+
+  describe("releases through CodeDeploy", () => {
+    const group = (name: FunctionName, json: TerraformJson = compute) => {
+      const found = resources(json, "aws_codedeploy_deployment_group").filter((g) =>
+        String(g.config.deployment_group_name).endsWith(`-functions-${name}`),
+      );
+      expect(found).toHaveLength(1);
+      return found[0].config as Record<string, any>;
+    };
+
+    test("one Lambda application, and per function a blue/green group with traffic control in it", () => {
+      const app = onlyResource(compute, "aws_codedeploy_app");
+      expect(app.config).toMatchObject({ name: "prod-service-functions", compute_platform: "Lambda" });
+      for (const name of FUNCTION_NAMES) {
+        expect(group(name)).toMatchObject({
+          app_name: `\${aws_codedeploy_app.${app.id}.name}`,
+          deployment_group_name: `prod-service-functions-${name}`,
+          deployment_style: { deployment_type: "BLUE_GREEN", deployment_option: "WITH_TRAFFIC_CONTROL" },
+        });
+      }
+    });
+
+    test.each(FUNCTION_NAMES.map((name) => [name]))(
+      "%s rolls back by itself when the deployment fails or one of its alarms fires, and watches all its alarms",
+      (name) => {
+        const config = group(name);
+        expect(config.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
+        const alarms = resources(compute, "aws_cloudwatch_metric_alarm").filter((a) =>
+          String(a.config.alarm_name).startsWith(`prod-service-${name}-`),
+        );
+        expect(alarms.length).toBeGreaterThanOrEqual(3);
+        expect(config.alarm_configuration.enabled).toBe(true);
+        expect([...config.alarm_configuration.alarms].sort()).toEqual(alarms.map((a) => `\${aws_cloudwatch_metric_alarm.${a.id}.alarm_name}`).sort());
+      },
+    );
+
+    test("prod shifts a canary of 10 % for 5 minutes; dev, all at once", () => {
+      const canary = onlyResource(compute, "aws_codedeploy_deployment_config");
+      expect(canary.config).toMatchObject({
+        compute_platform: "Lambda",
+        traffic_routing_config: { type: "TimeBasedCanary", time_based_canary: { percentage: 10, interval: 5 } },
+      });
+      expect(group("users").deployment_config_name).toBe(`\${aws_codedeploy_deployment_config.${canary.id}.deployment_config_name}`);
+      const devCompute = dev.json["compute-stack"];
+      expect(resources(devCompute, "aws_codedeploy_deployment_config")).toEqual([]);
+      expect(group("users", devCompute).deployment_config_name).toBe("CodeDeployDefault.LambdaAllAtOnce");
+    });
+
+    test("CodeDeploy's role may shift only these functions' aliases and read only their alarms", () => {
+      const role = byName("aws_iam_role", "name", "prod-service-functions-codedeploy");
+      const trust = statementsOf(compute, role.config.assume_role_policy as string);
+      expect(trust).toEqual([
+        expect.objectContaining({
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["codedeploy.amazonaws.com"] }],
+        }),
+      ]);
+      const policy = byName("aws_iam_role_policy", "name", "prod-service-functions-codedeploy-access");
+      const statements = statementsOf(compute, policy.config.policy as string);
+      const functions = FUNCTION_NAMES.map(
+        (name) => `\${aws_lambda_function.${byName("aws_lambda_function", "function_name", `prod-service-${name}`).id}.arn}`,
+      );
+      const alarms = resources(compute, "aws_cloudwatch_metric_alarm")
+        .filter((a) => FUNCTION_NAMES.some((name) => String(a.config.alarm_name).startsWith(`prod-service-${name}-`)))
+        .map((a) => `\${aws_cloudwatch_metric_alarm.${a.id}.arn}`);
+      expect(statements.map((st) => ({ sid: st.sid, actions: st.actions, resources: [...(st.resources ?? [])].sort() }))).toEqual([
+        { sid: "ShiftAliasTraffic", actions: ["lambda:GetAlias", "lambda:UpdateAlias"], resources: [...functions].sort() },
+        { sid: "ReadProvisionedConcurrency", actions: ["lambda:GetProvisionedConcurrencyConfig"], resources: functions.map((f) => `${f}:*`).sort() },
+        { sid: "WatchFunctionAlarms", actions: ["cloudwatch:DescribeAlarms"], resources: [...alarms].sort() },
+      ]);
     });
   });
 

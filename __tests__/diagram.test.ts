@@ -89,7 +89,7 @@ describe("architecture diagram", () => {
     }
   });
 
-  test("draws one node per function, table, bucket and key, and monitoring as one node per stack", () => {
+  test("draws one node per function, table, bucket and key, the functions' releases, and monitoring as one node per stack", () => {
     const nodes = diagram
       .split("\n")
       .filter((l) => /^ {4}\w+[[({]/.test(l))
@@ -100,7 +100,10 @@ describe("architecture diagram", () => {
     );
     expect(nodes).toHaveLength(new Set(nodes).size);
     const functionCount = resources(prod.json["compute-stack"], "aws_lambda_function").length;
-    expect(nodes.filter((n) => n.startsWith("compute_stack_") && n !== "compute_stack_monitoring")).toHaveLength(functionCount);
+    // CodeDeploy's application, groups and role are one node: what releases the functions.
+    expect(nodes).toContain("compute_stack_releases");
+    const computeNodes = nodes.filter((n) => n.startsWith("compute_stack_") && !["compute_stack_monitoring", "compute_stack_releases"].includes(n));
+    expect(computeNodes).toHaveLength(functionCount);
     for (const stackId of prod.stackIds) {
       const monitoring = Object.keys(prod.json[stackId].resource ?? {}).some((t) => /^aws_(cloudwatch_(metric_alarm|dashboard)|sns_topic)/.test(t));
       expect({ stackId, monitoringNode: nodes.includes(`${stackId.replace(/-/g, "_")}_monitoring`) }).toEqual({

@@ -48,7 +48,7 @@ export const PERMISSION_FREE_DATA_SOURCES = ["aws_caller_identity", "aws_iam_pol
  * Service principals the app's roles are passed to (`iam:PassedToService`): the principals their trust policies
  * name, checked by a test. (API Gateway's logging role is the bootstrap's, not the stacks'.)
  */
-export const PASSED_TO_SERVICES: readonly string[] = ["lambda.amazonaws.com"];
+export const PASSED_TO_SERVICES: readonly string[] = ["codedeploy.amazonaws.com", "lambda.amazonaws.com"];
 
 /**
  * AWS managed policies the stacks attach to their roles, the only ones the deploy role may attach (a test
@@ -87,6 +87,10 @@ const tables = (s: PermissionScope) => [`arn:aws:dynamodb:${s.region}:${s.accoun
 const restApis = (s: PermissionScope) => [`arn:aws:apigateway:${s.region}::/restapis`, `arn:aws:apigateway:${s.region}::/restapis/*`];
 const stages = (s: PermissionScope) => `arn:aws:apigateway:${s.region}::/restapis/*/stages/*`;
 const webAcls = (s: PermissionScope) => `arn:aws:wafv2:${s.region}:${s.accountId}:regional/webacl/${s.namePrefix}*/*`;
+
+/** The app's CodeDeploy application, its deployment groups (`<application>/<group>`) and its deployment configs. */
+const codeDeployResources = (s: PermissionScope) =>
+  ["application", "deploymentgroup", "deploymentconfig"].map((type) => `arn:aws:codedeploy:${s.region}:${s.accountId}:${type}:${s.namePrefix}*`);
 
 /** Every service the app's stacks use, with what reading and managing its resources takes. */
 export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
@@ -391,6 +395,34 @@ export const APP_SERVICE_PERMISSIONS: readonly ServicePermissions[] = [
           "lambda:DeleteAlias",
         ],
         resources: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${s.namePrefix}*`],
+      },
+    ],
+  },
+  {
+    service: "codedeploy",
+    resourceTypes: ["aws_codedeploy_app", "aws_codedeploy_deployment_config", "aws_codedeploy_deployment_group"],
+    read: (s) => [
+      {
+        sid: "ReadReleases",
+        actions: ["codedeploy:GetApplication", "codedeploy:GetDeploymentGroup", "codedeploy:GetDeploymentConfig", "codedeploy:ListTagsForResource"],
+        resources: codeDeployResources(s),
+      },
+    ],
+    manage: (s) => [
+      {
+        sid: "ManageReleases",
+        actions: [
+          "codedeploy:CreateApplication",
+          "codedeploy:DeleteApplication",
+          "codedeploy:CreateDeploymentGroup",
+          "codedeploy:UpdateDeploymentGroup",
+          "codedeploy:DeleteDeploymentGroup",
+          "codedeploy:CreateDeploymentConfig",
+          "codedeploy:DeleteDeploymentConfig",
+          "codedeploy:TagResource",
+          "codedeploy:UntagResource",
+        ],
+        resources: codeDeployResources(s),
       },
     ],
   },

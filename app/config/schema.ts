@@ -77,6 +77,27 @@ const FunctionOverridesSchema = z.strictObject({
     ),
 });
 
+/** How a release (`npm run release`) shifts each function's alias `live` to its new version, through CodeDeploy. */
+const ReleaseSchema = z
+  .discriminatedUnion("strategy", [
+    z.strictObject({
+      strategy: z.literal("all-at-once").describe("The new version takes all traffic at once (CodeDeployDefault.LambdaAllAtOnce)."),
+    }),
+    z.strictObject({
+      strategy: z
+        .literal("canary")
+        .describe("The new version takes `canaryPercent` of the traffic for `canaryMinutes`, then all of it, unless an alarm fires first."),
+      canaryPercent: z.number().int().min(1).max(99).describe("Percent of the invocations the new version serves during the canary."),
+      canaryMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(2880)
+        .describe("Minutes the canary lasts before the rest of the traffic shifts (CodeDeploy allows up to 2880)."),
+    }),
+  ])
+  .describe("Traffic shifting of a release. CodeDeploy rolls the alias back when the deployment fails or one of the function's alarms fires.");
+
 const LambdaSchema = z.strictObject({
   runtime: z.enum(["nodejs22.x", "nodejs20.x"]).describe("Lambda runtime; nodejs22.x is the newest the pinned AWS provider (5.100.0) accepts."),
   architecture: z.enum(["arm64", "x86_64"]).describe("Instruction set of every function."),
@@ -107,6 +128,7 @@ const LambdaSchema = z.strictObject({
   functions: z
     .partialRecord(z.enum(FUNCTION_NAME_VALUES), FunctionOverridesSchema)
     .describe("Per-function overrides, keyed by a function of app/stacks/functions.ts."),
+  release: ReleaseSchema,
 });
 
 const RouteKeySchema = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/[A-Za-z0-9_{}/.-]*$/, {
@@ -293,6 +315,7 @@ export const AppConfigSchema = z
 export type AppConfig = z.infer<typeof AppConfigSchema>;
 export type ThrottleConfig = z.infer<typeof ThrottleSchema>;
 export type LambdaConfig = z.infer<typeof LambdaSchema>;
+export type ReleaseConfig = z.infer<typeof ReleaseSchema>;
 export type ApiConfig = z.infer<typeof ApiSchema>;
 export type BackendConfig = z.infer<typeof BackendSchema>;
 export type MonitoringConfig = z.infer<typeof MonitoringSchema>;

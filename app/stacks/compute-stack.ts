@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import type { AppConfig, LambdaConfig } from "../config/schema";
 import { addAlarm } from "../constructs/alarms";
+import { FunctionReleases } from "../constructs/function-releases";
 import { DynamoDbGrant, FunctionSettings, NodeFunction } from "../constructs/node-function";
 import type { LambdaArtifact } from "../lambda-packages/artifacts";
 import { METRICS_NAMESPACE_ENV, type BusinessMetric } from "../lambda-packages/shared/metrics";
@@ -22,7 +23,7 @@ export interface ComputeStackProps extends BaseStackProps {
 
 /** Settings of one function: the config's Lambda defaults with that function's overrides applied. */
 export function functionSettings(lambda: LambdaConfig, name: FunctionName): FunctionSettings {
-  const { functions, ...defaults } = lambda;
+  const { functions, release: _release, ...defaults } = lambda;
   // The package version is which code runs, not a runtime setting: NodeFunction takes it separately.
   const { packageVersionId: _package, ...overrides } = functions[name] ?? {};
   return {
@@ -69,6 +70,8 @@ export function functionEnvironment(
  */
 export class ComputeStack extends BaseStack {
   public readonly functions: Readonly<Record<FunctionName, NodeFunction>>;
+  /** CodeDeploy's application and per-function deployment groups that shift each alias `live` in a release. */
+  public readonly releases: FunctionReleases;
   /** Namespace of the business metrics the functions write as EMF (see app/lambda-packages/shared/metrics.ts). */
   public readonly metricsNamespace: string;
 
@@ -113,6 +116,16 @@ export class ComputeStack extends BaseStack {
 
     this.functions = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, define(name)])) as Record<FunctionName, NodeFunction>;
     this.addFailedLogInAlarm(config, data.alarmTopic.topic.arn);
+    this.releases = new FunctionReleases(this, "releases", {
+      name: this.prefixed("functions"),
+      accountId: data.accountId,
+      release: config.lambda.release,
+      functions: this.functions,
+    });
+    new TerraformOutput(this, "codedeploy_app_name", {
+      value: this.releases.app.name,
+      description: "CodeDeploy application of the releases (npm run release)",
+    });
 
     for (const [name, fn] of Object.entries(this.functions)) {
       new TerraformOutput(this, `${name}_function_name`, {
@@ -122,6 +135,18 @@ export class ComputeStack extends BaseStack {
       new TerraformOutput(this, `${name}_log_group_name`, {
         value: fn.logGroup.name,
         description: `Log group of the ${name} function`,
+      });
+      new TerraformOutput(this, `${name}_function_version`, {
+        value: fn.function.version,
+        description: `Version of the ${name} function this deploy published: what a release shifts its alias to`,
+      });
+      new TerraformOutput(this, `${name}_alias_name`, {
+        value: fn.alias.name,
+        description: `Alias of the ${name} function that API Gateway invokes`,
+      });
+      new TerraformOutput(this, `${name}_deployment_group_name`, {
+        value: this.releases.groups[name as FunctionName].deploymentGroupName,
+        description: `CodeDeploy deployment group that releases the ${name} function`,
       });
     }
   }

@@ -44,6 +44,10 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
     "restore_to_latest_time",
     "restore_date_time",
   ],
+  aws_codedeploy_app: ["compute_platform"],
+  aws_codedeploy_deployment_config: ["compute_platform", "deployment_config_name", "minimum_healthy_hosts", "traffic_routing_config"],
+  // Its application and its own name are renamed in place (UpdateDeploymentGroup).
+  aws_codedeploy_deployment_group: [],
   aws_iam_role: ["name", "name_prefix", "path"],
   aws_iam_role_policy: ["name", "name_prefix", "role"],
   aws_kms_alias: ["name", "name_prefix"],
