@@ -237,6 +237,30 @@ describe("pipeline stack", () => {
     expect(decrypt && conditionValue(decrypt, "kms:ViaService")).toEqual(["s3.us-east-1.amazonaws.com"]);
   });
 
+  test("the deploy role may run npm run release on the app's functions and groups; the plan role may not", () => {
+    const { plan, deploy } = rolesOf(prod);
+    const codedeploy = `arn:aws:codedeploy:us-east-1:\${data.aws_caller_identity.caller.account_id}`;
+    const lambda = `arn:aws:lambda:us-east-1:\${data.aws_caller_identity.caller.account_id}`;
+    const may = (role: SynthesizedRole, action: string, arn: string) =>
+      allowed(role).some((s) => s.actions?.includes(action) && (s.resources ?? []).some((r) => arnMatches(r, arn)));
+    // tools/release.ts: GetAlias per function, CreateDeployment and GetDeployment per group; CreateDeployment with an
+    // inline AppSpec registers a revision of the application and reads the group's deployment configuration.
+    const needs: Array<[string, string]> = [
+      ["lambda:GetAlias", `${lambda}:function:prod-service-users`],
+      ["codedeploy:CreateDeployment", `${codedeploy}:deploymentgroup:prod-service-functions/prod-service-functions-users`],
+      ["codedeploy:GetDeployment", `${codedeploy}:deploymentgroup:prod-service-functions/prod-service-functions-users`],
+      ["codedeploy:RegisterApplicationRevision", `${codedeploy}:application:prod-service-functions`],
+      ["codedeploy:GetApplicationRevision", `${codedeploy}:application:prod-service-functions`],
+      ["codedeploy:GetDeploymentConfig", `${codedeploy}:deploymentconfig:prod-service-functions-canary-10pct-5min`],
+      ["codedeploy:GetDeploymentConfig", `${codedeploy}:deploymentconfig:CodeDeployDefault.LambdaAllAtOnce`],
+    ];
+    expect(needs.filter(([action, arn]) => !may(deploy, action, arn))).toEqual([]);
+    expect(
+      needs.filter(([action, arn]) => may(plan, action, arn) && action !== "lambda:GetAlias" && action !== "codedeploy:GetDeploymentConfig"),
+    ).toEqual([]);
+    expect(may(deploy, "codedeploy:CreateDeployment", `${codedeploy}:deploymentgroup:other-app/other-group`)).toBe(false);
+  });
+
   test("the pipeline's own roles are outside every pattern the deploy role may write, so it cannot widen itself", () => {
     const { deploy, all } = rolesOf(prod);
     const iamWrites = allowed(deploy).filter((s) => s.actions?.some((a) => a.startsWith("iam:")));

@@ -274,7 +274,7 @@ describe("deploys", () => {
     }
   });
 
-  test("deploys data-stack, then compute-stack, then api-stack, each step only for its own stack, then verifies", () => {
+  test("deploys data-stack, then compute-stack, then api-stack, each step only for its own stack, then releases the functions when compute-stack was deployed, then verifies", () => {
     const steps = deploy().steps!;
     const deploySteps = steps.filter((s) => s.run?.startsWith("npx cdktf deploy "));
     expect(deploySteps.map((s) => s.run?.split(" ")[3])).toEqual([...STACK_IDS]);
@@ -286,8 +286,11 @@ describe("deploys", () => {
     const tail = steps.slice(steps.indexOf(deploySteps[deploySteps.length - 1]) + 1).map((s) => s.run);
     expect(tail).toEqual([
       "npx cdktf output data-stack compute-stack api-stack --skip-synth --outputs-file outputs.json",
+      "npm run release -- outputs.json",
       "npm run verify -- outputs.json",
     ]);
+    // A redeploy of compute-stack alone releases too (the one-layer redeploy uses this workflow); the others do not.
+    expect(steps.find((s) => s.run === "npm run release -- outputs.json")?.if).toBe("contains(fromJSON(inputs.stacks), 'compute-stack')");
     // No step continues after a failure: a failed stack stops the ones after it and the verify.
     for (const step of steps)
       expect({ step: step.name ?? step.run ?? step.uses, continues: (step as Record<string, unknown>)["continue-on-error"] }).toEqual({

@@ -507,6 +507,33 @@ export function verifyStatements(s: PermissionScope): PermissionStatement[] {
   ];
 }
 
+/**
+ * What `npm run release` (tools/release.ts) does after the deploy of compute-stack: reads each alias (the read
+ * statements cover lambda:GetAlias), creates a deployment in the function's group and polls it. CreateDeployment
+ * with an inline AppSpec registers it as a revision of the application and reads the group's deployment
+ * configuration, the app's own or a predefined `CodeDeployDefault.*` one.
+ */
+export function releaseStatements(s: PermissionScope): PermissionStatement[] {
+  const codedeploy = `arn:aws:codedeploy:${s.region}:${s.accountId}`;
+  return [
+    {
+      sid: "ReleaseCreatesDeployments",
+      actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+      resources: [`${codedeploy}:deploymentgroup:${s.namePrefix}*`],
+    },
+    {
+      sid: "ReleaseRegistersRevisions",
+      actions: ["codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision"],
+      resources: [`${codedeploy}:application:${s.namePrefix}*`],
+    },
+    {
+      sid: "ReleaseReadsDeploymentConfigs",
+      actions: ["codedeploy:GetDeploymentConfig"],
+      resources: [`${codedeploy}:deploymentconfig:${s.namePrefix}*`, `${codedeploy}:deploymentconfig:CodeDeployDefault.*`],
+    },
+  ];
+}
+
 /** The state objects of one environment: `s3://<bucket>/<keyPrefix>/<environment>/<stack>.tfstate` and their `.tflock`. */
 export interface StateScope {
   readonly bucket: string;

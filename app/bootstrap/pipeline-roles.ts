@@ -22,6 +22,7 @@ import {
   stateWriteStatements,
   StateScope,
   verifyStatements,
+  releaseStatements,
 } from "./pipeline-permissions";
 import { BootstrapStack } from "./bootstrap-stack";
 import { requireS3Backend, stateKeyPrefix } from "./state-stack";
@@ -108,6 +109,7 @@ export class PipelineRoles extends Construct {
       statements: (scope) => [
         ...APP_SERVICE_PERMISSIONS.flatMap((service) => [...service.read(scope), ...service.manage(scope)]),
         ...verifyStatements(scope),
+        ...releaseStatements(scope),
         ...stateReadStatements(props.state),
         ...stateWriteStatements(props.state),
       ],

@@ -80,8 +80,8 @@ export const LIVE_ALIAS = "live";
  * and X-Ray), its log group (created first, with retention and encryption, so the role needs no
  * `logs:CreateLogGroup`), its package in S3 (one object, a new version per build), and the function itself with
  * `lambda-handler.handler`, active tracing and JSON logs, running the package version it is pinned to. Each change
- * publishes a numbered version; callers invoke the alias `live` (LIVE_ALIAS), so which version serves is the alias's
- * choice, not `$LATEST`'s, and the alarms watch what the alias serves.
+ * publishes a numbered version; callers invoke the alias `live` (LIVE_ALIAS), which a release shifts to it, so
+ * which version serves is the alias's choice, not `$LATEST`'s, and the alarms watch what the alias serves.
  */
 export class NodeFunction extends Construct {
   public readonly role: IamRole;
@@ -90,7 +90,7 @@ export class NodeFunction extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
   public readonly packageObject: S3Object;
   public readonly function: LambdaFunction;
-  /** `live`: what API Gateway invokes; it points at the version Terraform published last. */
+  /** `live`: what API Gateway invokes; created on the first version, then moved by releases (`npm run release`). */
   public readonly alias: LambdaAlias;
   /** Its alarms (errors, throttles, p99 duration, concurrency); a release rolls back when one of them fires. */
   public readonly alarms: CloudwatchMetricAlarm[] = [];
@@ -216,7 +216,10 @@ export class NodeFunction extends Construct {
       name: LIVE_ALIAS,
       description: `What callers of ${props.functionName} invoke`,
       functionName: this.function.functionName,
+      // Terraform creates the alias on the first version; from then on `npm run release` (CodeDeploy) moves it, a
+      // canary at a time and back on an alarm, so Terraform must neither undo a shift nor jump ahead of one.
       functionVersion: this.function.version,
+      lifecycle: { ignoreChanges: ["function_version", "routing_config"] },
     });
 
     if (props.alarms) this.addAlarms(props.functionName, settings, props.alarms);
