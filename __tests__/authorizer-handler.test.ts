@@ -85,6 +85,8 @@ describe("authorizer handler", () => {
         sessionId: session.tokenHash,
         createdAt: session.createdAt,
         expiresAt: session.expiresAt,
+        // The seeded item has no generation, as items from before generations: that is generation 0.
+        credentialGeneration: 0,
       },
     });
     for (const value of Object.values(result.context ?? {})) expect(["string", "number"]).toContain(typeof value);

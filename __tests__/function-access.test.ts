@@ -72,7 +72,7 @@ describe("FUNCTION_ACCESS derivations", () => {
 
   test("the app's tables are watched for every operation a function calls, BatchGetItem included", () => {
     expect(tableOperations("users")).toEqual(["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"]);
-    expect(tableOperations("sessions")).toEqual(["BatchGetItem", "BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"]);
+    expect(tableOperations("sessions")).toEqual(["BatchGetItem", "BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"]);
   });
 
   test("each function's table names come in <TABLE>_TABLE_NAME variables", () => {

@@ -92,7 +92,8 @@ describe("sessions handler", () => {
         TableName: db.tables.sessions,
         Key: { tokenHash: { S: sha256(token) } },
       });
-      expect(Object.keys(stored.Item).sort()).toEqual(["createdAt", "expiresAt", "tokenHash", "userId"]);
+      expect(Object.keys(stored.Item).sort()).toEqual(["createdAt", "credentialGeneration", "expiresAt", "tokenHash", "userId"]);
+      expect(stored.Item.credentialGeneration).toEqual({ N: "0" });
       expect(stored.Item.userId).toEqual({ S: user.id });
       const createdAt = Number(stored.Item.createdAt.N);
       const expiresAt = Number(stored.Item.expiresAt.N);
@@ -361,6 +362,71 @@ describe("sessions handler", () => {
       const again = await call(sessions, { method: "DELETE", resource: "/sessions/current", authorizer: context });
 
       expect(again.status).toBe(401);
+    });
+  });
+
+  describe("a password change racing log-ins with the old password", () => {
+    const NEW_PASSWORD = "a brand new passphrase, long";
+    /** Every bearer route a token could be used on, answered for this token. */
+    const useToken = async (token: string): Promise<number[]> => [
+      (await api({ method: "GET", resource: "/sessions/current", token })).status,
+      (await api({ method: "GET", resource: "/users/me", token })).status,
+      (await api({ method: "PATCH", resource: "/users/me", token, json: { name: "Mallory" } })).status,
+    ];
+
+    it("refuses a session whose log-in read the old password hash before the change and wrote it after", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+      let sessionWriteReached!: () => void;
+      const reached = new Promise<void>((resolve) => (sessionWriteReached = resolve));
+      let releaseSessionWrite!: () => void;
+      const released = new Promise<void>((resolve) => (releaseSessionWrite = resolve));
+      // Holds the log-in's session write until the password change has answered: the worst interleaving.
+      const proxy = await startDynamoProxy(db, async (c) => {
+        if (c.operation !== "PutItem" || c.body.TableName !== db.tables.sessions) return;
+        sessionWriteReached();
+        await released;
+      });
+      const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+
+      const lateLogIn = logIn(user.email, PASSWORD, viaProxy);
+      await reached;
+      const change = await api({
+        method: "PATCH",
+        resource: "/users/me",
+        token: body.token,
+        json: { password: NEW_PASSWORD, currentPassword: PASSWORD },
+      });
+      releaseSessionWrite();
+      const late = await lateLogIn;
+      await proxy.close();
+
+      expect(change.status).toBe(200);
+      expect(late.status).toBe(201);
+      expect(await useToken(late.body.token)).toEqual([401, 401, 401]);
+      expect((await api({ method: "GET", resource: "/users/me", token: body.token })).status).toBe(200);
+    });
+
+    it("leaves no old-password token working once the change answered, with log-ins every 30 ms around it", async () => {
+      const user = await signUp();
+      const { body } = await logIn(user.email, PASSWORD);
+
+      const logIns = Array.from(
+        { length: 12 },
+        (_, i) => new Promise<Awaited<ReturnType<typeof logIn>>>((resolve) => setTimeout(() => resolve(logIn(user.email, PASSWORD)), 30 * i)),
+      );
+      const change = await api({
+        method: "PATCH",
+        resource: "/users/me",
+        token: body.token,
+        json: { password: NEW_PASSWORD, currentPassword: PASSWORD },
+      });
+      const answered = await Promise.all(logIns);
+
+      expect(change.status).toBe(200);
+      const tokens = answered.filter((r) => r.status === 201).map((r) => r.body.token as string);
+      expect(answered.every((r) => r.status === 201 || r.status === 401)).toBe(true);
+      for (const token of tokens) expect(await useToken(token)).toEqual([401, 401, 401]);
     });
   });
 

@@ -158,6 +158,7 @@ describe("users handler", () => {
         email: { S: email },
         name: { S: "Alice" },
         passwordHash: { S: expect.stringMatching(/^scrypt\$N=32768,r=8,p=1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/) },
+        credentialGeneration: { N: "0" },
         createdAt: { S: response.body.createdAt },
         updatedAt: { S: response.body.createdAt },
         version: { N: "1" },
@@ -640,6 +641,35 @@ describe("users handler", () => {
 
       expect(response.status).toBe(401);
       expect(await scanTables(db)).toEqual(before);
+    });
+
+    it("refuses every route to a session of the old password that the index did not list (generation compare)", async () => {
+      const other = await logIn(user.email);
+      const otherContext = await contextFor(other);
+      // What an index lagging behind the session's write leaves: a session the change does not delete.
+      const { handler, proxy } = await usersVia((c) => (c.operation === "Query" ? { status: 200, body: { Items: [], Count: 0 } } : undefined));
+      const change = await call(handler, {
+        method: "PATCH",
+        resource: "/users/me",
+        authorizer: await contextFor(token, "PATCH"),
+        json: { password: NEW_PASSWORD, currentPassword: PASSWORD },
+      });
+      await proxy.close();
+      expect(change.status).toBe(200);
+      expect(await getItem(db.tables.sessions, { tokenHash: { S: sha256(other) } })).toBeDefined();
+
+      const answers = await Promise.all([
+        call(users, { method: "GET", resource: "/users/me", authorizer: otherContext }),
+        call(users, { method: "GET", resource: "/users/{id}", pathParameters: { id: user.id }, authorizer: otherContext }),
+        call(users, { method: "PATCH", resource: "/users/me", authorizer: otherContext, json: { name: "Mallory" } }),
+        call(users, { method: "DELETE", resource: "/users/me", authorizer: otherContext }),
+        call(sessions, { method: "GET", resource: "/sessions/current", authorizer: otherContext }),
+      ]);
+
+      expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+      expect(answers[0].body.error).toEqual({ code: "UNAUTHORIZED", message: "This session started before the password was changed; log in again" });
+      expect(await userItem(user.id)).toMatchObject({ credentialGeneration: { N: "1" }, version: { N: "2" } });
+      expect((await api({ method: "GET", resource: "/users/me", token })).status).toBe(200);
     });
   });
 

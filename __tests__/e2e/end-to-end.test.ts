@@ -91,6 +91,7 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
         email,
         name: "Ada Lovelace",
         passwordHash: expect.stringMatching(SCRYPT_HASH),
+        credentialGeneration: 0,
         createdAt: response.body.createdAt,
         updatedAt: response.body.createdAt,
         version: 1,
@@ -116,7 +117,13 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       token = response.body.token;
 
       const session = await sessionItem(token);
-      expect(session).toEqual({ tokenHash: sha256(token), userId, createdAt: expect.any(Number), expiresAt: expect.any(Number) });
+      expect(session).toEqual({
+        tokenHash: sha256(token),
+        userId,
+        createdAt: expect.any(Number),
+        expiresAt: expect.any(Number),
+        credentialGeneration: 0,
+      });
       expect(session!.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000));
       expect(JSON.stringify(session)).not.toContain(token);
       expect(await target.db.getItem(target.tables.sessions, { tokenHash: token })).toBeUndefined();
@@ -174,6 +181,8 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
 
       expect(changed.status).toBe(200);
       expect(changed.body.version).toBe(3);
+      expect(await userItem(userId)).toMatchObject({ credentialGeneration: 1 });
+      expect(await sessionItem(token)).toMatchObject({ credentialGeneration: 1 });
       expect(await sessionItem(otherToken)).toBeUndefined();
       expect((await api("GET", "/sessions/current", { token: otherToken })).status).toBe(401);
       expect((await api("GET", "/sessions/current", { token })).status).toBe(200);

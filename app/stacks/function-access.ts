@@ -59,7 +59,7 @@ export const FUNCTION_ACCESS = {
   users: {
     users: { operations: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] },
     sessions: {
-      operations: ["GetItem", "BatchWriteItem"],
+      operations: ["GetItem", "UpdateItem", "BatchWriteItem"],
       indexes: { [SESSIONS_TABLE.byUserIdIndex]: { operations: ["Query"] } },
     },
   },

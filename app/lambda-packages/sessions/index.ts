@@ -1,8 +1,10 @@
 /**
  * Sessions: POST /sessions (log-in), GET /sessions/current, DELETE /sessions/current (log-out).
  *
- * Log-in reads the e-mail claim, then the user it points to, verifies the password and writes the session; the
- * token exists only in the response (the table stores its SHA-256). Every failed log-in answers the same 401
+ * Log-in reads the e-mail claim, then the user it points to, verifies the password and writes the session with
+ * the credential generation read together with the hash (shared/users.ts), so a session whose log-in read a hash
+ * that was replaced meanwhile is refused on its first request; the token exists only in the response (the table
+ * stores its SHA-256). Every failed log-in answers the same 401
  * after the same scrypt work (verifyAgainstNothing). The current session is the caller's (authorizer context:
  * sessionId = token hash), re-read or conditionally deleted, so an ended session answers 401 here despite a
  * cached authorizer decision. Why, and the re-hash of an outdated password hash: README, "Passwords and tokens"
@@ -19,7 +21,7 @@ import { count } from "../shared/metrics";
 import { hashToken, isActive, newToken, sessionKey, toSessionItem, type SessionItem } from "../shared/sessions";
 import { router, type Routes } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
-import { getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
+import { CREDENTIAL_GENERATION, credentialGenerationOf, getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
 import { USERS_TABLE } from "../shared/table-keys";
 import { LogInSchema } from "../shared/request-schemas";
 import { normalizeEmail, parseWith } from "../shared/validation";
@@ -88,6 +90,7 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     userId: user.id,
     createdAt: now,
     expiresAt: Math.floor(now / 1000) + SESSION_TTL_SECONDS,
+    credentialGeneration: user.credentialGeneration,
   };
   await db.PutItem({
     TableName: SESSIONS_TABLE_NAME,
@@ -101,32 +104,33 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
 }
 
 /**
- * The caller's session (re-read: the authorizer's decision may be cached after log-out) and whether its user
- * still exists, in ONE strongly consistent BatchGetItem across both tables; keys DynamoDB leaves unprocessed
- * (only under throttling) are read again (batchGetAll).
+ * The caller's session (re-read: the authorizer's decision may be cached after log-out) and its user's credential
+ * generation (undefined when the user no longer exists), in ONE strongly consistent BatchGetItem across both
+ * tables; keys DynamoDB leaves unprocessed (only under throttling) are read again (batchGetAll).
  */
-async function readSessionAndUser(db: DynamoDbClient, caller: Caller): Promise<{ session?: SessionItem; userExists: boolean }> {
+async function readSessionAndUser(db: DynamoDbClient, caller: Caller): Promise<{ session?: SessionItem; userGeneration?: number }> {
   const found = await batchGetAll(db, {
     [SESSIONS_TABLE_NAME]: { Keys: [sessionKey(caller.sessionId)], ConsistentRead: true },
     [USERS_TABLE_NAME]: {
       Keys: [userKey(caller.userId)],
       ConsistentRead: true,
-      ProjectionExpression: "#pk",
-      ExpressionAttributeNames: { "#pk": USERS_TABLE.partitionKey },
+      ProjectionExpression: "#pk, #generation",
+      ExpressionAttributeNames: { "#pk": USERS_TABLE.partitionKey, "#generation": CREDENTIAL_GENERATION },
     },
   });
   const [item] = found[SESSIONS_TABLE_NAME];
+  const [user] = found[USERS_TABLE_NAME];
   const session = item ? toSessionItem(item) : undefined;
-  return { session: session && isActive(session) ? session : undefined, userExists: found[USERS_TABLE_NAME].length > 0 };
+  return { session: session && isActive(session) ? session : undefined, userGeneration: user ? credentialGenerationOf(user) : undefined };
 }
 
 async function currentSession(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const caller = requireCaller(event);
   const db = await dynamoDb;
-  const { session, userExists } = await readSessionAndUser(db, caller);
+  const { session, userGeneration } = await readSessionAndUser(db, caller);
   if (!session || session.userId !== caller.userId) throw new UnauthorizedError(SESSION_ENDED);
-  // A session that outlived its user (a log-in racing an account deletion) is no session.
-  if (!userExists) throw new UnauthorizedError(SESSION_ENDED);
+  // A session that outlived its user (a log-in racing an account deletion) or its password is no session.
+  if (userGeneration !== session.credentialGeneration) throw new UnauthorizedError(SESSION_ENDED);
   return json(200, { userId: session.userId, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt * 1000) });
 }
 

@@ -2,9 +2,10 @@
  * The authorizer context: what the authorizer function returns for a valid token and what the business
  * functions read from `event.requestContext.authorizer`.
  *
- * The authorizer returns `{ userId, sessionId, createdAt, expiresAt }` (sessionId = the token hash; createdAt
- * in epoch ms, expiresAt in epoch seconds). API Gateway (REST) hands every context value to the integration as a
- * string and adds `principalId`, so the reader accepts strings and numbers.
+ * The authorizer returns `{ userId, sessionId, createdAt, expiresAt, credentialGeneration }` (sessionId = the
+ * token hash; createdAt in epoch ms, expiresAt in epoch seconds; credentialGeneration the session's, which the
+ * functions compare with the user's). API Gateway (REST) hands every context value to the integration as a string
+ * and adds `principalId`, so the reader accepts strings and numbers.
  */
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { UnauthorizedError } from "./http";
@@ -16,11 +17,18 @@ export interface AuthorizerContext {
   readonly sessionId: string;
   readonly createdAt: number;
   readonly expiresAt: number;
+  readonly credentialGeneration: number;
   readonly [key: string]: string | number;
 }
 
 export function authorizerContext(session: SessionItem): AuthorizerContext {
-  return { userId: session.userId, sessionId: session.tokenHash, createdAt: session.createdAt, expiresAt: session.expiresAt };
+  return {
+    userId: session.userId,
+    sessionId: session.tokenHash,
+    createdAt: session.createdAt,
+    expiresAt: session.expiresAt,
+    credentialGeneration: session.credentialGeneration,
+  };
 }
 
 /** Who is calling, from the authorizer context. */
@@ -28,6 +36,18 @@ export interface Caller {
   readonly userId: string;
   /** Hash of the caller's token: the key of the current session. Never log it. */
   readonly sessionId: string;
+  /** The session's credential generation; a user item with another one means the session is no longer valid. */
+  readonly credentialGeneration: number;
+}
+
+/**
+ * The context's credentialGeneration; absent (a decision cached from before generations existed) reads as 0, like
+ * a session item without one, so it still matches only a user whose credentials never changed.
+ */
+function contextGeneration(value: unknown): number | undefined {
+  if (value === undefined) return 0;
+  const generation = typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  return typeof generation === "number" && Number.isSafeInteger(generation) && generation >= 0 ? generation : undefined;
 }
 
 /**
@@ -38,8 +58,16 @@ export function requireCaller(event: Pick<APIGatewayProxyEvent, "requestContext"
   const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
   const userId = context?.userId;
   const sessionId = context?.sessionId;
-  if (typeof userId !== "string" || userId === "" || userId.length > 64 || typeof sessionId !== "string" || !TOKEN_HASH.test(sessionId)) {
+  const credentialGeneration = contextGeneration(context?.credentialGeneration);
+  if (
+    typeof userId !== "string" ||
+    userId === "" ||
+    userId.length > 64 ||
+    typeof sessionId !== "string" ||
+    !TOKEN_HASH.test(sessionId) ||
+    credentialGeneration === undefined
+  ) {
     throw new UnauthorizedError();
   }
-  return { userId, sessionId };
+  return { userId, sessionId, credentialGeneration };
 }

@@ -6,7 +6,8 @@
  * table or its backups does not leak usable tokens. The hash is also the session id the authorizer passes on
  * (`sessionId`); it is never logged.
  *
- *   { tokenHash, userId, createdAt (epoch ms, range key of byUserId), expiresAt (epoch seconds, the TTL) }
+ *   { tokenHash, userId, createdAt (epoch ms, range key of byUserId), expiresAt (epoch seconds, the TTL),
+ *     credentialGeneration (the user's when the log-in read the password hash; see users.ts) }
  *
  * DynamoDB deletes expired items lazily (up to days later), so every read goes through isActive().
  */
@@ -14,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { batchWriteAll } from "./batch-retry";
 import type { DynamoDbClient, Item, RawKey } from "./dynamodb";
 import { SESSIONS_TABLE } from "./table-keys";
+import { credentialGenerationOf } from "./users";
 
 /** `Bearer` followed by one token: 43 base64url characters. */
 export const BEARER = /^Bearer ([A-Za-z0-9_-]{43})$/i;
@@ -27,6 +29,8 @@ export interface SessionItem {
   readonly createdAt: number;
   /** Epoch seconds (the table's TTL attribute). */
   readonly expiresAt: number;
+  /** The user's credential generation at log-in; the session is valid only while the user's is the same. */
+  readonly credentialGeneration: number;
 }
 
 /** A new bearer token: 32 bytes from the CSPRNG, base64url. */
@@ -55,7 +59,7 @@ export function toSessionItem(item: Item): SessionItem {
   if (typeof tokenHash !== "string" || typeof userId !== "string" || typeof createdAt !== "number" || typeof expiresAt !== "number") {
     throw new Error("Malformed session item");
   }
-  return { tokenHash, userId, createdAt, expiresAt };
+  return { tokenHash, userId, createdAt, expiresAt, credentialGeneration: credentialGenerationOf(item) };
 }
 
 /** False once expiresAt (epoch seconds) is reached: an expired item may still be in the table. */

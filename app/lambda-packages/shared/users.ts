@@ -2,11 +2,17 @@
  * The user items of the users table (see table-keys.ts) and the profile the API returns. Shared by the users
  * function (sign-up, profile) and the sessions function (log-in).
  *
- *   pk = user#<id>     { pk, id, email, name, passwordHash, createdAt, updatedAt, version }
+ *   pk = user#<id>     { pk, id, email, name, passwordHash, credentialGeneration, createdAt, updatedAt, version }
  *   pk = email#<email> { pk, userId, createdAt }   the claim that keeps e-mail addresses unique
  *
  * Dates are ISO-8601 strings; `version` starts at 1 and grows by one with every profile change (optimistic
  * locking). `email` is stored as entered (trimmed); the claim key is its normalized form.
+ *
+ * `credentialGeneration` (0 at sign-up; absent on older items, read as 0) grows by one whenever the credentials
+ * change (a password change). Every session stores the generation its log-in read together with the password
+ * hash, and each bearer request compares the two: a session from before the change, including one whose log-in
+ * read the old hash and was written after the change, is refused. Deleting the user item refuses every session
+ * in the same way. Single-item reads and writes, no transaction, no index.
  */
 import type { DynamoDbClient, Item } from "./dynamodb";
 import { USERS_TABLE } from "./table-keys";
@@ -17,9 +23,23 @@ export interface UserItem {
   readonly email: string;
   readonly name: string;
   readonly passwordHash: string;
+  readonly credentialGeneration: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly version: number;
+}
+
+/** The user item's attribute holding the credential generation. */
+export const CREDENTIAL_GENERATION = "credentialGeneration";
+
+/** The credential generation of a user or session item: absent (an item from before generations) is 0. */
+export function credentialGenerationOf(item: Item): number {
+  const value = item[CREDENTIAL_GENERATION];
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`Malformed ${CREDENTIAL_GENERATION} ${String(value)}`);
+  }
+  return value;
 }
 
 /** What the API returns about a user: never the password hash. */
@@ -60,7 +80,7 @@ export function toUserItem(item: Item): UserItem {
   ) {
     throw new Error(`Malformed user item ${String(item[USERS_TABLE.partitionKey])}`);
   }
-  return { id, email, name, passwordHash, createdAt, updatedAt, version };
+  return { id, email, name, passwordHash, credentialGeneration: credentialGenerationOf(item), createdAt, updatedAt, version };
 }
 
 export function toProfile(user: UserItem): Profile {

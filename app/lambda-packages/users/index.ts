@@ -15,9 +15,9 @@ import { log } from "../shared/log";
 import { count } from "../shared/metrics";
 import { hashPassword, verifyPassword } from "../shared/passwords";
 import { router, type Routes } from "../shared/router";
-import { endSessionsOfUser, getActiveSession } from "../shared/sessions";
+import { endSessionsOfUser, getActiveSession, sessionKey } from "../shared/sessions";
 import { USERS_TABLE } from "../shared/table-keys";
-import { emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
+import { CREDENTIAL_GENERATION, emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
 import { ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
 import { fieldError, parseWith } from "../shared/validation";
 
@@ -30,6 +30,7 @@ export const ORPHAN_CLAIM_AGE_MS = 5 * 60 * 1000;
 const EMAIL_TAKEN = "An account with this email address already exists";
 const ACCOUNT_GONE = "The account of this session no longer exists; log in again";
 const SESSION_ENDED = "This session has ended (logged out or revoked); log in again";
+const CREDENTIALS_CHANGED = "This session started before the password was changed; log in again";
 
 const PK = { "#pk": USERS_TABLE.partitionKey };
 
@@ -38,11 +39,37 @@ function profileResponse(statusCode: number, user: UserItem): APIGatewayProxyRes
   return json(statusCode, toProfile(user), { ETag: `"${user.version}"` });
 }
 
-/** The caller's user item; 401 when it is gone (a deleted account whose token still passed the authorizer). */
+/**
+ * The caller's user item, read before anything is read or written for the caller; 401 when it is gone (a deleted
+ * account whose token still passed the authorizer) or when its credential generation is not the session's (the
+ * password changed after the session's log-in read the hash: see shared/users.ts).
+ */
 async function requireUser(db: DynamoDbClient, caller: Caller): Promise<UserItem> {
   const user = await getUser(db, USERS_TABLE_NAME, caller.userId);
   if (!user) throw new UnauthorizedError(ACCOUNT_GONE);
+  if (user.credentialGeneration !== caller.credentialGeneration) throw new UnauthorizedError(CREDENTIALS_CHANGED);
   return user;
+}
+
+/**
+ * After a password change, moves the caller's own session to the new generation so it stays valid (the other
+ * sessions do not). The condition keeps a session that ended meanwhile ended; a crash before this write only
+ * logs the caller out.
+ */
+async function keepCallerSession(db: DynamoDbClient, caller: Caller, generation: number): Promise<void> {
+  try {
+    await db.UpdateItem({
+      TableName: SESSIONS_TABLE_NAME,
+      Key: sessionKey(caller.sessionId),
+      UpdateExpression: "SET #generation = :generation",
+      ConditionExpression: "#userId = :userId",
+      ExpressionAttributeNames: { "#generation": CREDENTIAL_GENERATION, "#userId": "userId" },
+      ExpressionAttributeValues: { ":generation": generation, ":userId": caller.userId },
+    });
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    log.info("session ended during the password change", { userId: caller.userId });
+  }
 }
 
 /**
@@ -120,7 +147,16 @@ async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   const passwordHash = await hashPassword(input.password);
 
   await claimEmail(db, input.email, id, now);
-  const user: UserItem = { id, email: input.email, name: input.name, passwordHash, createdAt: now, updatedAt: now, version: 1 };
+  const user: UserItem = {
+    id,
+    email: input.email,
+    name: input.name,
+    passwordHash,
+    credentialGeneration: 0,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
   try {
     await db.PutItem({
       TableName: USERS_TABLE_NAME,
@@ -176,7 +212,12 @@ function checkProfileChange(input: ProfileChange): void {
   }
 }
 
-/** Optimistic locking: one UpdateItem conditional on the version; a new password then ends the other sessions. */
+/**
+ * Optimistic locking: one UpdateItem conditional on the version. A new password also moves the credential
+ * generation on (conditional on the one read, so no other change of credentials is overwritten), which refuses
+ * every other session at once; the caller's session is then moved to the new generation, and the other sessions'
+ * items are deleted (housekeeping: the index read may lag, the generation does not).
+ */
 async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const caller = requireCaller(event);
   const input = parseWith(ProfileChangeSchema, parseJsonBody(event));
@@ -202,6 +243,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   }
 
   const sets = ["#updatedAt = :now", "#version = #version + :one"];
+  const conditions = ["attribute_exists(#pk)", "#version = :expected"];
   const names: Record<string, string> = { ...PK, "#updatedAt": "updatedAt", "#version": "version" };
   const values: Record<string, unknown> = { ":now": new Date().toISOString(), ":one": 1, ":expected": ifMatch ?? user.version };
   if (input.name !== undefined) {
@@ -210,9 +252,16 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
     values[":name"] = input.name;
   }
   if (passwordHash !== undefined) {
-    sets.push("#passwordHash = :passwordHash");
+    sets.push("#passwordHash = :passwordHash", "#generation = :nextGeneration");
     names["#passwordHash"] = "passwordHash";
+    names["#generation"] = CREDENTIAL_GENERATION;
     values[":passwordHash"] = passwordHash;
+    values[":generation"] = user.credentialGeneration;
+    values[":nextGeneration"] = user.credentialGeneration + 1;
+    // An item from before generations has none: that is generation 0.
+    conditions.push(
+      user.credentialGeneration === 0 ? "(attribute_not_exists(#generation) OR #generation = :generation)" : "#generation = :generation",
+    );
   }
   let updated: UserItem;
   try {
@@ -220,7 +269,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
       TableName: USERS_TABLE_NAME,
       Key: userKey(user.id),
       UpdateExpression: `SET ${sets.join(", ")}`,
-      ConditionExpression: "attribute_exists(#pk) AND #version = :expected",
+      ConditionExpression: conditions.join(" AND "),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValues: "ALL_NEW",
@@ -236,6 +285,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   }
 
   if (passwordHash !== undefined) {
+    await keepCallerSession(db, caller, updated.credentialGeneration);
     const ended = await endSessionsOfUser(db, SESSIONS_TABLE_NAME, user.id, caller.sessionId);
     log.info("password changed", { userId: user.id, endedSessions: ended, version: updated.version });
     count("PasswordChanges");

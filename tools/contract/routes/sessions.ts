@@ -52,7 +52,10 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       operationId: "getCurrentSession",
       summary: "The caller's session",
       success: { 200: { description: "The session", body: CurrentSessionSchema } },
-      errors: { UNAUTHORIZED: "the session has ended or its account no longer exists", SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable },
+      errors: {
+        UNAUTHORIZED: "the session has ended, its password changed after the log-in or its account no longer exists",
+        SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable,
+      },
     },
     journey: [
       {

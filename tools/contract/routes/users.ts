@@ -45,7 +45,10 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       operationId: "getMyProfile",
       summary: "The caller's profile",
       success: { 200: { description: "The profile", body: ProfileSchema, headers: { ETag: ETAG } } },
-      errors: { UNAUTHORIZED: "the account no longer exists", SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable },
+      errors: {
+        UNAUTHORIZED: "the account no longer exists or its password changed after the log-in",
+        SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable,
+      },
     },
     journey: [
       {
@@ -61,7 +64,7 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       operationId: "updateMyProfile",
       summary: "Change the name or the password",
       description:
-        "A new password needs currentPassword and ends the user's other sessions. With If-Match, a change based on another version is refused.",
+        "A new password needs currentPassword and ends the user's other sessions at once. With If-Match, a change based on another version is refused.",
       requestBody: component(ProfileChangeSchema, { id: "ProfileChangeRequest" }),
       requestHeaders: {
         "If-Match": { description: 'The profile version the change is based on, e.g. "3" (as in ETag); "*" or none: any', example: '"1"' },
@@ -69,7 +72,7 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       success: { 200: { description: "The changed profile, version + 1", body: ProfileSchema, headers: { ETag: ETAG } } },
       errors: {
         VALIDATION_ERROR: `${WHEN.badBody}; or If-Match is not a version`,
-        UNAUTHORIZED: "currentPassword is wrong, the session has ended or the account no longer exists",
+        UNAUTHORIZED: "currentPassword is wrong, the session has ended, the password changed after the log-in or the account no longer exists",
         CONFLICT: "If-Match differs from the current version, or another change came first",
         PAYLOAD_TOO_LARGE: WHEN.bodyTooLarge,
         UNSUPPORTED_MEDIA_TYPE: WHEN.notJson,
@@ -110,7 +113,10 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       summary: "Delete the account",
       description: "Deletes the user, its email claim and all its sessions.",
       success: { 204: { description: "The account is gone; the token stops working" } },
-      errors: { UNAUTHORIZED: "the session has ended or the account no longer exists", SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable },
+      errors: {
+        UNAUTHORIZED: "the session has ended, the password changed after the log-in or the account no longer exists",
+        SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable,
+      },
     },
     journey: [
       {
@@ -126,7 +132,7 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       summary: "A profile by id (only the caller's own)",
       success: { 200: { description: "The caller's profile", body: ProfileSchema, headers: { ETag: ETAG } } },
       errors: {
-        UNAUTHORIZED: "the account no longer exists",
+        UNAUTHORIZED: "the account no longer exists or its password changed after the log-in",
         FORBIDDEN: "{id} is not the caller (whether or not it exists)",
         SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable,
       },
