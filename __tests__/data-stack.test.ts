@@ -216,7 +216,7 @@ describe("DataStack", () => {
     });
 
     test("the users table's name output says what it holds", () => {
-      expect(data.output?.users_table_name?.description).toBe("Name of the users table (profiles and email claims)");
+      expect(data.output?.users_table_name?.description).toBe("Name of the users table (profiles, email claims and failed log-in counts)");
     });
 
     test("the outputs cdktf makes for cross-stack references are sensitive", () => {

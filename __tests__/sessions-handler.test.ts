@@ -167,7 +167,12 @@ describe("sessions handler", () => {
         expect(response.body).toEqual({ error: { code: "UNAUTHORIZED", message: "Email or password is incorrect" } });
         expect(scrypt).toHaveBeenCalledTimes(1);
         expect(scrypt.mock.calls[0][3]).toMatchObject({ N: 32768, r: 8, p: 1 });
-        expect(await scanTables(db)).toEqual(before);
+        // Nothing changed but the failure count of the address (see the throttling tests below).
+        const withoutCounts = (tables: Awaited<ReturnType<typeof scanTables>>) => ({
+          ...tables,
+          users: tables.users.filter((item) => !JSON.stringify(item).includes('"loginfail#')),
+        });
+        expect(withoutCounts(await scanTables(db))).toEqual(withoutCounts(before));
       });
     });
 
@@ -362,6 +367,144 @@ describe("sessions handler", () => {
       const again = await call(sessions, { method: "DELETE", resource: "/sessions/current", authorizer: context });
 
       expect(again.status).toBe(401);
+    });
+  });
+
+  describe("per-account throttling of failed log-ins", () => {
+    const WRONG = "not the password, but long";
+    const failureKey = (email: string) => ({ pk: { S: `loginfail#${sha256(email.trim().toLowerCase())}` } });
+    const failureItem = async (email: string) =>
+      (
+        await db.request<{ Item?: Record<string, { N?: string }> }>("GetItem", {
+          TableName: db.tables.users,
+          Key: failureKey(email),
+          ConsistentRead: true,
+        })
+      ).Item;
+    /** A count of earlier failures, as they would have left it, without a delay running. */
+    const seedFailures = (email: string, failures: number) =>
+      db.request("PutItem", {
+        TableName: db.tables.users,
+        Item: {
+          ...failureKey(email),
+          failures: { N: String(failures) },
+          lockedUntil: { N: String(Date.now() - 1000) },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        },
+      });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it("answers 429 with Retry-After after 5 failures, to the right password too, and a success after the delay resets the count", async () => {
+      const user = await signUp();
+      for (let i = 0; i < 5; i++) expect((await logIn(user.email, WRONG)).status).toBe(401);
+
+      const sixth = await logIn(user.email, WRONG);
+      const right = await logIn(user.email, PASSWORD);
+
+      for (const response of [sixth, right]) {
+        expect(response.status).toBe(429);
+        expect(response.headers["Retry-After"]).toBe("1");
+        expect(response.body.error).toEqual({ code: "TOO_MANY_REQUESTS", message: "Too many failed log-ins for this email address: retry in 1 s" });
+      }
+      await sleep(1100);
+      expect((await logIn(user.email, PASSWORD)).status).toBe(201);
+      expect(await failureItem(user.email)).toMatchObject({ failures: { N: "0" } });
+      expect((await logIn(user.email, WRONG)).status).toBe(401);
+      expect((await logIn(user.email, PASSWORD)).status).toBe(201);
+    });
+
+    it("doubles the delay with every further failure, up to 15 minutes, and keeps the count 24 hours after the last failure", async () => {
+      const user = await signUp();
+      await seedFailures(user.email, 7);
+      const before = Date.now();
+
+      expect((await logIn(user.email, WRONG)).status).toBe(401);
+
+      const item = await failureItem(user.email);
+      expect(item?.failures).toEqual({ N: "8" });
+      expect(Number(item?.lockedUntil.N) - before).toBeGreaterThanOrEqual(8000);
+      expect(Number(item?.lockedUntil.N) - Date.now()).toBeLessThanOrEqual(8000);
+      expect(Number(item?.expiresAt.N) - Math.floor(Date.now() / 1000)).toBeGreaterThan(86400 - 5);
+      const waiting = await logIn(user.email, PASSWORD);
+      expect(waiting.status).toBe(429);
+      expect(Number(waiting.headers["Retry-After"])).toBeGreaterThanOrEqual(7);
+
+      await seedFailures(user.email, 40);
+      expect((await logIn(user.email, WRONG)).status).toBe(401);
+      expect(Number((await failureItem(user.email))?.lockedUntil.N) - Date.now()).toBeGreaterThan(899_000);
+      expect(Number((await logIn(user.email, PASSWORD)).headers["Retry-After"])).toBe(900);
+    });
+
+    it("ignores and restarts a count whose item expired but is still stored (DynamoDB's TTL deletes lazily)", async () => {
+      const user = await signUp();
+      await db.request("PutItem", {
+        TableName: db.tables.users,
+        Item: {
+          ...failureKey(user.email),
+          failures: { N: "30" },
+          lockedUntil: { N: String(Date.now() + 600_000) },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) - 1) },
+        },
+      });
+
+      expect((await logIn(user.email, WRONG)).status).toBe(401);
+      expect(await failureItem(user.email)).toEqual(expect.objectContaining({ failures: { N: "1" } }));
+      expect((await failureItem(user.email))?.lockedUntil).toBeUndefined();
+      expect((await logIn(user.email, PASSWORD)).status).toBe(201);
+    });
+
+    it("throttles an email without an account the same way, without scrypt work while it waits", async () => {
+      const email = `nobody-${Date.now()}@example.com`;
+      const user = await signUp();
+      for (let i = 0; i < 5; i++) {
+        expect((await logIn(email, WRONG)).status).toBe(401);
+        expect((await logIn(user.email, WRONG)).status).toBe(401);
+      }
+      const scrypt = jest.spyOn(nodeCrypto, "scrypt");
+
+      const [unknown, known] = [await logIn(email, WRONG), await logIn(user.email, WRONG)];
+
+      expect(scrypt).not.toHaveBeenCalled();
+      expect(unknown).toEqual(known);
+      expect(unknown.status).toBe(429);
+    });
+
+    it("lets only one of concurrent guesses past the free failures be checked", async () => {
+      const user = await signUp();
+      await seedFailures(user.email, 5);
+      const scrypt = jest.spyOn(nodeCrypto, "scrypt");
+
+      const answers = await Promise.all(Array.from({ length: 8 }, () => logIn(user.email, WRONG)));
+
+      expect(answers.map((a) => a.status).sort()).toEqual([401, 429, 429, 429, 429, 429, 429, 429]);
+      expect(scrypt).toHaveBeenCalledTimes(1);
+      expect((await failureItem(user.email))?.failures).toEqual({ N: "6" });
+    });
+
+    it("does not slow down other accounts while one is under attack", async () => {
+      const attacked = await signUp();
+      const other = await signUp();
+      await Promise.all(Array.from({ length: 12 }, () => logIn(attacked.email, WRONG)));
+      expect((await logIn(attacked.email, PASSWORD)).status).toBe(429);
+
+      expect((await logIn(other.email, PASSWORD)).status).toBe(201);
+      expect(await failureItem(other.email)).toBeUndefined();
+    });
+
+    it("costs a log-in without earlier failures no extra DynamoDB call: the count is read with the email claim", async () => {
+      const user = await signUp();
+      const proxy = await startDynamoProxy(db);
+      const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+
+      const response = await logIn(user.email, PASSWORD, viaProxy);
+      await proxy.close();
+
+      expect(response.status).toBe(201);
+      expect(proxy.calls.map((c) => `${c.operation} ${c.body.TableName ?? Object.keys(c.body.RequestItems).join()}`)).toEqual([
+        `BatchGetItem ${db.tables.users}`,
+        `GetItem ${db.tables.users}`,
+        `PutItem ${db.tables.sessions}`,
+      ]);
     });
   });
 

@@ -15,14 +15,7 @@ export interface UnexercisedGrant {
   readonly reason: string;
 }
 
-export const GRANTS_NOT_EXERCISED_BY_E2E: readonly UnexercisedGrant[] = [
-  {
-    function: "sessions",
-    action: "dynamodb:UpdateItem",
-    resourceEnd: "-users",
-    reason: "log-in re-hashes a password stored with outdated scrypt parameters; the black-box suite cannot create one",
-  },
-];
+export const GRANTS_NOT_EXERCISED_BY_E2E: readonly UnexercisedGrant[] = [];
 
 /**
  * Grants the mutation test may find unneeded on their own, because another grant covers every request they

@@ -168,7 +168,10 @@ export function errorsOf(route: RouteDefinition, op: OperationSpec): Map<ErrorCo
   return errors;
 }
 
-const RETRY_AFTER = { description: `Seconds to wait before retrying (${RETRY_AFTER_SECONDS})`, schema: { type: "string", pattern: "^\\d+$" } };
+const RETRY_AFTER = {
+  description: `Seconds to wait before retrying: ${RETRY_AFTER_SECONDS} after a throttle or an outage, up to 900 for a log-in delayed after failures`,
+  schema: { type: "string", pattern: "^\\d+$" },
+};
 
 function errorResponse(status: number, codes: Map<ErrorCode, string[]>): Json {
   const list = [...codes.keys()];

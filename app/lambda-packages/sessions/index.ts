@@ -15,13 +15,34 @@ import { batchGetAll } from "../shared/batch-retry";
 import { requireCaller, type Caller } from "../shared/caller";
 import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
 import { integerEnv, requireEnv } from "../shared/env";
-import { json, noContent, parseJsonBody, route, UnauthorizedError } from "../shared/http";
+import { json, noContent, parseJsonBody, route, TooManyRequestsError, UnauthorizedError } from "../shared/http";
 import { log } from "../shared/log";
 import { count } from "../shared/metrics";
 import { hashToken, isActive, newToken, sessionKey, toSessionItem, type SessionItem } from "../shared/sessions";
 import { router, type Routes } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
-import { CREDENTIAL_GENERATION, credentialGenerationOf, getEmailClaim, getUser, toProfile, userKey, type UserItem } from "../shared/users";
+import {
+  CREDENTIAL_GENERATION,
+  credentialGenerationOf,
+  emailClaimKey,
+  getUser,
+  toEmailClaim,
+  toProfile,
+  userKey,
+  type EmailClaim,
+  type UserItem,
+} from "../shared/users";
+import {
+  claimAttempt,
+  delaySeconds,
+  FREE_FAILURES,
+  recordFailure,
+  resetFailures,
+  retryAfterSeconds,
+  throttleKey,
+  toThrottleState,
+  type ThrottleState,
+} from "../shared/login-throttle";
 import { USERS_TABLE } from "../shared/table-keys";
 import { LogInSchema } from "../shared/request-schemas";
 import { normalizeEmail, parseWith } from "../shared/validation";
@@ -37,9 +58,23 @@ const SESSION_ENDED = "The session has ended; log in again";
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
-/** The user owning this e-mail address, through its claim; undefined when either item is missing. */
-async function findUserByEmail(db: DynamoDbClient, email: string): Promise<UserItem | undefined> {
-  const claim = await getEmailClaim(db, USERS_TABLE_NAME, email);
+/**
+ * The claim on this e-mail address and its failed log-ins (login-throttle.ts), in ONE strongly consistent
+ * BatchGetItem: the throttle costs a normal log-in no extra call.
+ */
+async function readClaimAndThrottle(db: DynamoDbClient, email: string, nowMs: number): Promise<{ claim?: EmailClaim; throttle: ThrottleState }> {
+  const claimPk = emailClaimKey(email)[USERS_TABLE.partitionKey];
+  const found = await batchGetAll(db, {
+    [USERS_TABLE_NAME]: { Keys: [emailClaimKey(email), throttleKey(email)], ConsistentRead: true },
+  });
+  const items = found[USERS_TABLE_NAME];
+  const claimItem = items.find((item) => item[USERS_TABLE.partitionKey] === claimPk);
+  const throttleItem = items.find((item) => item !== claimItem);
+  return { claim: claimItem ? toEmailClaim(claimItem) : undefined, throttle: toThrottleState(throttleItem, nowMs) };
+}
+
+/** The user a claim points to; undefined when there is no claim or the claim is no account. */
+async function userOfClaim(db: DynamoDbClient, claim: EmailClaim | undefined, email: string): Promise<UserItem | undefined> {
   if (!claim) return undefined;
   const user = await getUser(db, USERS_TABLE_NAME, claim.userId);
   // A claim whose user is gone (a crashed sign-up or deletion) or that points at another address is no account.
@@ -64,32 +99,56 @@ async function rehash(db: DynamoDbClient, user: UserItem, password: string): Pro
   }
 }
 
+function throttled(retryAfter: number): TooManyRequestsError {
+  count("LogInsThrottled");
+  return new TooManyRequestsError(`Too many failed log-ins for this email address: retry in ${retryAfter} s`, retryAfter);
+}
+
+/**
+ * The address's failed log-ins are checked before the password, in the same way whether or not it has an
+ * account (login-throttle.ts): during a delay, 429 without checking; past the free failures, the attempt claims
+ * its slot first; a failure is counted, a success after failures resets the count.
+ */
 async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const input = parseWith(LogInSchema, parseJsonBody(event));
   const db = await dynamoDb;
+  const now = Date.now();
 
-  const user = await findUserByEmail(db, input.email);
+  const { claim, throttle } = await readClaimAndThrottle(db, input.email, now);
+  const wait = retryAfterSeconds(throttle, now);
+  if (wait !== undefined) {
+    log.info("log-in refused", { reason: "throttled", failures: throttle.failures, email: input.email });
+    throw throttled(wait);
+  }
+  const counted = throttle.failures >= FREE_FAILURES;
+  if (counted && !(await claimAttempt(db, USERS_TABLE_NAME, input.email, throttle, now))) {
+    log.info("log-in refused", { reason: "throttled: a concurrent attempt took the slot", failures: throttle.failures, email: input.email });
+    throw throttled(delaySeconds(throttle.failures + 1));
+  }
+  const refuse = async (reason: string, fields: Record<string, unknown>): Promise<never> => {
+    if (!counted) await recordFailure(db, USERS_TABLE_NAME, input.email, throttle, now);
+    log.info("log-in refused", { reason, failures: throttle.failures + 1, ...fields });
+    count("LogInsFailed");
+    throw new UnauthorizedError(INVALID_CREDENTIALS);
+  };
+
+  const user = await userOfClaim(db, claim, input.email);
   if (!user) {
     await verifyAgainstNothing(input.password);
-    log.info("log-in refused", { reason: "no such account", email: input.email });
-    count("LogInsFailed");
-    throw new UnauthorizedError(INVALID_CREDENTIALS);
+    return refuse("no such account", { email: input.email });
   }
   const { ok, needsRehash } = await verifyPassword(input.password, user.passwordHash);
-  if (!ok) {
-    log.info("log-in refused", { reason: "wrong password", userId: user.id });
-    count("LogInsFailed");
-    throw new UnauthorizedError(INVALID_CREDENTIALS);
-  }
+  if (!ok) return refuse("wrong password", { userId: user.id });
+  if (throttle.failures > 0) await resetFailures(db, USERS_TABLE_NAME, input.email, now);
   if (needsRehash) await rehash(db, user, input.password);
 
   const token = newToken();
-  const now = Date.now();
+  const startedAt = Date.now();
   const session: SessionItem = {
     tokenHash: hashToken(token),
     userId: user.id,
-    createdAt: now,
-    expiresAt: Math.floor(now / 1000) + SESSION_TTL_SECONDS,
+    createdAt: startedAt,
+    expiresAt: Math.floor(startedAt / 1000) + SESSION_TTL_SECONDS,
     credentialGeneration: user.credentialGeneration,
   };
   await db.PutItem({

@@ -120,6 +120,13 @@ export class UnsupportedMediaTypeError extends HttpError {
   }
 }
 
+/** 429: slow down; `Retry-After` says after how many seconds the request may succeed. */
+export class TooManyRequestsError extends HttpError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super("TOO_MANY_REQUESTS", message, undefined, { "Retry-After": String(retryAfterSeconds) });
+  }
+}
+
 /** 503: a dependency (DynamoDB) is unavailable or throttled; the client may retry after `Retry-After`. */
 export class ServiceUnavailableError extends HttpError {
   constructor(message = "The service is temporarily unavailable: retry later", options?: { cause?: unknown }) {

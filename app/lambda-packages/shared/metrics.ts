@@ -23,6 +23,10 @@ export const BUSINESS_METRICS = {
   AccountDeletions: { graph: "Accounts", description: "accounts deleted (DELETE /users/me answered 204)" },
   LogInsSucceeded: { graph: "Log-ins", description: "log-ins that started a session (POST /sessions answered 201)" },
   LogInsFailed: { graph: "Log-ins", description: "log-ins refused for an unknown email or a wrong password (POST /sessions answered 401)" },
+  LogInsThrottled: {
+    graph: "Log-ins",
+    description: "log-ins refused unchecked while their email address waits after repeated failures (POST /sessions answered 429)",
+  },
   LogOuts: { graph: "Log-ins", description: "sessions ended by their user (DELETE /sessions/current answered 204)" },
   AuthorizerDenials: {
     graph: "Authorizer denials",

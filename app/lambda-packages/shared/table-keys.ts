@@ -7,6 +7,7 @@
  *   - `email#<email>` the email claim (normalized: trimmed, lower-cased) holding `userId`; a conditional put
  *                     on it keeps emails unique, and a strongly consistent GetItem finds a user by email
  *                     (a GSI could only be read eventually consistently).
+ *   - `loginfail#<hash>` failed log-ins of one email address (login-throttle.ts), expiring through the TTL
  * sessions table: partition key `tokenHash` (SHA-256 of the bearer token, never the token itself), TTL on
  *   `expiresAt` (epoch seconds), and the `byUserId` index to find a user's sessions.
  */
@@ -14,7 +15,8 @@ export const USERS_TABLE = {
   partitionKey: "pk",
   userKeyPrefix: "user#",
   emailKeyPrefix: "email#",
-  /** TTL is on from the first deploy; no item sets it today, so nothing expires until an item type needs it. */
+  loginFailureKeyPrefix: "loginfail#",
+  /** TTL is on from the first deploy; the failed log-in counts set it, so they are forgotten. */
   ttlAttribute: "expiresAt",
 } as const;
 

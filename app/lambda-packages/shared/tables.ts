@@ -36,7 +36,7 @@ export interface TableDeclaration {
 /** The declaration; the order is the order of the tables everywhere (outputs, health checks, dashboards). */
 export const TABLES = {
   users: {
-    description: "profiles and email claims",
+    description: "profiles, email claims and failed log-in counts",
     partitionKey: { name: USERS_TABLE.partitionKey, type: "S" },
     indexes: {},
     ttlAttribute: USERS_TABLE.ttlAttribute,

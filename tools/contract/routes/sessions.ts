@@ -9,12 +9,14 @@ export const ROUTE_CONTRACTS: FunctionContract = {
     operation: {
       operationId: "logIn",
       summary: "Log in",
-      description: "Starts a session. A wrong password and an unknown email get the same 401.",
+      description:
+        "Starts a session. A wrong password and an unknown email get the same 401. After 5 failed log-ins for one email address (with or without an account), each further failure delays the next attempt on that address by 1 s, 2 s, 4 s, ... up to 15 minutes; a success resets the count.",
       requestBody: component(LogInSchema, { id: "LogInRequest" }),
       success: { 201: { description: "The session started", body: SessionStartedSchema } },
       errors: {
         VALIDATION_ERROR: WHEN.badBody,
         UNAUTHORIZED: "the email or the password is wrong",
+        TOO_MANY_REQUESTS: "log-ins for this email address failed repeatedly: retry after Retry-After seconds (the password was not checked)",
         PAYLOAD_TOO_LARGE: WHEN.bodyTooLarge,
         UNSUPPORTED_MEDIA_TYPE: WHEN.notJson,
         SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable,
@@ -28,6 +30,18 @@ export const ROUTE_CONTRACTS: FunctionContract = {
           const response = await api("POST", "/sessions", { json: { email: state.email, password: state.password } });
           state.token = response.body?.token;
           return [response.status];
+        },
+      },
+      {
+        phase: "logs in",
+        label: "repeated failures for an address without an account, delayed",
+        statuses: [401, 401, 401, 401, 401, 429],
+        run: async ({ api, state }) => {
+          const email = state.email.replace("@", "+nobody@");
+          const statuses: number[] = [];
+          for (let i = 0; i < 6; i++)
+            statuses.push((await api("POST", "/sessions", { json: { email, password: "not the password, but long" } })).status);
+          return statuses;
         },
       },
       {
