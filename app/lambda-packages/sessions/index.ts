@@ -126,7 +126,8 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     throw throttled(delaySeconds(throttle.failures + 1));
   }
   const refuse = async (reason: string, fields: Record<string, unknown>): Promise<never> => {
-    if (!counted) await recordFailure(db, USERS_TABLE_NAME, input.email, throttle, now);
+    // The delay runs from the failure, not from the start of the request (the scrypt work in between).
+    if (!counted) await recordFailure(db, USERS_TABLE_NAME, input.email, throttle, Date.now());
     log.info("log-in refused", { reason, failures: throttle.failures + 1, ...fields });
     count("LogInsFailed");
     throw new UnauthorizedError(INVALID_CREDENTIALS);
