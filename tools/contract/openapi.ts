@@ -17,6 +17,7 @@ import {
   newPasswordField,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  CONTEXT_WORD_MIN_LENGTH,
 } from "../../app/lambda-packages/shared/validation";
 import { ROUTES, type RouteDefinition } from "../../app/stacks/routes";
 import type { OperationSpec } from "./operations";
@@ -58,7 +59,7 @@ const FIELD_DOCS = new Map<unknown, Json>([
     {
       minLength: PASSWORD_MIN_LENGTH,
       maxLength: PASSWORD_MAX_LENGTH,
-      description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points), no control characters; never trimmed`,
+      description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points, counted after NFKC normalization), no control characters; never trimmed; must not contain the part of the email address before the @ or the name (whole, or any word of ${CONTEXT_WORD_MIN_LENGTH} or more characters, in any case)`,
     },
   ],
   [currentPasswordField, { minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: "The password as it was set" }],

@@ -122,12 +122,15 @@ export const emailField = z.string().check(
 );
 
 /**
- * A new password: 12 to 256 characters (code points, so emoji count as one), no control characters, no lone
- * surrogates (UTF-8 would turn each into U+FFFD, making different passwords equal). Spaces and any other
- * Unicode are allowed; nothing is trimmed.
+ * A new password, NFKC-normalized first (as it is hashed: passwords.ts), then 12 to 256 characters (code points,
+ * so emoji count as one, and "e" + a combining accent, which NFKC composes, counts as one), no control
+ * characters, no lone surrogates (UTF-8 would turn each into U+FFFD, making different passwords equal). Spaces
+ * and any other Unicode are allowed; nothing is trimmed. What it must not contain depends on the account:
+ * passwordContextError.
  */
 export const newPasswordField = z.string().check(
   z.refine((s) => !LONE_SURROGATE.test(s), { error: "must not contain unpaired UTF-16 surrogates", abort: true }),
+  z.overwrite((s) => s.normalize("NFKC")),
   z.refine((s) => !CONTROL.test(s), { error: "must not contain control characters", abort: true }),
   z.refine((s) => codePointLength(s) >= PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`),
   z.refine((s) => codePointLength(s) <= PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
@@ -155,6 +158,36 @@ export const nameField = z.string().check(
   z.refine((s) => s.length > 0, { error: "must not be empty", abort: true }),
   z.refine((s) => graphemeLength(s) <= NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`),
 );
+
+/** Shorter parts of a name or an e-mail address are too common inside passphrases to refuse them. */
+export const CONTEXT_WORD_MIN_LENGTH = 4;
+
+/** Text folded for comparison: NFKC (full-width letters become ASCII), lower case. */
+function fold(text: string): string {
+  return text.normalize("NFKC").toLowerCase();
+}
+
+/** The text itself and each of its words (runs of letters and digits), of CONTEXT_WORD_MIN_LENGTH or more. */
+function contextWords(text: string): string[] {
+  const folded = fold(text);
+  return [folded, ...folded.split(/[^\p{L}\p{N}]+/u)].filter((word) => codePointLength(word) >= CONTEXT_WORD_MIN_LENGTH);
+}
+
+/**
+ * A new password must not contain what an attacker knows of the account (ASVS 5.0 6.2.11): the part of the
+ * e-mail address before the @ or the name, whole or any word of them of CONTEXT_WORD_MIN_LENGTH characters or
+ * more, compared case-insensitively after NFKC. A ValidationError naming the rule, or undefined.
+ */
+export function passwordContextError(password: string, account: { readonly email: string; readonly name: string }): ValidationError | undefined {
+  const folded = fold(password);
+  const email = account.email.trim();
+  const localPart = email.slice(0, Math.max(0, email.lastIndexOf("@")));
+  if (contextWords(localPart).some((word) => folded.includes(word))) {
+    return fieldError("password", "must not contain the part of the email address before the @");
+  }
+  if (contextWords(account.name).some((word) => folded.includes(word))) return fieldError("password", "must not contain the name");
+  return undefined;
+}
 
 /** The key of an e-mail address in the uniqueness claim: trimmed and lower-cased. */
 export function normalizeEmail(email: string): string {

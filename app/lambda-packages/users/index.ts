@@ -19,7 +19,7 @@ import { endSessionsOfUser, getActiveSession, sessionKey } from "../shared/sessi
 import { USERS_TABLE } from "../shared/table-keys";
 import { CREDENTIAL_GENERATION, emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
 import { ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
-import { fieldError, parseWith } from "../shared/validation";
+import { fieldError, parseWith, passwordContextError } from "../shared/validation";
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
@@ -140,6 +140,8 @@ async function releaseClaim(db: DynamoDbClient, email: string, userId: string): 
 /** (1) claimEmail, then (2) the user item; releaseClaim when (2) fails. */
 async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const input = parseWith(SignUpSchema, parseJsonBody(event));
+  const contextError = passwordContextError(input.password, input);
+  if (contextError) throw contextError;
   const db = await dynamoDb;
   const id = randomUUID();
   const now = new Date().toISOString();
@@ -231,6 +233,10 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
     throw new ConflictError(`The profile is at version ${user.version}, not ${ifMatch}: reload it and retry`, {
       currentVersion: user.version,
     });
+  }
+  if (input.password !== undefined) {
+    const contextError = passwordContextError(input.password, { email: user.email, name: input.name ?? user.name });
+    if (contextError) throw contextError;
   }
   let passwordHash: string | undefined;
   if (input.password !== undefined) {
