@@ -99,6 +99,7 @@ describe("bad input", () => {
   /** Wrong in the same way for every route: the body as a whole, its encoding, its media type, its size. */
   const bodyCases: BadCase[] = ROUTES.flatMap((route): BadCase[] => {
     const body = (): string => JSON.stringify(valid[route]());
+    const firstKey = (): string => Object.keys(valid[route]())[0];
     return [
       {
         route,
@@ -107,6 +108,15 @@ describe("bad input", () => {
         status: 400,
         code: "VALIDATION_ERROR",
         message: "Request body is not valid JSON",
+      },
+      {
+        route,
+        case: "a key given twice (a parser that keeps the first one would read another request)",
+        request: { body: body().replace(/^\{/, `{"${firstKey()}":"first",`), headers: JSON_TYPE },
+        status: 400,
+        code: "VALIDATION_ERROR",
+        message: `Request body has the key "${firstKey()}" more than once: send each key once`,
+        fields: [firstKey()],
       },
       {
         route,

@@ -75,6 +75,20 @@ describe.each(["dev", "prod"])("the gateway responses of the %s stacks", (enviro
     },
   );
 
+  test("send HSTS and a Content-Security-Policy that allows nothing with every type", () => {
+    for (const type of api.gatewayResponses.keys()) {
+      const response = renderGatewayResponse(api, type, { status: AWS_RESPONSE_TYPE_STATUS[type] ?? 400, message: null }, REQUEST);
+
+      expect({ type, headers: response.headers }).toEqual({
+        type,
+        headers: expect.arrayContaining([
+          ["Strict-Transport-Security", "max-age=31536000; includeSubDomains"],
+          ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
+        ]),
+      });
+    }
+  });
+
   test("answer an authorizer that cannot reach its table 503 SERVICE_UNAVAILABLE with Retry-After, where API Gateway alone answers 500 with a null message", () => {
     for (const type of ["AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE"]) {
       const response = renderGatewayResponse(api, type, { status: 500, message: null }, REQUEST);

@@ -57,6 +57,8 @@ describe("health handler", () => {
       "Content-Type": "application/json",
       "Cache-Control": "no-store",
       "X-Content-Type-Options": "nosniff",
+      "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+      "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     });
     expect(warn).not.toHaveBeenCalled();
   });

@@ -383,6 +383,39 @@ describe("shared/http", () => {
       expect(parseJsonBody(event, 1024)).toEqual({ email: "a@example.com" });
     });
 
+    it.each([
+      [
+        "a key given twice",
+        'Request body has the key "email" more than once: send each key once',
+        jsonEvent('{"email":"nobody@example.com","password":"x","email":"ada@example.com"}'),
+      ],
+      [
+        "a key given twice, once escaped",
+        'Request body has the key "email" more than once: send each key once',
+        jsonEvent('{"em\\u0061il":"nobody@example.com","email":"ada@example.com"}'),
+      ],
+      [
+        "a key given twice in a nested object",
+        'Request body has the key "profile.name" more than once: send each key once',
+        jsonEvent('{"profile":{"name":"a","tags":[{"name":1}],"name":"b"}}'),
+      ],
+    ])("answers %s with 400 VALIDATION_ERROR naming the key", async (_case, message, event) => {
+      const response = await call(parseRoute, event);
+
+      expect(response.statusCode).toBe(400);
+      const key = /"(.+)"/.exec(message)![1];
+      expect(JSON.parse(response.body)).toEqual({
+        error: { code: "VALIDATION_ERROR", message, details: [{ field: key, message: `${key} is given more than once` }] },
+      });
+    });
+
+    it("accepts the same key in sibling objects and a string that looks like a key", () => {
+      expect(parseJsonBody(jsonEvent('{"email":"a@example.com","x":[{"k":1},{"k":"\\"k\\":"}]}'))).toEqual({
+        email: "a@example.com",
+        x: [{ k: 1 }, { k: '"k":' }],
+      });
+    });
+
     it("throws the typed errors the route maps", () => {
       expect(() => parseJsonBody(jsonEvent("[]"))).toThrow(ValidationError);
       expect(() => parseJsonBody(jsonEvent("{}", { "Content-Type": "text/html" }))).toThrow(UnsupportedMediaTypeError);
@@ -479,6 +512,8 @@ describe("shared/http", () => {
           "Content-Type": "application/json",
           "Cache-Control": "no-store",
           "X-Content-Type-Options": "nosniff",
+          "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+          "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
           Location: "/users/u1",
         },
         body: '{"id":"u1"}',

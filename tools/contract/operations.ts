@@ -109,7 +109,7 @@ export interface OperationSpec {
 
 /** How the operations of more than one function say when they answer an error. */
 export const WHEN = {
-  badBody: "the body is missing, not JSON, not an object, or a field is invalid (details lists them)",
+  badBody: "the body is missing, not JSON, not an object, gives a key twice, or a field is invalid (details lists them)",
   bodyTooLarge: "the body is over 16 KB",
   notJson: "the body is not application/json in UTF-8",
   dynamoDbUnavailable: "DynamoDB is throttled or unavailable",

@@ -98,7 +98,8 @@ export function renderGatewayResponse(api: RestApiModel, reportedType: string, d
   ];
   for (const [name, value] of Object.entries(custom?.headers ?? {})) {
     const echoed = /^method\.request\.header\.(.+)$/.exec(value);
-    const resolved = echoed ? headerValue(request, echoed[1]) : value;
+    // A static value's own single quotes are escaped (\'), as in the CSP's 'none'.
+    const resolved = echoed ? headerValue(request, echoed[1]) : value.replace(/\\'/g, "'");
     if (resolved !== undefined) headers.push([name, resolved]);
   }
   return { statusCode: custom?.statusCode ?? defaults.status, headers, body: Buffer.from(body, "utf8") };

@@ -9,10 +9,16 @@ import {
   type GatewayResponseType,
 } from "../../lambda-packages/shared/error-codes";
 
-/** Headers of every gateway error: never cached, never sniffed. */
+/**
+ * Headers of every gateway error: never cached, never sniffed, HTTPS only (HSTS), nothing to load or frame
+ * (CSP), as the functions' BASE_HEADERS. A static value is quoted with single quotes; the single quotes inside
+ * the CSP are escaped with a backslash.
+ */
 export const SECURITY_HEADERS = {
   "gatewayresponse.header.Cache-Control": "'no-store'",
   "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+  "gatewayresponse.header.Strict-Transport-Security": "'max-age=31536000; includeSubDomains'",
+  "gatewayresponse.header.Content-Security-Policy": "'default-src \\'none\\'; frame-ancestors \\'none\\''",
 };
 
 /**

@@ -12,11 +12,17 @@ import { log } from "./log";
 
 export type Headers = Record<string, string>;
 
-/** Sent with every response: JSON only, never cached, never MIME-sniffed. */
+/**
+ * Sent with every response: JSON only, never cached, never MIME-sniffed, HTTPS only from the first answer on
+ * (HSTS), and nothing a browser would load, run or frame from it (CSP). The gateway's own answers carry the same
+ * (app/constructs/rest-api/gateway-responses.ts).
+ */
 export const BASE_HEADERS: Readonly<Headers> = {
   "Content-Type": "application/json",
   "Cache-Control": "no-store",
   "X-Content-Type-Options": "nosniff",
+  "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 };
 
 /** Body size limit of parseJsonBody when the caller gives none. */
@@ -244,7 +250,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * The request body as a JSON object. Each way it can be wrong is a 4xx whose message says what was wrong:
  * missing body (400), Content-Type not application/json or a charset other than utf-8 (415), larger than
  * maxBytes once decoded (413), marked base64 but not base64 (400), not UTF-8 or not JSON (400), JSON but not an
- * object (400).
+ * object (400), an object with a key given twice at any depth (400: JSON.parse keeps the last value, another
+ * parser such as a WAF's may read the first, so the request would mean two things).
  * Bodies API Gateway delivered base64-encoded (`isBase64Encoded`) are decoded first.
  */
 export function parseJsonBody(
@@ -301,5 +308,62 @@ export function parseJsonBody(
     const received = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
     throw new ValidationError(`Request body must be a JSON object, received ${received}`);
   }
+  const duplicate = duplicateKey(text);
+  if (duplicate !== undefined) {
+    throw new ValidationError(`Request body has the key "${duplicate}" more than once: send each key once`, [
+      { field: duplicate, message: `${duplicate} is given more than once` },
+    ]);
+  }
   return value as Record<string, unknown>;
+}
+
+/** One open object or array while scanning JSON text. */
+interface Container {
+  /** The keys seen so far; undefined for an array. */
+  readonly keys?: Set<string>;
+  readonly path: string;
+  /** The path of the last key (object) or the index of the current element (array). */
+  last: string;
+  index: number;
+}
+
+const JSON_WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
+
+/**
+ * The dotted path of the first key that appears twice in one object of `text` (already known to be valid JSON;
+ * keys compared after unescaping, so "em\u0061il" is "email"), or undefined.
+ */
+export function duplicateKey(text: string): string | undefined {
+  const stack: Container[] = [];
+  const childPath = (): string => {
+    const parent = stack.at(-1);
+    if (!parent) return "";
+    return parent.keys ? parent.last : `${parent.path}[${parent.index}]`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const top = stack.at(-1);
+      let next = end + 1;
+      while (JSON_WHITESPACE.has(text[next])) next++;
+      if (top?.keys && text[next] === ":") {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        const path = top.path === "" ? key : `${top.path}.${key}`;
+        if (top.keys.has(key)) return path;
+        top.keys.add(key);
+        top.last = path;
+      }
+      i = end;
+    } else if (char === "{" || char === "[") {
+      stack.push({ ...(char === "{" ? { keys: new Set<string>() } : {}), path: childPath(), last: "", index: 0 });
+    } else if (char === "}" || char === "]") {
+      stack.pop();
+    } else if (char === ",") {
+      const top = stack.at(-1);
+      if (top && !top.keys) top.index++;
+    }
+  }
+  return undefined;
 }
