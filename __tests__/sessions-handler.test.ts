@@ -568,7 +568,9 @@ describe("sessions handler", () => {
 
       expect(change.status).toBe(200);
       const tokens = answered.filter((r) => r.status === 201).map((r) => r.body.token as string);
-      expect(answered.every((r) => r.status === 201 || r.status === 401)).toBe(true);
+      // Log-ins with the old password after the change fail (401), and after five failures the account's throttle
+      // answers 429 without checking the password.
+      expect(answered.map((r) => r.status).filter((status) => ![201, 401, 429].includes(status))).toEqual([]);
       for (const token of tokens) expect(await useToken(token)).toEqual([401, 401, 401]);
     });
   });
