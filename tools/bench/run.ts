@@ -2,12 +2,12 @@
  * `npm run bench`: the benchmarks of issue 6. Every figure is a median with its spread over several runs, set
  * against a baseline measured in the same run; targets are printed next to the figures. Prints one table per
  * section, writes tools/bench/results/latest.json (figures, raw summaries, machine and versions) and
- * tools/bench/results/latest.md (the tables, for the README). Asserts nothing: exits non-zero only when it could not run.
+ * tools/bench/results/latest.md (the tables, for docs/testing.md). Asserts nothing: exits non-zero only when it could not run.
  *
  *   npm run bench -- [--only synth,tests,lambda,request,passwords] [--skip-tests] [--quick]
  *
  * --skip-tests leaves out section 2 (the slow one); --quick takes fewer runs everywhere (a smoke run, not for
- * the README). Writing the results is skipped when only some sections ran or one could not run, unless --write
+ * docs/testing.md). Writing the results is skipped when only some sections ran or one could not run, unless --write
  * is given. Exits non-zero only when a section could not run; a missed target is reported, never an error.
  */
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";

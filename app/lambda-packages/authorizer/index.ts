@@ -2,7 +2,7 @@
  * REQUEST Lambda authorizer of every bearer route (identity source `method.request.header.Authorization`):
  * `Bearer <token>` -> its SHA-256 -> one strongly consistent GetItem of the session -> Allow for the whole stage
  * (stageWideResource) when the session exists and has not expired. Sessions, the result cache and the revocation
- * delay: README, "Sessions and revocation".
+ * delay: docs/api.md, "Sessions and revocation".
  *
  * A missing, malformed, unknown or expired token throws Error("Unauthorized"), the exact message API Gateway turns
  * into a 401. Any other failure is rethrown: API Gateway reports AUTHORIZER_CONFIGURATION_ERROR, which the API's

@@ -7,7 +7,7 @@
  * stores its SHA-256). Every failed log-in answers the same 401
  * after the same scrypt work (verifyAgainstNothing). The current session is the caller's (authorizer context:
  * sessionId = token hash), re-read or conditionally deleted, so an ended session answers 401 here despite a
- * cached authorizer decision. Why, and the re-hash of an outdated password hash: README, "Passwords and tokens"
+ * cached authorizer decision. Why, and the re-hash of an outdated password hash: docs/api.md, "Passwords and tokens"
  * and "Sessions and revocation".
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";

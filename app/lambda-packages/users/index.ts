@@ -3,7 +3,7 @@
  *
  * No transactions (dynalite has none): a change of several items is a sequence of single-item conditional
  * writes, steps (1), (2), (3) in the comments below, ordered so that a crash between any two leaves a safe state
- * that repairs itself. Why each order is safe and what a crash leaves behind: README, "Data without transactions".
+ * that repairs itself. Why each order is safe and what a crash leaves behind: docs/decisions.md, "Data without transactions".
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
@@ -74,7 +74,7 @@ async function keepCallerSession(db: DynamoDbClient, caller: Caller, generation:
 
 /**
  * Changes act only for a session that still exists. API Gateway may serve a cached authorizer decision for up
- * to the cache TTL after log-out; reads may answer in that window (the README states the delay), writes may not.
+ * to the cache TTL after log-out; reads may answer in that window (docs/api.md states the delay), writes may not.
  */
 async function requireLiveSession(db: DynamoDbClient, caller: Caller): Promise<void> {
   const session = await getActiveSession(db, SESSIONS_TABLE_NAME, caller.sessionId);

@@ -1,4 +1,4 @@
-/** What each bench section returns, and how it is printed (terminal) and written (markdown for the README). */
+/** What each bench section returns, and how it is printed (terminal) and written (markdown for docs/testing.md). */
 
 export interface Table {
   readonly title: string;
