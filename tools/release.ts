@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, type DeploymentInfo } from "@aws-sdk/client-codedeploy";
 import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { FUNCTION_NAMES } from "../app/stacks/functions";
+import { runCli } from "./lib/cli";
 
 /** What a release of one function needs, from compute-stack's outputs. */
 export interface FunctionRelease {
@@ -230,12 +231,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   return exitCodeOf(outcomes);
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);

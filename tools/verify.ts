@@ -31,6 +31,7 @@ import {
   type RequestEvidence,
 } from "./target/operations";
 import { OutputsFileError, readOutputsFile, type DeploymentTarget } from "./target/outputs";
+import { runCli } from "./lib/cli";
 
 const USAGE =
   "Usage: npm run verify -- <outputs.json>   (from: npx cdktf output data-stack compute-stack api-stack --outputs-file outputs.json)\n       npm run verify -- --local [--env <name>]";
@@ -232,12 +233,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);
