@@ -8,7 +8,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { ERROR_CODES, RETRY_AFTER_SECONDS, type ErrorCode } from "./error-codes";
-import { log } from "./log";
+import { log, withLogContext } from "./log";
 
 export type Headers = Record<string, string>;
 
@@ -204,42 +204,48 @@ export interface RouteOptions {
  * Wraps a handler so that every outcome is a JSON response: a thrown HttpError becomes its error body (a 503
  * ServiceUnavailableError, which shared/dynamodb.ts throws for a DynamoDB outage, throttle or timeout, is
  * logged with its cause); anything else is logged (with the stack, in the logs only) and answered 500
- * `INTERNAL_ERROR` with the Lambda request id, which is the `requestId` of the function's log lines. CORS
- * headers are added to every response.
+ * `INTERNAL_ERROR` with the Lambda request id, which is the `requestId` of the function's log lines. Every other
+ * 4xx is logged as "request refused" with its status, code and reason. Each line the handler writes carries the
+ * Lambda and API request ids and the client's source IP (withLogContext). CORS headers are added to every response.
  */
 export function route(handlerFn: ProxyHandler, options: RouteOptions = {}): ProxyHandler {
   const allowedOrigins = options.allowedOrigins ?? ALLOWED_ORIGINS;
-  return async (event, context) => {
-    let response: APIGatewayProxyResult;
-    try {
-      response = await handlerFn(event, context);
-    } catch (error) {
-      if (error instanceof HttpError) {
-        if (error instanceof ServiceUnavailableError) {
-          log.warn("dependency unavailable", {
-            error: error.cause ?? error,
-            requestId: context?.awsRequestId,
-            apiRequestId: event?.requestContext?.requestId,
-            resource: event?.resource,
-            method: event?.httpMethod,
-          });
+  return (event, context) =>
+    withLogContext(
+      {
+        requestId: context?.awsRequestId,
+        apiRequestId: event?.requestContext?.requestId,
+        sourceIp: event?.requestContext?.identity?.sourceIp,
+      },
+      async () => {
+        let response: APIGatewayProxyResult;
+        try {
+          response = await handlerFn(event, context);
+        } catch (error) {
+          if (error instanceof HttpError) {
+            if (error instanceof ServiceUnavailableError) {
+              log.warn("dependency unavailable", { error: error.cause ?? error, resource: event?.resource, method: event?.httpMethod });
+            } else {
+              // Every refusal, with who asked (the context's source IP) and why: what an abuse review needs.
+              log.info("request refused", {
+                status: error.statusCode,
+                code: error.code,
+                reason: error.message,
+                resource: event?.resource,
+                method: event?.httpMethod,
+              });
+            }
+            response = errorResponse(error);
+          } else {
+            const requestId = context?.awsRequestId ?? "unknown";
+            log.error("unhandled error", { error, resource: event?.resource, method: event?.httpMethod });
+            response = json(ERROR_CODES.INTERNAL_ERROR.status, errorBody("INTERNAL_ERROR", "Internal server error", { requestId }));
+          }
         }
-        response = errorResponse(error);
-      } else {
-        const requestId = context?.awsRequestId ?? "unknown";
-        log.error("unhandled error", {
-          error,
-          requestId,
-          apiRequestId: event?.requestContext?.requestId,
-          resource: event?.resource,
-          method: event?.httpMethod,
-        });
-        response = json(ERROR_CODES.INTERNAL_ERROR.status, errorBody("INTERNAL_ERROR", "Internal server error", { requestId }));
-      }
-    }
-    const cors = corsHeaders(event, allowedOrigins);
-    return Object.keys(cors).length === 0 ? response : { ...response, headers: { ...response.headers, ...cors } };
-  };
+        const cors = corsHeaders(event, allowedOrigins);
+        return Object.keys(cors).length === 0 ? response : { ...response, headers: { ...response.headers, ...cors } };
+      },
+    );
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -3,7 +3,11 @@
  * turns `console.info(object)` into `{"timestamp","level","requestId","message": object}` and drops levels below
  * AWS_LAMBDA_LOG_LEVEL, at no cost in bundle size or init time. Every entry goes through redact(): secrets and
  * hashes are replaced, e-mail addresses masked, errors reduced to name, code, message and stack.
+ *
+ * The request being served (withLogContext, which route() sets) adds its ids and the client's source IP to every
+ * line, so a security event (a refused log-in, a lock-out, a password change) says where it came from.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 
 /** Fields of a log entry; values are redacted before they are written. */
 export type LogFields = Record<string, unknown>;
@@ -54,8 +58,16 @@ function redactText(text: string): string {
   return text.replace(EMAIL_IN_TEXT, maskEmail);
 }
 
+/** The fields of the request being served, per async context (a test may run several handlers at once). */
+const requestContext = new AsyncLocalStorage<LogFields>();
+
+/** Runs `fn` with `fields` on every log line it writes. */
+export function withLogContext<T>(fields: LogFields, fn: () => T): T {
+  return requestContext.run(fields, fn);
+}
+
 function entry(msg: string, fields?: LogFields): unknown {
-  return redact(fields ? { msg, ...fields } : { msg });
+  return redact({ msg, ...requestContext.getStore(), ...fields });
 }
 
 /** One line per call; `msg` says what happened, fields carry the details (never request bodies). */
