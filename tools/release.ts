@@ -12,12 +12,11 @@
  * deployment succeeded or there was nothing to release; 1 when one failed or was stopped (CodeDeploy moved the
  * alias back: a rollback) or is still running at the timeout; 2 for a usage or outputs file error.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CodeDeployClient, CreateDeploymentCommand, GetDeploymentCommand, type DeploymentInfo } from "@aws-sdk/client-codedeploy";
 import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { FUNCTION_NAMES } from "../app/stacks/functions";
+import { openOutputsFile } from "./target/outputs";
 import { runCli } from "./lib/cli";
 
 /** What a release of one function needs, from compute-stack's outputs. */
@@ -44,25 +43,11 @@ export class ReleaseUsageError extends Error {
   }
 }
 
-const HOW_TO = "Write it with: npx cdktf output data-stack compute-stack api-stack --outputs-file outputs.json";
-
-/** Reads what a release needs from an outputs file; throws a ReleaseUsageError naming the file and what is missing. */
+/** Reads what a release needs from an outputs file; throws an OutputsFileError naming the file and what is missing. */
 export function readReleaseTarget(path: string): ReleaseTarget {
-  const file = resolve(path);
-  let parsed: Record<string, Record<string, unknown> | undefined>;
-  try {
-    parsed = JSON.parse(readFileSync(file, "utf8")) as typeof parsed;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `is not valid JSON (${(error as Error).message})`;
-    throw new ReleaseUsageError(`Outputs file ${file} ${reason}. ${HOW_TO}`);
-  }
-  const read = (name: string): string => {
-    const value = parsed?.["compute-stack"]?.[name];
-    if ((typeof value !== "string" && typeof value !== "number") || value === "") {
-      throw new ReleaseUsageError(`Outputs file ${file} has no "compute-stack".${name}. ${HOW_TO}`);
-    }
-    return String(value);
-  };
+  const outputs = openOutputsFile(path);
+  const file = outputs.file;
+  const read = (name: string) => outputs.read("compute-stack", name);
   return {
     source: file,
     applicationName: read("codedeploy_app_name"),

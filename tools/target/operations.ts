@@ -10,8 +10,6 @@
  * - the web ACL is associated with the stage (when the deployment has one);
  * - Lambda's concurrency quota of the account and region, reported (a new account's is 10).
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import {
   CloudWatchClient,
   DescribeAlarmHistoryCommand,
@@ -26,7 +24,7 @@ import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2"
 import { BatchGetTracesCommand, XRayClient } from "@aws-sdk/client-xray";
 import { FUNCTION_NAMES, type FunctionName } from "../../app/config/schema";
 import { FUNCTIONS, type VerifyLogEvidence, type VerifyRunValue } from "../../app/stacks/functions";
-import { OutputsFileError } from "./outputs";
+import { openOutputsFile } from "./outputs";
 
 /** What the operations checks need from the outputs of `cdktf output data-stack compute-stack api-stack`. */
 export interface OperationsTarget {
@@ -109,17 +107,9 @@ export interface OperationsCheck {
   run(): Promise<string>;
 }
 
-const HOW_TO = "Write it with: npx cdktf output data-stack compute-stack api-stack --outputs-file outputs.json";
-
 /** Reads the operations target from an outputs file; throws an OutputsFileError naming what is missing. */
 export function readOperationsTarget(path: string, region: string): OperationsTarget {
-  const file = resolve(path);
-  const outputs = JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, unknown> | undefined>;
-  const read = (stack: string, name: string): string => {
-    const value = outputs?.[stack]?.[name];
-    if (typeof value !== "string" || value === "") throw new OutputsFileError(`Outputs file ${file} has no "${stack}".${name}. ${HOW_TO}`);
-    return value;
-  };
+  const { stacks: outputs, read } = openOutputsFile(path);
   const webAclArn = outputs["api-stack"]?.web_acl_arn;
   return {
     region,

@@ -32,26 +32,43 @@ export class OutputsFileError extends Error {
   }
 }
 
-const HOW_TO = "Write it with: npx cdktf output data-stack api-stack --outputs-file outputs.json";
+/** How to write an outputs file with every stack's outputs, for the messages. */
+export const OUTPUTS_HOW_TO = "Write it with: npx cdktf output data-stack compute-stack api-stack --outputs-file outputs.json";
+
+/** An outputs file, read: its absolute path, every stack's outputs, and a reader of one required output. */
+export interface OutputsFile {
+  readonly file: string;
+  readonly stacks: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+  /** The output `name` of `stack` as text (a number is written as text); throws an OutputsFileError when it is missing. */
+  read(stack: string, name: string): string;
+}
+
+/** Opens an outputs file; throws an OutputsFileError when it is missing or not JSON, naming the file and how to write it. */
+export function openOutputsFile(path: string): OutputsFile {
+  const file = resolve(path);
+  let stacks: Record<string, Record<string, unknown> | undefined>;
+  try {
+    stacks = JSON.parse(readFileSync(file, "utf8")) as typeof stacks;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `is not valid JSON (${(error as Error).message})`;
+    throw new OutputsFileError(`Outputs file ${file} ${reason}. ${OUTPUTS_HOW_TO}`);
+  }
+  return {
+    file,
+    stacks,
+    read: (stack, name) => {
+      const value = stacks?.[stack]?.[name];
+      if ((typeof value !== "string" && typeof value !== "number") || value === "") {
+        throw new OutputsFileError(`Outputs file ${file} has no "${stack}".${name}. ${OUTPUTS_HOW_TO}`);
+      }
+      return String(value);
+    },
+  };
+}
 
 /** Reads and checks an outputs file; throws an OutputsFileError naming the file and what is missing. */
 export function readOutputsFile(path: string): DeploymentTarget {
-  const file = resolve(path);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `is not valid JSON (${(error as Error).message})`;
-    throw new OutputsFileError(`Outputs file ${file} ${reason}. ${HOW_TO}`);
-  }
-  const outputs = parsed as Record<string, Record<string, unknown> | undefined>;
-  const read = (stack: string, name: string): string => {
-    const value = outputs?.[stack]?.[name];
-    if (typeof value !== "string" || value === "") {
-      throw new OutputsFileError(`Outputs file ${file} has no "${stack}".${name}. ${HOW_TO}`);
-    }
-    return value;
-  };
+  const { file, stacks: outputs, read } = openOutputsFile(path);
   const apiUrl = read("api-stack", "api_invoke_url").replace(/\/+$/, "");
   const local = outputs["local-stack"];
   const region =
