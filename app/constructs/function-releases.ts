@@ -3,7 +3,8 @@ import { CodedeployApp } from "@cdktf/provider-aws/lib/codedeploy-app";
 import { CodedeployDeploymentConfig } from "@cdktf/provider-aws/lib/codedeploy-deployment-config";
 import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { serviceRole } from "./service-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { ReleaseConfig } from "../config/schema";
 import type { NodeFunction } from "./node-function";
@@ -52,19 +53,11 @@ export class FunctionReleases extends Construct {
 
     this.app = new CodedeployApp(this, "app", { name: props.name, computePlatform: "Lambda" });
 
-    const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {
-      statement: [
-        {
-          actions: ["sts:AssumeRole"],
-          principals: [{ type: "Service", identifiers: ["codedeploy.amazonaws.com"] }],
-          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
-        },
-      ],
-    });
-    this.role = new IamRole(this, "role", {
+    this.role = serviceRole(this, {
+      service: "codedeploy.amazonaws.com",
+      accountId: props.accountId,
       name: `${props.name}-codedeploy`,
       description: `CodeDeploy's role for the releases of ${props.name}: shifts the functions' alias live`,
-      assumeRolePolicy: assumeRole.json,
     });
     const access = new DataAwsIamPolicyDocument(this, "access", {
       statement: [

@@ -3,7 +3,8 @@ import { AssetType, TerraformAsset, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { serviceRole } from "./service-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
@@ -105,19 +106,11 @@ export class NodeFunction extends Construct {
       throw new ValidationError(`functionName must be at most 64 characters, received "${props.functionName}"`, this);
     }
 
-    const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {
-      statement: [
-        {
-          actions: ["sts:AssumeRole"],
-          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
-          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
-        },
-      ],
-    });
-    this.role = new IamRole(this, "role", {
+    this.role = serviceRole(this, {
+      service: "lambda.amazonaws.com",
+      accountId: props.accountId,
       name: `${props.functionName}-role`,
       description: `Execution role of ${props.functionName}`,
-      assumeRolePolicy: assumeRole.json,
     });
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
