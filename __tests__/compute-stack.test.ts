@@ -351,9 +351,15 @@ describe("ComputeStack", () => {
       expect(variables("sessions")).toContain("SESSION_TTL_SECONDS");
     });
 
-    test("the session lifetime comes from config", () => {
+    test("the session lifetime and cap come from config", () => {
       const fn = byName("aws_lambda_function", "function_name", "prod-service-sessions").config as Record<string, any>;
       expect(fn.environment.variables.SESSION_TTL_SECONDS).toBe("86400");
+      expect(fn.environment.variables.MAX_SESSIONS_PER_USER).toBe("10");
+    });
+
+    test.each(["authorizer", "sessions", "users"])("%s, which checks sessions, gets the idle timeout from config", (name) => {
+      const fn = byName("aws_lambda_function", "function_name", `prod-service-${name}`).config as Record<string, any>;
+      expect(fn.environment.variables.SESSION_IDLE_TIMEOUT_SECONDS).toBe("7200");
     });
 
     test.each(FUNCTION_NAMES)("%s has its own role, log group and package", (name) => {

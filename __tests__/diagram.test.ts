@@ -73,7 +73,7 @@ describe("architecture diagram", () => {
   test("draws an edge from the REST API to every function behind a route, labelled with its routes", () => {
     expect(edge("api_stack_rest_api", "compute_stack_health")).toEqual(['api_stack_rest_api -->|"GET /health"| compute_stack_health']);
     expect(edge("api_stack_rest_api", "compute_stack_users")[0]).toContain("GET, PATCH, DELETE /users/me");
-    expect(edge("api_stack_rest_api", "compute_stack_sessions")[0]).toContain("POST /sessions");
+    expect(edge("api_stack_rest_api", "compute_stack_sessions")[0]).toContain("GET, POST, DELETE /sessions<br/>");
     expect(edgeLines().filter((l) => l.startsWith("api_stack_rest_api --> compute_stack_authorizer"))).toEqual([]);
   });
 

@@ -137,7 +137,7 @@ describe("the command-line entry points", () => {
       "ok    GET /users/me and GET /users/{id} return the user",
       "ok    DynamoDB holds the user and a hashed session",
       "ok    GET /users/me with an unknown token is refused",
-      "ok    DELETE /users/me deletes the user",
+      "ok    DELETE /users/me deletes the user (confirmed with its password)",
       "ok    the user is gone from DynamoDB and its token is refused",
     ]) {
       expect(result.output).toContain(step);

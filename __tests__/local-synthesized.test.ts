@@ -63,9 +63,16 @@ describe("SynthesizedApp", () => {
     const common = { ALLOWED_ORIGINS: "http://localhost:3000", METRICS_NAMESPACE: "dev-service", SERVICE_VERSION: version };
     const tables = { USERS_TABLE_NAME: "dev-service-users", SESSIONS_TABLE_NAME: "dev-service-sessions" };
 
-    expect(byName["dev-service-users"].environment).toEqual({ ...common, ...tables });
-    expect(byName["dev-service-sessions"].environment).toEqual({ ...common, ...tables, SESSION_TTL_SECONDS: "28800" });
-    expect(byName["dev-service-authorizer"].environment).toEqual({ ...common, SESSIONS_TABLE_NAME: "dev-service-sessions" });
+    const idle = { SESSION_IDLE_TIMEOUT_SECONDS: "7200" };
+    expect(byName["dev-service-users"].environment).toEqual({ ...common, ...tables, ...idle });
+    expect(byName["dev-service-sessions"].environment).toEqual({
+      ...common,
+      ...tables,
+      ...idle,
+      SESSION_TTL_SECONDS: "28800",
+      MAX_SESSIONS_PER_USER: "10",
+    });
+    expect(byName["dev-service-authorizer"].environment).toEqual({ ...common, ...idle, SESSIONS_TABLE_NAME: "dev-service-sessions" });
     expect(byName["dev-service-health"]).toMatchObject({
       handler: "lambda-handler.handler",
       timeoutSeconds: 10,

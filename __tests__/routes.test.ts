@@ -59,7 +59,9 @@ describe("the route table (app/stacks/routes.ts)", () => {
   });
 
   test("a function's description lists its routes, and the authorizer's none", () => {
-    expect(functionDescription("sessions", "Log-in")).toBe("Log-in: POST /sessions, GET /sessions/current, DELETE /sessions/current");
+    expect(functionDescription("sessions", "Log-in")).toBe(
+      "Log-in: POST /sessions, GET /sessions, DELETE /sessions, GET /sessions/current, DELETE /sessions/current",
+    );
     expect(functionDescription("authorizer", "Checks tokens")).toBe("Checks tokens");
   });
 });

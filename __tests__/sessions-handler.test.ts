@@ -92,7 +92,8 @@ describe("sessions handler", () => {
         TableName: db.tables.sessions,
         Key: { tokenHash: { S: sha256(token) } },
       });
-      expect(Object.keys(stored.Item).sort()).toEqual(["createdAt", "credentialGeneration", "expiresAt", "tokenHash", "userId"]);
+      expect(Object.keys(stored.Item).sort()).toEqual(["createdAt", "credentialGeneration", "expiresAt", "lastUsedAt", "tokenHash", "userId"]);
+      expect(stored.Item.lastUsedAt).toEqual(stored.Item.createdAt);
       expect(stored.Item.credentialGeneration).toEqual({ N: "0" });
       expect(stored.Item.userId).toEqual({ S: user.id });
       const createdAt = Number(stored.Item.createdAt.N);
@@ -223,8 +224,15 @@ describe("sessions handler", () => {
       const response = await api({ method: "GET", resource: "/sessions/current", token: body.token });
 
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ userId: user.id, createdAt: expect.stringMatching(ISO), expiresAt: body.expiresAt });
+      expect(response.body).toEqual({
+        userId: user.id,
+        createdAt: expect.stringMatching(ISO),
+        expiresAt: body.expiresAt,
+        idleExpiresAt: expect.stringMatching(ISO),
+      });
       expect(Date.parse(response.body.createdAt)).toBeLessThanOrEqual(Date.now());
+      // The default idle timeout (SESSION_IDLE_TIMEOUT_SECONDS is unset here): 2 h from the last recorded use, the log-in.
+      expect(Date.parse(response.body.idleExpiresAt) - Date.parse(response.body.createdAt)).toBe(7200 * 1000);
     });
 
     it("answers 401 when the session ended after the authorizer let the request through (a cached decision)", async () => {
@@ -236,7 +244,10 @@ describe("sessions handler", () => {
       const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: context });
 
       expect(response.status).toBe(401);
-      expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "The session has ended; log in again" });
+      expect(response.body.error).toEqual({
+        code: "UNAUTHORIZED",
+        message: "This session has ended (logged out, expired or idle for too long); log in again",
+      });
     });
 
     it("answers 401 when the session expired after the authorizer let the request through", async () => {
@@ -491,7 +502,7 @@ describe("sessions handler", () => {
       expect(await failureItem(other.email)).toBeUndefined();
     });
 
-    it("costs a log-in without earlier failures no extra DynamoDB call: the count is read with the email claim", async () => {
+    it("costs a log-in without earlier failures no extra DynamoDB call: the count is read with the email claim, then the cap's one Query", async () => {
       const user = await signUp();
       const proxy = await startDynamoProxy(db);
       const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
@@ -504,6 +515,7 @@ describe("sessions handler", () => {
         `BatchGetItem ${db.tables.users}`,
         `GetItem ${db.tables.users}`,
         `PutItem ${db.tables.sessions}`,
+        `Query ${db.tables.sessions}`,
       ]);
     });
   });
@@ -577,7 +589,7 @@ describe("sessions handler", () => {
 
   describe("routing", () => {
     it.each([
-      ["GET", "/sessions", 405, "METHOD_NOT_ALLOWED", { Allow: "POST" }],
+      ["PUT", "/sessions", 405, "METHOD_NOT_ALLOWED", { Allow: "POST, GET, DELETE" }],
       ["PUT", "/sessions/current", 405, "METHOD_NOT_ALLOWED", { Allow: "GET, DELETE" }],
       ["GET", "/users/me", 404, "ROUTE_NOT_FOUND", {}],
       ["GET", "/nowhere/{proxy+}", 404, "ROUTE_NOT_FOUND", {}],

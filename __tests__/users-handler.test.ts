@@ -334,7 +334,12 @@ describe("users handler", () => {
       staleContext = await contextFor(afterPasswordChange);
       await logIn(email, NEW_PASSWORD);
 
-      const response = await send({ method: "DELETE", resource: "/users/me", token: afterPasswordChange });
+      const response = await send({
+        method: "DELETE",
+        resource: "/users/me",
+        token: afterPasswordChange,
+        json: { currentPassword: NEW_PASSWORD },
+      });
 
       expect(response.status).toBe(204);
       expect(response.raw).toBe("");
@@ -352,7 +357,7 @@ describe("users handler", () => {
     it.each([
       ["GET", "/users/me", undefined],
       ["PATCH", "/users/me", { name: "Ghost" }],
-      ["DELETE", "/users/me", undefined],
+      ["DELETE", "/users/me", { currentPassword: NEW_PASSWORD }],
       ["GET", "/users/{id}", undefined],
     ])("answers %s %s with 401 when a stale authorizer context of the deleted user reaches it", async (method, resource, json) => {
       const before = await scanTables(db);
@@ -372,7 +377,7 @@ describe("users handler", () => {
 
     it.each([
       ["PATCH", { name: "After log-out" }],
-      ["DELETE", undefined],
+      ["DELETE", { currentPassword: PASSWORD }],
     ])("refuses %s /users/me for a logged-out session whose authorizer decision is still cached: 401, nothing changed", async (method, json) => {
       const account = await signUp();
       const token = await logIn(account.email);
@@ -383,7 +388,10 @@ describe("users handler", () => {
       const response = await call(users, { method, resource: "/users/me", json, authorizer: cached });
 
       expect(response.status).toBe(401);
-      expect(response.body.error).toEqual({ code: "UNAUTHORIZED", message: "This session has ended (logged out or revoked); log in again" });
+      expect(response.body.error).toEqual({
+        code: "UNAUTHORIZED",
+        message: "This session has ended (logged out, expired or idle for too long); log in again",
+      });
       expect(await scanTables(db)).toEqual(before);
     });
 
@@ -547,8 +555,8 @@ describe("users handler", () => {
       expect(response.status).toBe(409);
       expect(response.body.error).toEqual({ code: "CONFLICT", message: "The profile was changed by another request: reload it and retry" });
       expect(proxy.calls.find((c) => c.operation === "UpdateItem")?.body).toMatchObject({
-        ConditionExpression: "attribute_exists(#pk) AND #version = :expected",
-        ExpressionAttributeValues: { ":expected": { N: "1" } },
+        ConditionExpression: "attribute_exists(#pk) AND (attribute_not_exists(#generation) OR #generation = :generation) AND #version = :expected",
+        ExpressionAttributeValues: { ":expected": { N: "1" }, ":generation": { N: "0" } },
       });
       const stored = await userItem(user.id);
       expect(stored).toMatchObject({ name: { S: "Winner" }, version: { N: "2" } });
@@ -662,12 +670,15 @@ describe("users handler", () => {
         call(users, { method: "GET", resource: "/users/me", authorizer: otherContext }),
         call(users, { method: "GET", resource: "/users/{id}", pathParameters: { id: user.id }, authorizer: otherContext }),
         call(users, { method: "PATCH", resource: "/users/me", authorizer: otherContext, json: { name: "Mallory" } }),
-        call(users, { method: "DELETE", resource: "/users/me", authorizer: otherContext }),
+        call(users, { method: "DELETE", resource: "/users/me", authorizer: otherContext, json: { currentPassword: NEW_PASSWORD } }),
         call(sessions, { method: "GET", resource: "/sessions/current", authorizer: otherContext }),
       ]);
 
       expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
-      expect(answers[0].body.error).toEqual({ code: "UNAUTHORIZED", message: "This session started before the password was changed; log in again" });
+      expect(answers[0].body.error).toEqual({
+        code: "UNAUTHORIZED",
+        message: "This session was ended by a password change or a log-out everywhere; log in again",
+      });
       expect(await userItem(user.id)).toMatchObject({ credentialGeneration: { N: "1" }, version: { N: "2" } });
       expect((await api({ method: "GET", resource: "/users/me", token })).status).toBe(200);
     });
@@ -682,7 +693,12 @@ describe("users handler", () => {
       const strangers = await seedSessions(stranger.id, 2);
       const { handler, proxy } = await usersVia(() => undefined);
 
-      const response = await call(handler, { method: "DELETE", resource: "/users/me", authorizer: await contextFor(token, "DELETE") });
+      const response = await call(handler, {
+        method: "DELETE",
+        resource: "/users/me",
+        authorizer: await contextFor(token, "DELETE"),
+        json: { currentPassword: PASSWORD },
+      });
       await proxy.close();
 
       expect(response.status).toBe(204);
@@ -690,10 +706,9 @@ describe("users handler", () => {
       expect(await sessionHashesOf(stranger.id)).toEqual([...strangers].sort());
       expect(proxy.calls.filter((c) => c.operation === "Query").length).toBeGreaterThanOrEqual(2);
       expect(proxy.calls.filter((c) => c.operation === "BatchWriteItem")).toHaveLength(Math.ceil(131 / 25));
-      // The user and the caller's live session are checked first, then the user goes before its claim.
-      expect(proxy.calls.slice(0, 4).map((c) => [c.operation, c.body.Key.pk?.S ?? "session"])).toEqual([
-        ["GetItem", `user#${user.id}`],
-        ["GetItem", "session"],
+      // The caller's live session and user are checked first, in one call, then the user goes before its claim.
+      expect(proxy.calls.slice(0, 3).map((c) => [c.operation, c.body.Key?.pk?.S ?? Object.keys(c.body.RequestItems).sort().join()])).toEqual([
+        ["BatchGetItem", [db.tables.sessions, db.tables.users].sort().join()],
         ["DeleteItem", `user#${user.id}`],
         ["DeleteItem", `email#${user.email}`],
       ]);
@@ -712,7 +727,7 @@ describe("users handler", () => {
         }
       });
 
-      const response = await call(handler, { method: "DELETE", resource: "/users/me", authorizer: context });
+      const response = await call(handler, { method: "DELETE", resource: "/users/me", authorizer: context, json: { currentPassword: PASSWORD } });
       await proxy.close();
 
       expect(response.status).toBe(204);

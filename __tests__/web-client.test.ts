@@ -95,7 +95,7 @@ describe("the web client in a real browser", () => {
     expect(stack.corsOrigins).not.toContain(refused.origin);
   });
 
-  test("does the whole journey from the allowed origin: sign up, log in, profile, name, password, log out, delete", async () => {
+  test("does the whole journey from the allowed origin: sign up, log in, profile, name, password, log out, sessions, log out everywhere, delete", async () => {
     const page = await open(allowed.origin);
     const email = `web-${Date.now()}@example.com`;
     expect(await text(page, "api-url")).toBe(stack.baseUrl);
@@ -142,9 +142,36 @@ describe("the web client in a real browser", () => {
     await message(page, "Logged out");
     expect(await visible(page, "signed-out")).toBe(true);
 
+    // The sessions list: this session marked, another client's listed by its user agent; then log out everywhere.
     await fill(page, "log-in", { email, password: NEW_PASSWORD });
     await message(page, "Logged in as Someone Else");
-    await page.click("#delete-account");
+    const elsewhere = await fetch(`${stack.baseUrl}/sessions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "User-Agent": "Other-Device/1.0" },
+      body: JSON.stringify({ email, password: NEW_PASSWORD }),
+    });
+    const otherToken = ((await elsewhere.json()) as { token: string }).token;
+    await page.click("#load-sessions");
+    expect((await message(page, "session(s)")).text).toBe("2 session(s)");
+    const listed = await page.$$eval("#sessions li", (items: any[]) =>
+      items.map((li) => ({ text: li.textContent as string, current: li.className })),
+    );
+    expect(listed).toEqual([
+      { text: expect.stringMatching(/^Other-Device\/1\.0: started /), current: "" },
+      { text: expect.stringMatching(/^This session: started /), current: "current" },
+    ]);
+    await page.click("#log-out-everywhere");
+    await message(page, "Logged out everywhere");
+    expect(await visible(page, "signed-out")).toBe(true);
+    expect((await fetch(`${stack.baseUrl}/users/me`, { headers: { Authorization: `Bearer ${otherToken}` } })).status).toBe(401);
+
+    // Deleting the account needs the current password.
+    await fill(page, "log-in", { email, password: NEW_PASSWORD });
+    await message(page, "Logged in as Someone Else");
+    await fill(page, "delete-account", { currentPassword: PASSWORD });
+    expect(await message(page, "currentPassword is incorrect")).toEqual({ text: "currentPassword is incorrect", error: true });
+    expect(await visible(page, "signed-in")).toBe(true);
+    await fill(page, "delete-account", { currentPassword: NEW_PASSWORD });
     await message(page, "Account deleted");
     expect(await visible(page, "signed-out")).toBe(true);
 

@@ -141,8 +141,8 @@ export async function verify(target: DeploymentTarget, print: (line: string) => 
       refusedRequestId = response.headers.get("x-amzn-requestid") ?? "";
       return "";
     });
-    await step("DELETE /users/me deletes the user", async () => {
-      const response = await api("DELETE", "/users/me", { token });
+    await step("DELETE /users/me deletes the user (confirmed with its password)", async () => {
+      const response = await api("DELETE", "/users/me", { token, json: { currentPassword: password } });
       check(response.status === 204, `expected 204, got ${describe(response)}`);
       deleted = true;
       return "";
@@ -168,7 +168,10 @@ export async function verify(target: DeploymentTarget, print: (line: string) => 
   } catch (error) {
     print(`FAIL  ${error instanceof CheckFailed || error instanceof OperationsCheckFailed ? error.message : describeError(error)}`);
     if (token && !deleted) {
-      const cleanup = await api("DELETE", "/users/me", { token }).catch((e: unknown) => ({ status: 0, text: describeError(e) }));
+      const cleanup = await api("DELETE", "/users/me", { token, json: { currentPassword: password } }).catch((e: unknown) => ({
+        status: 0,
+        text: describeError(e),
+      }));
       print(cleanup.status === 204 ? `Deleted the throwaway user ${email}.` : `Could not delete the throwaway user ${email}: ${describe(cleanup)}`);
     } else if (userId && !deleted) {
       print(`The throwaway user ${email} (${userId}) was left behind: delete it by hand.`);

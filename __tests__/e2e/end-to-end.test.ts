@@ -1,9 +1,9 @@
 /**
  * The end-to-end suite: black-box, over HTTP to the API only, reading the tables directly to check what was
  * stored. It runs against the local stack by default (part of `npm test`) and against a deployment with
- * `npm run test:deployed -- <outputs.json>` (see target.ts). Every expectation here must hold on both, which is
- * why a revoked token is checked on the routes whose function re-reads the session: on AWS the authorizer
- * cache (60 s in prod) may still let it through to the function.
+ * `npm run test:deployed -- <outputs.json>` (see target.ts). Every expectation here must hold on both: a
+ * revoked token is refused at once on every bearer route, even when the authorizer cache (60 s in prod) still
+ * lets it through, because every function checks the session in the call that reads the caller's data.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { grantKey } from "../../tools/local/iam/local-iam";
@@ -123,6 +123,8 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
         createdAt: expect.any(Number),
         expiresAt: expect.any(Number),
         credentialGeneration: 0,
+        lastUsedAt: session!.createdAt,
+        userAgent: expect.any(String),
       });
       expect(session!.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000));
       expect(JSON.stringify(session)).not.toContain(token);
@@ -153,7 +155,7 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       const response = await api("GET", "/sessions/current", { token });
 
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ userId, createdAt: expect.any(String), expiresAt: expect.any(String) });
+      expect(response.body).toEqual({ userId, createdAt: expect.any(String), expiresAt: expect.any(String), idleExpiresAt: expect.any(String) });
     });
 
     test("a name change with If-Match of the current version is stored with the next version", async () => {
@@ -190,18 +192,56 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
       expect(await logIn(email, NEW_PASSWORD)).toMatch(/^[A-Za-z0-9_-]{43}$/);
     });
 
-    test("log-out ends the session: its item is gone and the token is refused", async () => {
+    test("GET /sessions lists the live sessions, newest first, the caller's marked, without tokens", async () => {
+      const response = await api("GET", "/sessions", { token });
+
+      expect(response.status).toBe(200);
+      // The session kept through the password change and the log-in with the new password.
+      expect(response.body.sessions.map((s: { current: boolean }) => s.current)).toEqual([false, true]);
+      expect(response.text).not.toContain(token);
+      expect(response.text).not.toContain(sha256(token));
+    });
+
+    test("log-out ends the session at once for reads too: its item is gone and the token is refused", async () => {
+      expect((await api("GET", "/users/me", { token })).status).toBe(200);
+
       const response = await api("DELETE", "/sessions/current", { token });
 
       expect(response.status).toBe(204);
       expect(await sessionItem(token)).toBeUndefined();
+      expect((await api("GET", "/users/me", { token })).status).toBe(401);
       expect((await api("GET", "/sessions/current", { token })).status).toBe(401);
+    });
+
+    test("log out everywhere ends every session of the account, the caller's own included", async () => {
+      const first = await logIn(email, NEW_PASSWORD);
+      const second = await logIn(email, NEW_PASSWORD);
+      expect((await api("GET", "/users/me", { token: second })).status).toBe(200);
+
+      const response = await api("DELETE", "/sessions", { token: first });
+
+      expect(response.status).toBe(204);
+      expect(await userItem(userId)).toMatchObject({ credentialGeneration: 2 });
+      expect((await api("GET", "/users/me", { token: first })).status).toBe(401);
+      expect((await api("GET", "/users/me", { token: second })).status).toBe(401);
+      expect(await sessionItem(first)).toBeUndefined();
+      expect(await sessionItem(second)).toBeUndefined();
+    });
+
+    test("deleting the account needs the current password; a wrong one deletes nothing", async () => {
+      const lastToken = await logIn(email, NEW_PASSWORD);
+      const without = await api("DELETE", "/users/me", { token: lastToken });
+      const wrong = await api("DELETE", "/users/me", { token: lastToken, json: { currentPassword: PASSWORD } });
+
+      expect([without.status, wrong.status]).toEqual([400, 401]);
+      expect(await userItem(userId)).toBeDefined();
+      expect(await sessionItem(lastToken)).toBeDefined();
     });
 
     test("deleting the account removes the user, its email claim and its sessions, and refuses its token", async () => {
       const lastToken = await logIn(email, NEW_PASSWORD);
 
-      const response = await api("DELETE", "/users/me", { token: lastToken });
+      const response = await api("DELETE", "/users/me", { token: lastToken, json: { currentPassword: NEW_PASSWORD } });
 
       expect(response.status).toBe(204);
       expect(await userItem(userId)).toBeUndefined();
@@ -218,14 +258,16 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
 
       expect(delta).toEqual({
         SignUps: 1,
-        LogInsSucceeded: 4,
+        LogInsSucceeded: 7,
         // wrong password, unknown email, the old password after the change
         LogInsFailed: 3,
         PasswordChanges: 1,
         LogOuts: 1,
+        LogOutsEverywhere: 1,
         AccountDeletions: 1,
-        // the other session after the password change, the token after log-out, the token after deletion
-        AuthorizerDenials: 3,
+        // the other session after the password change, the token after log-out (twice), the two tokens after log out
+        // everywhere, the token after deletion
+        AuthorizerDenials: 6,
       });
     });
   });
@@ -265,7 +307,7 @@ describe(`the API end to end (${process.env.E2E_TARGET ?? "local"} target)`, () 
 
     // A deployment keeps what the suite creates: the member goes, as the journey's user does.
     afterAll(async () => {
-      if (member) expect((await api("DELETE", "/users/me", { token: member.token })).status).toBe(204);
+      if (member) expect((await api("DELETE", "/users/me", { token: member.token, json: { currentPassword: PASSWORD } })).status).toBe(204);
     });
 
     type BadRequest = (email: string) => ApiRequestOptions;

@@ -219,6 +219,21 @@ const MonitoringSchema = z.strictObject({
 
 const SessionsSchema = z.strictObject({
   lifetimeSeconds: z.number().int().min(300).max(2_592_000).describe("How long a session token is valid, in seconds (5 minutes to 30 days)."),
+  idleTimeoutSeconds: z
+    .number()
+    .int()
+    .min(600)
+    .max(2_592_000)
+    .describe(
+      "A session unused for this long ends, in seconds (10 minutes to 30 days), before its lifetime if that is longer. " +
+        "The last use is recorded at most every 5 minutes, so a session may end up to 5 minutes early, never late.",
+    ),
+  maxPerUser: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .describe("Sessions one user may hold at once (1 to 100); a log-in beyond that ends the user's oldest session."),
 });
 
 const BackendSchema = z.discriminatedUnion("type", [

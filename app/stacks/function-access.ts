@@ -54,12 +54,15 @@ export const FUNCTION_ACCESS = {
   },
   sessions: {
     users: { operations: ["GetItem", "BatchGetItem", "UpdateItem"] },
-    sessions: { operations: ["BatchGetItem", "PutItem", "DeleteItem"] },
+    sessions: {
+      operations: ["BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
+      indexes: { [SESSIONS_TABLE.byUserIdIndex]: { operations: ["Query"] } },
+    },
   },
   users: {
-    users: { operations: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] },
+    users: { operations: ["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"] },
     sessions: {
-      operations: ["GetItem", "UpdateItem", "BatchWriteItem"],
+      operations: ["BatchGetItem", "UpdateItem", "BatchWriteItem"],
       indexes: { [SESSIONS_TABLE.byUserIdIndex]: { operations: ["Query"] } },
     },
   },

@@ -27,6 +27,11 @@ export interface FunctionDeclaration {
   readonly verifyLogs: VerifyLogEvidence;
 }
 
+/** Every function serving a bearer route checks the session's idle timeout (shared/sessions.ts), the authorizer too. */
+function idleTimeout(config: AppConfig): Readonly<Record<string, string>> {
+  return { SESSION_IDLE_TIMEOUT_SECONDS: String(config.sessions.idleTimeoutSeconds) };
+}
+
 const tableCount = TABLE_NAMES.length === 2 ? "both" : `all ${TABLE_NAMES.length}`;
 
 /** The declaration, in the order compute-stack creates the functions (and the dashboard draws them). */
@@ -37,15 +42,21 @@ export const FUNCTIONS = {
   },
   authorizer: {
     description: "REQUEST authorizer of the bearer routes: looks up the session of the token's hash",
+    environment: (config: AppConfig) => idleTimeout(config),
     verifyLogs: { lineWith: "refusedRequestId", loggedFor: "the refused unknown token" },
   },
   sessions: {
-    description: "Log-in, the current session, log-out",
-    environment: (config: AppConfig) => ({ SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds) }),
+    description: "Log-in, the caller's sessions, log-out, log-out everywhere",
+    environment: (config: AppConfig) => ({
+      SESSION_TTL_SECONDS: String(config.sessions.lifetimeSeconds),
+      MAX_SESSIONS_PER_USER: String(config.sessions.maxPerUser),
+      ...idleTimeout(config),
+    }),
     verifyLogs: { lineWith: "userId", loggedFor: "log-in" },
   },
   users: {
     description: "Sign-up, profile, password change, account deletion",
+    environment: (config: AppConfig) => idleTimeout(config),
     verifyLogs: { lineWith: "userId", loggedFor: "sign-up, deletion" },
   },
 } as const satisfies Record<string, FunctionDeclaration>;

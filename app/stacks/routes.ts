@@ -27,6 +27,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "DELETE", path: "/users/me", function: "users", auth: "bearer" },
   { method: "GET", path: "/users/{id}", function: "users", auth: "bearer" },
   { method: "POST", path: "/sessions", function: "sessions", auth: "none" },
+  { method: "GET", path: "/sessions", function: "sessions", auth: "bearer" },
+  { method: "DELETE", path: "/sessions", function: "sessions", auth: "bearer" },
   { method: "GET", path: "/sessions/current", function: "sessions", auth: "bearer" },
   { method: "DELETE", path: "/sessions/current", function: "sessions", auth: "bearer" },
 ];

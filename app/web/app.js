@@ -54,6 +54,7 @@ function render(profile) {
   const signedIn = Boolean(sessionStorage.getItem("token"));
   $("signed-in").hidden = !signedIn;
   $("signed-out").hidden = signedIn;
+  if (!signedIn) $("sessions").replaceChildren();
   if (profile) {
     $("profile-email").textContent = profile.email;
     $("profile-name").textContent = profile.name;
@@ -66,7 +67,24 @@ async function loadProfile() {
   const { headers, body } = await api("GET", "/users/me");
   profileEtag = headers.get("ETag");
   render(body);
+  await loadSessions();
   return body;
+}
+
+const when = (iso) => new Date(iso).toLocaleString();
+
+/** Lists the account's live sessions (GET /sessions), this one marked; text only, so a user agent is never markup. */
+async function loadSessions() {
+  const { body } = await api("GET", "/sessions");
+  const items = body.sessions.map((session) => {
+    const item = document.createElement("li");
+    const label = session.current ? "This session" : session.userAgent || "Unknown client";
+    item.textContent = `${label}: started ${when(session.createdAt)}, last used ${when(session.lastUsedAt)}, ends by ${when(session.expiresAt)}`;
+    if (session.current) item.className = "current";
+    return item;
+  });
+  $("sessions").replaceChildren(...items);
+  return body.sessions.length;
 }
 
 /**
@@ -157,15 +175,38 @@ $("log-out").addEventListener(
   }),
 );
 
-$("delete-account").addEventListener(
+$("load-sessions").addEventListener(
   "click",
   action(async () => {
-    if (!window.confirm("Delete your account and everything in it?")) return undefined;
-    await api("DELETE", "/users/me");
+    const count = await loadSessions();
+    return `${count} session(s)`;
+  }),
+);
+
+$("log-out-everywhere").addEventListener(
+  "click",
+  action(async () => {
+    if (!window.confirm("End every session of this account, on every device, this one included?")) return undefined;
+    await api("DELETE", "/sessions");
     sessionStorage.removeItem("token");
     render();
-    return "Account deleted";
+    return "Logged out everywhere: every session has ended";
   }),
+);
+
+$("delete-account").addEventListener(
+  "submit",
+  action(
+    async (form) => {
+      if (!window.confirm("Delete your account and everything in it?")) return undefined;
+      await api("DELETE", "/users/me", { json: { currentPassword: form.elements.currentPassword.value } });
+      form.reset();
+      sessionStorage.removeItem("token");
+      render();
+      return "Account deleted";
+    },
+    { wrongPasswordIs401: true },
+  ),
 );
 
 $("api-url").textContent = apiUrl || "(not set: use config.js or ?api=<url>)";

@@ -643,7 +643,8 @@ function loginTarget(login: RouteFigures): TargetResult {
       ? {
           why:
             "by design: one BatchGetItem of the e-mail claim and the address's failed-log-in count (the per-account throttle), " +
-            "GetItem of the user it points to (its password hash and credential generation), PutItem of the session; " +
+            "GetItem of the user it points to (its password hash and credential generation), PutItem of the session, " +
+            "Query of the byUserId index (the cap of sessions.maxPerUser sessions per user; over the cap, a BatchWriteItem ends the oldest); " +
             "a failure adds one write of the count, a success after failures one more to reset it",
         }
       : {}),

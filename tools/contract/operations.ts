@@ -41,8 +41,30 @@ export const SessionStartedSchema = z
   .meta({ id: "SessionStarted", description: "A new session: send the token as `Authorization: Bearer <token>`." });
 
 export const CurrentSessionSchema = z
-  .strictObject({ userId: z.uuid(), createdAt: isoTime, expiresAt: isoTime })
+  .strictObject({
+    userId: z.uuid(),
+    createdAt: isoTime,
+    expiresAt: isoTime.describe("When the session ends whatever its use (its lifetime)"),
+    idleExpiresAt: isoTime.describe("When the session ends if it is not used before (the idle timeout, from its last recorded use)"),
+  })
   .meta({ id: "CurrentSession", description: "The caller's session." });
+
+export const SessionListSchema = z
+  .strictObject({
+    sessions: z
+      .array(
+        z.strictObject({
+          current: z.boolean().describe("true for the session of this request's token"),
+          createdAt: isoTime,
+          lastUsedAt: isoTime.describe("The last recorded use (recorded at most every 5 minutes)"),
+          expiresAt: isoTime,
+          idleExpiresAt: isoTime,
+          userAgent: z.nullable(z.string().max(256)).describe("The User-Agent of the log-in request, cut to 256 characters; null when none was sent"),
+        }),
+      )
+      .describe("Newest first; no token or token hash"),
+  })
+  .meta({ id: "SessionList", description: "The caller's live sessions." });
 
 const CheckSchema = z.discriminatedUnion("status", [
   z.strictObject({ status: z.literal("ok"), latencyMs: z.int().min(0) }),

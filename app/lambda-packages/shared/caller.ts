@@ -3,9 +3,10 @@
  * functions read from `event.requestContext.authorizer`.
  *
  * The authorizer returns `{ userId, sessionId, createdAt, expiresAt, credentialGeneration }` (sessionId = the
- * token hash; createdAt in epoch ms, expiresAt in epoch seconds; credentialGeneration the session's, which the
- * functions compare with the user's). API Gateway (REST) hands every context value to the integration as a string
- * and adds `principalId`, so the reader accepts strings and numbers.
+ * token hash; createdAt in epoch ms, expiresAt in epoch seconds; credentialGeneration the session's when the decision
+ * was made: the functions compare the user's with the session item's, read fresh, as a cached decision may be
+ * older). API Gateway (REST) hands every context value to the integration as a string and adds `principalId`,
+ * so the reader accepts strings and numbers.
  */
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { UnauthorizedError } from "./http";

@@ -28,6 +28,7 @@ export const BUSINESS_METRICS = {
     description: "log-ins refused unchecked while their email address waits after repeated failures (POST /sessions answered 429)",
   },
   LogOuts: { graph: "Log-ins", description: "sessions ended by their user (DELETE /sessions/current answered 204)" },
+  LogOutsEverywhere: { graph: "Log-ins", description: "users who ended all their sessions at once (DELETE /sessions answered 204)" },
   AuthorizerDenials: {
     graph: "Authorizer denials",
     description: "bearer requests the authorizer refused: no, malformed, unknown or expired token (401)",

@@ -18,6 +18,10 @@ export const ProfileChangeSchema = z.strictObject({
 });
 export type ProfileChange = z.infer<typeof ProfileChangeSchema>;
 
+/** DELETE /users/me: the current password confirms the deletion. */
+export const AccountDeletionSchema = z.strictObject({ currentPassword: currentPasswordField });
+export type AccountDeletion = z.infer<typeof AccountDeletionSchema>;
+
 /** POST /sessions */
 export const LogInSchema = z.strictObject({ email: emailField, password: currentPasswordField });
 export type LogIn = z.infer<typeof LogInSchema>;

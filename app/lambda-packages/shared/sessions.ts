@@ -7,15 +7,35 @@
  * (`sessionId`); it is never logged.
  *
  *   { tokenHash, userId, createdAt (epoch ms, range key of byUserId), expiresAt (epoch seconds, the TTL),
- *     credentialGeneration (the user's when the log-in read the password hash; see users.ts) }
+ *     credentialGeneration (the user's when the log-in read the password hash; see users.ts),
+ *     lastUsedAt (epoch ms, recorded at most every LAST_USE_INTERVAL_MS), userAgent (as sent at log-in, cut) }
  *
- * DynamoDB deletes expired items lazily (up to days later), so every read goes through isActive().
+ * A session ends at expiresAt (the absolute lifetime) or after SESSION_IDLE_TIMEOUT_SECONDS without use,
+ * whichever comes first. DynamoDB deletes expired items lazily (up to days later), so every read goes through
+ * isActive(), which checks both.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { batchWriteAll } from "./batch-retry";
 import type { DynamoDbClient, Item, RawKey } from "./dynamodb";
+import { integerEnv } from "./env";
 import { SESSIONS_TABLE } from "./table-keys";
 import { credentialGenerationOf } from "./users";
+
+/** Bounds of the idle timeout (config `sessions.idleTimeoutSeconds`): 10 minutes to 30 days. */
+export const IDLE_TIMEOUT_RANGE = { min: 600, max: 2_592_000 } as const;
+/**
+ * How long a session may go unused before it ends, read once at cold start: the authorizer and every function
+ * serving a bearer route check it.
+ */
+export const SESSION_IDLE_TIMEOUT_SECONDS = integerEnv("SESSION_IDLE_TIMEOUT_SECONDS", 7200, IDLE_TIMEOUT_RANGE.min, IDLE_TIMEOUT_RANGE.max);
+/**
+ * A session's last use is written at most once per this interval, so a bearer read stays one DynamoDB call in
+ * the common case; the idle timeout is therefore enforced to within this interval (a session may end up to
+ * 5 minutes early, never late).
+ */
+export const LAST_USE_INTERVAL_MS = 5 * 60 * 1000;
+/** The longest user agent stored with a session (longer ones are cut). */
+export const USER_AGENT_MAX_LENGTH = 256;
 
 /** `Bearer` followed by one token: 43 base64url characters. */
 export const BEARER = /^Bearer ([A-Za-z0-9_-]{43})$/i;
@@ -31,6 +51,10 @@ export interface SessionItem {
   readonly expiresAt: number;
   /** The user's credential generation at log-in; the session is valid only while the user's is the same. */
   readonly credentialGeneration: number;
+  /** Epoch milliseconds of the last recorded use (createdAt for a session never used since log-in). */
+  readonly lastUsedAt: number;
+  /** The User-Agent header of the log-in request, cut to USER_AGENT_MAX_LENGTH; absent when none was sent. */
+  readonly userAgent?: string;
 }
 
 /** A new bearer token: 32 bytes from the CSPRNG, base64url. */
@@ -53,18 +77,55 @@ export function sessionKey(tokenHash: string): Item {
   return { [SESSIONS_TABLE.partitionKey]: tokenHash };
 }
 
-/** The session item, checked field by field; throws on an item that is not one. */
+/**
+ * The session item, checked field by field; throws on an item that is not one. An item from before last uses
+ * were recorded has none: its last use is its creation.
+ */
 export function toSessionItem(item: Item): SessionItem {
-  const { tokenHash, userId, createdAt, expiresAt } = item;
-  if (typeof tokenHash !== "string" || typeof userId !== "string" || typeof createdAt !== "number" || typeof expiresAt !== "number") {
+  const { tokenHash, userId, createdAt, expiresAt, lastUsedAt, userAgent } = item;
+  if (
+    typeof tokenHash !== "string" ||
+    typeof userId !== "string" ||
+    typeof createdAt !== "number" ||
+    typeof expiresAt !== "number" ||
+    (lastUsedAt !== undefined && typeof lastUsedAt !== "number") ||
+    (userAgent !== undefined && typeof userAgent !== "string")
+  ) {
     throw new Error("Malformed session item");
   }
-  return { tokenHash, userId, createdAt, expiresAt, credentialGeneration: credentialGenerationOf(item) };
+  return {
+    tokenHash,
+    userId,
+    createdAt,
+    expiresAt,
+    credentialGeneration: credentialGenerationOf(item),
+    lastUsedAt: lastUsedAt ?? createdAt,
+    ...(userAgent === undefined ? {} : { userAgent }),
+  };
 }
 
-/** False once expiresAt (epoch seconds) is reached: an expired item may still be in the table. */
-export function isActive(session: SessionItem, nowMs: number = Date.now()): boolean {
-  return session.expiresAt > Math.floor(nowMs / 1000);
+/** Epoch milliseconds at which the session ends if it is not used before: its idle deadline. */
+export function idleDeadline(session: SessionItem, idleTimeoutSeconds: number = SESSION_IDLE_TIMEOUT_SECONDS): number {
+  return session.lastUsedAt + idleTimeoutSeconds * 1000;
+}
+
+/**
+ * False once expiresAt (epoch seconds) is reached or the session has been idle for longer than the idle timeout:
+ * an ended session may still be in the table.
+ */
+export function isActive(session: SessionItem, nowMs: number = Date.now(), idleTimeoutSeconds: number = SESSION_IDLE_TIMEOUT_SECONDS): boolean {
+  return session.expiresAt > Math.floor(nowMs / 1000) && nowMs < idleDeadline(session, idleTimeoutSeconds);
+}
+
+/** True when the session's recorded last use is old enough to be written again (LAST_USE_INTERVAL_MS). */
+export function lastUseIsStale(session: SessionItem, nowMs: number = Date.now()): boolean {
+  return nowMs - session.lastUsedAt >= LAST_USE_INTERVAL_MS;
+}
+
+/** The User-Agent to store with a session: trimmed, cut to USER_AGENT_MAX_LENGTH, undefined when blank. */
+export function storedUserAgent(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  return value ? value.slice(0, USER_AGENT_MAX_LENGTH) : undefined;
 }
 
 /** The session of this token hash if it exists and has not expired (strongly consistent read). */
@@ -78,9 +139,19 @@ export async function getActiveSession(db: DynamoDbClient, tableName: string, to
 /** Keys per Query page of the byUserId index. */
 const QUERY_PAGE_SIZE = 100;
 
-/** Token hashes of every session of the user, from the byUserId index (all pages). */
-export async function sessionHashesOfUser(db: DynamoDbClient, tableName: string, userId: string): Promise<string[]> {
-  const hashes: string[] = [];
+/** A session as the byUserId index holds it: its keys only. */
+export interface SessionKeys {
+  readonly tokenHash: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+/**
+ * Every session of the user in the byUserId index (all pages), oldest first. The index is eventually
+ * consistent: a session written a moment ago may be missing, one deleted a moment ago may still be listed.
+ */
+export async function sessionsOfUser(db: DynamoDbClient, tableName: string, userId: string): Promise<SessionKeys[]> {
+  const sessions: SessionKeys[] = [];
   let startKey: RawKey | undefined;
   do {
     const page = await db.Query({
@@ -93,12 +164,13 @@ export async function sessionHashesOfUser(db: DynamoDbClient, tableName: string,
       ...(startKey ? { ExclusiveStartKey: startKey } : {}),
     });
     for (const item of page.Items ?? []) {
-      const hash = item[SESSIONS_TABLE.partitionKey];
-      if (typeof hash === "string") hashes.push(hash);
+      const tokenHash = item[SESSIONS_TABLE.partitionKey];
+      const createdAt = item[SESSIONS_TABLE.createdAtAttribute];
+      if (typeof tokenHash === "string" && typeof createdAt === "number") sessions.push({ tokenHash, createdAt });
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return hashes;
+  return sessions;
 }
 
 /**
@@ -115,7 +187,7 @@ export async function deleteSessions(db: DynamoDbClient, tableName: string, toke
 
 /** Ends every session of the user found through the byUserId index, except `keep` (a token hash). */
 export async function endSessionsOfUser(db: DynamoDbClient, tableName: string, userId: string, keep?: string): Promise<number> {
-  const hashes = (await sessionHashesOfUser(db, tableName, userId)).filter((hash) => hash !== keep);
+  const hashes = (await sessionsOfUser(db, tableName, userId)).map((session) => session.tokenHash).filter((hash) => hash !== keep);
   await deleteSessions(db, tableName, hashes);
   return hashes.length;
 }

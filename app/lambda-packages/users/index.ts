@@ -8,6 +8,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
 import { requireCaller, type Caller } from "../shared/caller";
+import { CALLER_REFUSED, requireCallerState } from "../shared/caller-session";
 import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
 import { requireEnv } from "../shared/env";
 import { ConflictError, ForbiddenError, getHeader, json, noContent, parseJsonBody, route, UnauthorizedError, ValidationError } from "../shared/http";
@@ -15,22 +16,21 @@ import { log } from "../shared/log";
 import { count } from "../shared/metrics";
 import { hashPassword, verifyPassword } from "../shared/passwords";
 import { router, type Routes } from "../shared/router";
-import { endSessionsOfUser, getActiveSession, sessionKey } from "../shared/sessions";
+import { endSessionsOfUser, sessionKey } from "../shared/sessions";
 import { USERS_TABLE } from "../shared/table-keys";
 import { CREDENTIAL_GENERATION, emailClaimKey, getEmailClaim, getUser, toProfile, toUserItem, userKey, type UserItem } from "../shared/users";
-import { ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
+import { AccountDeletionSchema, ProfileChangeSchema, SignUpSchema, type ProfileChange } from "../shared/request-schemas";
 import { fieldError, parseWith, passwordContextError } from "../shared/validation";
 
 const USERS_TABLE_NAME = requireEnv("USERS_TABLE_NAME");
 const SESSIONS_TABLE_NAME = requireEnv("SESSIONS_TABLE_NAME");
+const TABLES = { users: USERS_TABLE_NAME, sessions: SESSIONS_TABLE_NAME };
 
 /** A claim younger than this may belong to a sign-up still between its two writes: never taken over. */
 export const ORPHAN_CLAIM_AGE_MS = 5 * 60 * 1000;
 
 const EMAIL_TAKEN = "An account with this email address already exists";
-const ACCOUNT_GONE = "The account of this session no longer exists; log in again";
-const SESSION_ENDED = "This session has ended (logged out or revoked); log in again";
-const CREDENTIALS_CHANGED = "This session started before the password was changed; log in again";
+const WRONG_CURRENT_PASSWORD = "currentPassword is incorrect";
 
 const PK = { "#pk": USERS_TABLE.partitionKey };
 
@@ -40,15 +40,40 @@ function profileResponse(statusCode: number, user: UserItem): APIGatewayProxyRes
 }
 
 /**
- * The caller's user item, read before anything is read or written for the caller; 401 when it is gone (a deleted
- * account whose token still passed the authorizer) or when its credential generation is not the session's (the
- * password changed after the session's log-in read the hash: see shared/users.ts).
+ * The caller's user item, checked together with the caller's session in one call before anything is read or
+ * written for the caller (shared/caller-session.ts): 401 for an ended, idle or revoked session or a deleted
+ * account, whatever the authorizer cache says.
  */
 async function requireUser(db: DynamoDbClient, caller: Caller): Promise<UserItem> {
-  const user = await getUser(db, USERS_TABLE_NAME, caller.userId);
-  if (!user) throw new UnauthorizedError(ACCOUNT_GONE);
-  if (user.credentialGeneration !== caller.credentialGeneration) throw new UnauthorizedError(CREDENTIALS_CHANGED);
-  return user;
+  return (await requireCallerState(db, TABLES, caller)).user;
+}
+
+/**
+ * The condition every write to the caller's user item carries: the item exists and its credential generation is
+ * still the caller's, so a change racing a password change, a log-out everywhere or the deletion is refused.
+ */
+function callerGenerationCondition(generation: number): string {
+  // An item from before generations has none: that is generation 0.
+  return generation === 0
+    ? "attribute_exists(#pk) AND (attribute_not_exists(#generation) OR #generation = :generation)"
+    : "attribute_exists(#pk) AND #generation = :generation";
+}
+
+/** Why a conditional write to the caller's user item failed: the account is gone, or the credentials moved on. */
+async function refusedWrite(db: DynamoDbClient, read: UserItem, otherwise: Error): Promise<Error> {
+  const user = await getUser(db, USERS_TABLE_NAME, read.id);
+  if (!user) return new UnauthorizedError(CALLER_REFUSED.accountGone);
+  if (user.credentialGeneration !== read.credentialGeneration) return new UnauthorizedError(CALLER_REFUSED.credentialsChanged);
+  return otherwise;
+}
+
+/** Checks the caller's current password (PATCH with a new password, DELETE); 401 naming the field when wrong. */
+async function requireCurrentPassword(user: UserItem, currentPassword: string, action: string): Promise<void> {
+  const { ok } = await verifyPassword(currentPassword, user.passwordHash);
+  if (!ok) {
+    log.info(`${action} refused`, { reason: "wrong current password", userId: user.id });
+    throw new UnauthorizedError(WRONG_CURRENT_PASSWORD);
+  }
 }
 
 /**
@@ -70,15 +95,6 @@ async function keepCallerSession(db: DynamoDbClient, caller: Caller, generation:
     if (!isConditionalCheckFailed(error)) throw error;
     log.info("session ended during the password change", { userId: caller.userId });
   }
-}
-
-/**
- * Changes act only for a session that still exists. API Gateway may serve a cached authorizer decision for up
- * to the cache TTL after log-out; reads may answer in that window (docs/api.md states the delay), writes may not.
- */
-async function requireLiveSession(db: DynamoDbClient, caller: Caller): Promise<void> {
-  const session = await getActiveSession(db, SESSIONS_TABLE_NAME, caller.sessionId);
-  if (!session || session.userId !== caller.userId) throw new UnauthorizedError(SESSION_ENDED);
 }
 
 // ---- Sign-up ------------------------------------------------------------------------------------------------
@@ -228,7 +244,6 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   const db = await dynamoDb;
 
   const user = await requireUser(db, caller);
-  await requireLiveSession(db, caller);
   if (ifMatch !== undefined && ifMatch !== user.version) {
     throw new ConflictError(`The profile is at version ${user.version}, not ${ifMatch}: reload it and retry`, {
       currentVersion: user.version,
@@ -240,18 +255,19 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   }
   let passwordHash: string | undefined;
   if (input.password !== undefined) {
-    const { ok } = await verifyPassword(input.currentPassword ?? "", user.passwordHash);
-    if (!ok) {
-      log.info("password change refused", { reason: "wrong current password", userId: user.id });
-      throw new UnauthorizedError("currentPassword is incorrect");
-    }
+    await requireCurrentPassword(user, input.currentPassword ?? "", "password change");
     passwordHash = await hashPassword(input.password);
   }
 
   const sets = ["#updatedAt = :now", "#version = #version + :one"];
-  const conditions = ["attribute_exists(#pk)", "#version = :expected"];
-  const names: Record<string, string> = { ...PK, "#updatedAt": "updatedAt", "#version": "version" };
-  const values: Record<string, unknown> = { ":now": new Date().toISOString(), ":one": 1, ":expected": ifMatch ?? user.version };
+  const conditions = [callerGenerationCondition(user.credentialGeneration), "#version = :expected"];
+  const names: Record<string, string> = { ...PK, "#updatedAt": "updatedAt", "#version": "version", "#generation": CREDENTIAL_GENERATION };
+  const values: Record<string, unknown> = {
+    ":now": new Date().toISOString(),
+    ":one": 1,
+    ":expected": ifMatch ?? user.version,
+    ":generation": user.credentialGeneration,
+  };
   if (input.name !== undefined) {
     sets.push("#name = :name");
     names["#name"] = "name";
@@ -260,14 +276,8 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   if (passwordHash !== undefined) {
     sets.push("#passwordHash = :passwordHash", "#generation = :nextGeneration");
     names["#passwordHash"] = "passwordHash";
-    names["#generation"] = CREDENTIAL_GENERATION;
     values[":passwordHash"] = passwordHash;
-    values[":generation"] = user.credentialGeneration;
     values[":nextGeneration"] = user.credentialGeneration + 1;
-    // An item from before generations has none: that is generation 0.
-    conditions.push(
-      user.credentialGeneration === 0 ? "(attribute_not_exists(#generation) OR #generation = :generation)" : "#generation = :generation",
-    );
   }
   let updated: UserItem;
   try {
@@ -283,9 +293,8 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
     updated = toUserItem(Attributes ?? {});
   } catch (error) {
     if (isConditionalCheckFailed(error)) {
-      // The condition fails for two reasons; a PATCH racing the account's DELETE must not invite a retry.
-      if (!(await getUser(db, USERS_TABLE_NAME, user.id))) throw new UnauthorizedError(ACCOUNT_GONE);
-      throw new ConflictError("The profile was changed by another request: reload it and retry");
+      // The condition fails for three reasons; a PATCH racing the account's DELETE or a revocation must not invite a retry.
+      throw await refusedWrite(db, user, new ConflictError("The profile was changed by another request: reload it and retry"));
     }
     throw error;
   }
@@ -303,25 +312,30 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
 
 // ---- Account deletion ---------------------------------------------------------------------------------------
 
-/** (1) the user, (2) its email claim, (3) its sessions: the user first, so the token is useless from (1) on. */
+/**
+ * Needs the current password (a stolen token alone cannot delete the account). Then (1) the user, (2) its email
+ * claim, (3) its sessions: the user first, so every token is useless from (1) on.
+ */
 async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const caller = requireCaller(event);
+  const input = parseWith(AccountDeletionSchema, parseJsonBody(event));
   const db = await dynamoDb;
-  await requireUser(db, caller);
-  await requireLiveSession(db, caller);
+  const current = await requireUser(db, caller);
+  await requireCurrentPassword(current, input.currentPassword, "account deletion");
 
   let user: UserItem;
   try {
     const { Attributes } = await db.DeleteItem({
       TableName: USERS_TABLE_NAME,
       Key: userKey(caller.userId),
-      ConditionExpression: "attribute_exists(#pk)",
-      ExpressionAttributeNames: PK,
+      ConditionExpression: callerGenerationCondition(current.credentialGeneration),
+      ExpressionAttributeNames: { ...PK, "#generation": CREDENTIAL_GENERATION },
+      ExpressionAttributeValues: { ":generation": current.credentialGeneration },
       ReturnValues: "ALL_OLD",
     });
     user = toUserItem(Attributes ?? {});
   } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new UnauthorizedError(ACCOUNT_GONE);
+    if (isConditionalCheckFailed(error)) throw await refusedWrite(db, current, new UnauthorizedError(CALLER_REFUSED.credentialsChanged));
     throw error;
   }
 

@@ -1,5 +1,5 @@
 /** The users function's routes: their operations and journey steps (see tools/contract/route-contracts.ts). */
-import { ProfileChangeSchema, SignUpSchema } from "../../../app/lambda-packages/shared/request-schemas";
+import { AccountDeletionSchema, ProfileChangeSchema, SignUpSchema } from "../../../app/lambda-packages/shared/request-schemas";
 import { component, ProfileSchema, SignedUpSchema, WHEN, type HeaderSpec } from "../operations";
 import type { FunctionContract } from "../route-contracts";
 
@@ -37,6 +37,14 @@ export const ROUTE_CONTRACTS: FunctionContract = {
           state.userId = response.body?.id;
           return [response.status];
         },
+      },
+      {
+        phase: "signs up",
+        label: "the same address again, in other case",
+        statuses: [409],
+        run: async ({ api, state }) => [
+          (await api("POST", "/users", { json: { email: state.email.toUpperCase(), password: state.password, name: "Again" } })).status,
+        ],
       },
     ],
   },
@@ -111,18 +119,29 @@ export const ROUTE_CONTRACTS: FunctionContract = {
     operation: {
       operationId: "deleteMyAccount",
       summary: "Delete the account",
-      description: "Deletes the user, its email claim and all its sessions.",
+      description:
+        "Deletes the user, its email claim and all its sessions. The current password confirms it: a token alone cannot delete the account.",
+      requestBody: component(AccountDeletionSchema, { id: "AccountDeletionRequest" }),
       success: { 204: { description: "The account is gone; the token stops working" } },
       errors: {
-        UNAUTHORIZED: "the session has ended, the password changed after the log-in or the account no longer exists",
+        VALIDATION_ERROR: WHEN.badBody,
+        UNAUTHORIZED: "currentPassword is wrong, the session has ended, the password changed after the log-in or the account no longer exists",
+        PAYLOAD_TOO_LARGE: WHEN.bodyTooLarge,
+        UNSUPPORTED_MEDIA_TYPE: WHEN.notJson,
         SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable,
       },
     },
     journey: [
       {
         phase: "deletes the account",
-        statuses: [204],
-        run: async ({ api, state }) => [(await api("DELETE", "/users/me", { token: state.token })).status],
+        label: "refused without the current password, then confirmed with it",
+        statuses: [400, 401, 204],
+        run: async ({ api, state }) => {
+          const without = await api("DELETE", "/users/me", { token: state.token, json: {} });
+          const wrong = await api("DELETE", "/users/me", { token: state.token, json: { currentPassword: "not the password, but long" } });
+          const confirmed = await api("DELETE", "/users/me", { token: state.token, json: { currentPassword: state.password } });
+          return [without.status, wrong.status, confirmed.status];
+        },
       },
     ],
   },
