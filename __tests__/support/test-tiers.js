@@ -16,6 +16,7 @@ const INTEGRATION_SUITES = {
   "local-cli.test.ts": "starts the local stack",
   "local-faults.test.ts": "starts the local stack",
   "local-iam-mutation.test.ts": "starts the local stack",
+  "local-sessions.test.ts": "starts the local stack",
   "local-stack.test.ts": "starts the local stack",
   "web-client.test.ts": "drives a browser",
 };
