@@ -322,6 +322,11 @@ async function routeRuns(api: ApiClient, tag: string, stackIndex: number): Promi
   const loggedIn = await api("POST", "/sessions", { email, password });
   if (loggedIn.status !== 201) throw new Error(`Log-in of the fixture user answered ${loggedIn.status}: ${loggedIn.body}`);
   const fixture: Fixture = { email, password, token: (JSON.parse(loggedIn.body) as { token: string }).token };
+  // POST /sessions logs in a user of its own: its many log-ins end the oldest sessions (sessions.maxPerUser), which
+  // must not be the readers' token.
+  const logInEmail = `login-${tag}-${stackIndex}@example.com`;
+  const logInUser = await api("POST", "/users", { email: logInEmail, password, name: "Bench Log-in" });
+  if (logInUser.status !== 201) throw new Error(`Sign-up of the log-in user answered ${logInUser.status}: ${logInUser.body}`);
   let signUps = 0;
 
   /** A read whose replay needs no fresh values. */
@@ -338,7 +343,7 @@ async function routeRuns(api: ApiClient, tag: string, stackIndex: number): Promi
     "POST /sessions": {
       expect: 201,
       once: async () => {
-        const result = await api("POST", "/sessions", { email: fixture.email, password: fixture.password });
+        const result = await api("POST", "/sessions", { email: logInEmail, password: fixture.password });
         const token = result.status === 201 ? (JSON.parse(result.body) as { token: string }).token : "";
         // The session key the function wrote: a replay writes a fresh one, so its conditional put succeeds.
         return { result, variables: token ? [createHash("sha256").update(token).digest("base64url")] : [] };
