@@ -30,10 +30,11 @@ describe("the generated files", () => {
     expect(stale.length === 0 ? "up to date" : staleMessage(stale)).toBe("up to date");
   });
 
-  test("include the OpenAPI document, the diagram (docs and README), the API table and a replacement guard per config", () => {
+  test("include the OpenAPI document, the diagram (docs and README), the API table, the breached-password filter and a replacement guard per config", () => {
     expect(files.map((f) => f.path).sort()).toEqual(
       [
         "README.md",
+        "app/lambda-packages/shared/breached-passwords-filter.ts",
         "docs/api.md",
         "docs/config.md",
         "docs/architecture.md",

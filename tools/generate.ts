@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_ENVIRONMENT, listEnvironments, loadConfig } from "../app/config/load";
+import { BREACHED_PASSWORDS_MODULE, renderBreachedPasswordsModule, SOURCE_PACKAGE } from "./breached-passwords";
 import { renderConfigReference } from "./config-reference";
 import { renderRoutesTable, replaceRoutesBlock } from "./contract/openapi";
 import { README_END_MARKER, README_START_MARKER, renderArchitectureDoc, renderMermaidBlock, replaceReadmeBlock } from "./diagram";
@@ -74,6 +75,11 @@ export function generatedFiles(inputs: GenerateInputs): GeneratedFile[] {
       path: "docs/api.md",
       from: "the routes and their contracts: its API table block only",
       render: (current) => replaceRoutesBlock(required("docs/api.md", current), renderRoutesTable()),
+    },
+    {
+      path: BREACHED_PASSWORDS_MODULE,
+      from: `the password list of the devDependency ${SOURCE_PACKAGE}: the entries a new password could be, as an xor filter`,
+      render: () => renderBreachedPasswordsModule(),
     },
     // One replacement guard per config (tools/replacement-guard.ts): what Terraform would replace, for review.
     ...Object.entries(inputs).map(([environment, { json }]): GeneratedFile => ({

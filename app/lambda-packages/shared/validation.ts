@@ -162,8 +162,11 @@ export const nameField = z.string().check(
 /** Shorter parts of a name or an e-mail address are too common inside passphrases to refuse them. */
 export const CONTEXT_WORD_MIN_LENGTH = 4;
 
-/** Text folded for comparison: NFKC (full-width letters become ASCII), lower case. */
-function fold(text: string): string {
+/**
+ * Text folded for comparison: NFKC (full-width letters become ASCII), lower case (locale-independent). Passwords
+ * are compared with the account's words and with the breached-password list (breached-passwords.ts) this way.
+ */
+export function fold(text: string): string {
   return text.normalize("NFKC").toLowerCase();
 }
 
