@@ -408,6 +408,18 @@ describe("bad input", () => {
           "password must not contain the name",
           ["password"],
         ],
+        [
+          "password on lists of breached passwords, in another case",
+          { email: "p@example.com", password: "Password1234", name: "N" },
+          "password is too common (it appears in lists of breached passwords); choose another",
+          ["password"],
+        ],
+        [
+          "password on lists of breached passwords, in full-width digits",
+          { email: "p@example.com", password: "iloveyou\uff11\uff12\uff13\uff14", name: "N" },
+          "password is too common (it appears in lists of breached passwords); choose another",
+          ["password"],
+        ],
         ["name missing", { email: "p@example.com", password: PASSWORD }, "name is required", ["name"]],
         ["name empty", { email: "p@example.com", password: PASSWORD, name: "" }, "name must not be empty", ["name"]],
         ["name only whitespace", { email: "p@example.com", password: PASSWORD, name: " \u00a0\u3000 " }, "name must not be empty", ["name"]],
@@ -572,6 +584,12 @@ describe("bad input", () => {
           "a new password containing the new name",
           { name: "Rosalind Franklin", password: "franklin and the helix", currentPassword: PASSWORD },
           "password must not contain the name",
+          ["password"],
+        ],
+        [
+          "a new password on lists of breached passwords",
+          { password: "qwerty123456", currentPassword: PASSWORD },
+          "password is too common (it appears in lists of breached passwords); choose another",
           ["password"],
         ],
         [

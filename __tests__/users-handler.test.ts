@@ -684,6 +684,54 @@ describe("users handler", () => {
     });
   });
 
+  describe("common and breached passwords (issue 21)", () => {
+    const BREACHED = "Password1234";
+    const BREACHED_ERROR = {
+      code: "VALIDATION_ERROR",
+      message: "Invalid request body: password is too common (it appears in lists of breached passwords); choose another",
+      details: [{ field: "password", message: "password is too common (it appears in lists of breached passwords); choose another" }],
+    };
+    const randomPassword = (): string => randomBytes(15).toString("base64url");
+
+    it("refuses one at sign-up with a 400 naming the rule, creating no account and no claim", async () => {
+      const before = await scanTables(db);
+
+      const response = await api({ method: "POST", resource: "/users", json: { email: uniqueEmail(), password: BREACHED, name: "Pat" } });
+
+      expect(response.status).toBe(400);
+      expect(response.body.error).toEqual(BREACHED_ERROR);
+      expect(await scanTables(db)).toEqual(before);
+    });
+
+    it("refuses one as a new password with a 400 naming the rule: the old password still logs in, the sessions stay", async () => {
+      const user = await signUp();
+      const token = await logIn(user.email);
+      const before = await scanTables(db);
+
+      const response = await api({ method: "PATCH", resource: "/users/me", token, json: { password: BREACHED, currentPassword: PASSWORD } });
+
+      expect(response.status).toBe(400);
+      expect(response.body.error).toEqual(BREACHED_ERROR);
+      expect(await scanTables(db)).toEqual(before);
+      expect((await api({ method: "POST", resource: "/sessions", json: { email: user.email, password: BREACHED } })).status).toBe(401);
+      await logIn(user.email);
+    });
+
+    it("accepts random strong passwords at sign-up and at a password change, and logs in with them", async () => {
+      const email = uniqueEmail();
+      const first = randomPassword();
+      const second = randomPassword();
+      const signedUp = await api({ method: "POST", resource: "/users", json: { email, password: first, name: "Pat" } });
+      expect(signedUp.status).toBe(201);
+      const token = await logIn(email, first);
+
+      const changed = await api({ method: "PATCH", resource: "/users/me", token, json: { password: second, currentPassword: first } });
+
+      expect(changed.status).toBe(200);
+      await logIn(email, second);
+    });
+  });
+
   describe("DELETE /users/me", () => {
     it("deletes every session of the user across index pages and batches, and only theirs", async () => {
       const user = await signUp();

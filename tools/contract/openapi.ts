@@ -59,7 +59,7 @@ const FIELD_DOCS = new Map<unknown, Json>([
     {
       minLength: PASSWORD_MIN_LENGTH,
       maxLength: PASSWORD_MAX_LENGTH,
-      description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points, counted after NFKC normalization), no control characters; never trimmed; must not contain the part of the email address before the @ or the name (whole, or any word of ${CONTEXT_WORD_MIN_LENGTH} or more characters, in any case)`,
+      description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (code points, counted after NFKC normalization), no control characters; never trimmed; must not contain the part of the email address before the @ or the name (whole, or any word of ${CONTEXT_WORD_MIN_LENGTH} or more characters, in any case); must not be on lists of breached passwords (in any case, after NFKC normalization)`,
     },
   ],
   [currentPasswordField, { minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: "The password as it was set" }],

@@ -7,6 +7,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
+import { breachedPasswordError } from "../shared/breached-passwords";
 import { requireCaller, type Caller } from "../shared/caller";
 import { CALLER_REFUSED, requireCallerState } from "../shared/caller-session";
 import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
@@ -156,8 +157,8 @@ async function releaseClaim(db: DynamoDbClient, email: string, userId: string): 
 /** (1) claimEmail, then (2) the user item; releaseClaim when (2) fails. */
 async function signUp(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const input = parseWith(SignUpSchema, parseJsonBody(event));
-  const contextError = passwordContextError(input.password, input);
-  if (contextError) throw contextError;
+  const passwordError = passwordContextError(input.password, input) ?? breachedPasswordError(input.password);
+  if (passwordError) throw passwordError;
   const db = await dynamoDb;
   const id = randomUUID();
   const now = new Date().toISOString();
@@ -250,8 +251,9 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
     });
   }
   if (input.password !== undefined) {
-    const contextError = passwordContextError(input.password, { email: user.email, name: input.name ?? user.name });
-    if (contextError) throw contextError;
+    const account = { email: user.email, name: input.name ?? user.name };
+    const passwordError = passwordContextError(input.password, account) ?? breachedPasswordError(input.password);
+    if (passwordError) throw passwordError;
   }
   let passwordHash: string | undefined;
   if (input.password !== undefined) {

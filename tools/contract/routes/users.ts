@@ -11,7 +11,8 @@ export const ROUTE_CONTRACTS: FunctionContract = {
     operation: {
       operationId: "signUp",
       summary: "Sign up",
-      description: "Creates an account. The email is trimmed and unique regardless of case.",
+      description:
+        "Creates an account. The email is trimmed and unique regardless of case. A password on lists of breached passwords is refused (400 naming the rule).",
       requestBody: component(SignUpSchema, { id: "SignUpRequest" }),
       success: {
         201: {
@@ -72,7 +73,7 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       operationId: "updateMyProfile",
       summary: "Change the name or the password",
       description:
-        "A new password needs currentPassword and ends the user's other sessions at once. With If-Match, a change based on another version is refused.",
+        "A new password needs currentPassword and ends the user's other sessions at once; one on lists of breached passwords is refused (400 naming the rule). With If-Match, a change based on another version is refused.",
       requestBody: component(ProfileChangeSchema, { id: "ProfileChangeRequest" }),
       requestHeaders: {
         "If-Match": { description: 'The profile version the change is based on, e.g. "3" (as in ETag); "*" or none: any', example: '"1"' },
