@@ -15,7 +15,7 @@ import { unzipSync } from "fflate";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadConfig } from "../../app/config/load";
-import type { FunctionName } from "../../app/config/schema";
+import type { AppConfig, FunctionName } from "../../app/config/schema";
 import { LAMBDA_PACKAGES_DIR, loadLambdaArtifact, REPO_ROOT } from "../../app/lambda-packages/artifacts";
 import { functionEnvironment } from "../../app/stacks/compute-stack";
 import { buildPackage, HANDLER_FILE, listFunctions } from "../../app/lambda-packages/build";
@@ -31,11 +31,11 @@ export interface LambdaOptions {
 
 type Variant = "app" | "sdk" | "unbundled";
 const VARIANTS: readonly Variant[] = ["app", "sdk", "unbundled"];
-const ZIP_LIMIT_BYTES = 100 * 1024;
-const INIT_LIMIT_MS = 30;
+export const ZIP_LIMIT_BYTES = 100 * 1024;
+export const INIT_LIMIT_MS = 30;
 
 /** Runs in the child: `node -e INIT_CHILD <module>`; prints {ms, modules, kib}. */
-const INIT_CHILD = `
+export const INIT_CHILD = `
 const path = process.argv[1];
 const t0 = process.hrtime.bigint();
 require(path);
@@ -47,13 +47,14 @@ process.stdout.write(JSON.stringify({ ms: Number(t1 - t0) / 1e6, modules: files.
 process.exit(0);
 `;
 
-interface InitSample {
+export interface InitSample {
   readonly ms: number;
   readonly modules: number;
   readonly kib: number;
 }
 
-function extract(zipPath: string, dir: string): string {
+/** Unzips a function's ZIP into dir; returns its handler file. */
+export function extract(zipPath: string, dir: string): string {
   mkdirSync(dir, { recursive: true });
   for (const [name, bytes] of Object.entries(unzipSync(readFileSync(zipPath)))) writeFileSync(join(dir, name), bytes);
   return join(dir, HANDLER_FILE);
@@ -102,6 +103,26 @@ function unbundled(root: string, name: string): string {
   return join(target, name, "index.js");
 }
 
+let prodConfig: AppConfig | undefined;
+
+/** What Lambda and the stack give function `name` (prod config) for a cold init; nothing here is contacted during init. */
+export function initEnvironment(name: string, home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_REGION: "us-east-1",
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "AKIDBENCH",
+    AWS_SECRET_ACCESS_KEY: "bench-secret",
+    AWS_SESSION_TOKEN: "bench-session",
+    AWS_LAMBDA_FUNCTION_NAME: `bench-${name}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+    AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
+    // What compute-stack gives the function (its tables' names, its own variables), from the prod config.
+    ...functionEnvironment((prodConfig ??= loadConfig({ environment: "prod" })), name as FunctionName, "0.0.0-bench", (table) => `bench-${table}`),
+  };
+}
+
 export async function benchLambda(options: LambdaOptions): Promise<SectionResult> {
   const root = mkdtempSync(join(options.tmp, "lambda-"));
   const names = listFunctions();
@@ -124,22 +145,7 @@ export async function benchLambda(options: LambdaOptions): Promise<SectionResult
     for (const variant of ["app", "sdk"] as const) handlerBytes[variant][name] = statSync(entry[variant][name]).size;
   }
 
-  const config = loadConfig({ environment: "prod" });
-  // What Lambda and the stack give the function; nothing here is contacted during init.
-  const env = (name: string): NodeJS.ProcessEnv => ({
-    PATH: process.env.PATH,
-    HOME: home,
-    AWS_REGION: "us-east-1",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "AKIDBENCH",
-    AWS_SECRET_ACCESS_KEY: "bench-secret",
-    AWS_SESSION_TOKEN: "bench-session",
-    AWS_LAMBDA_FUNCTION_NAME: `bench-${name}`,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
-    AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
-    // What compute-stack gives the function (its tables' names, its own variables), from the prod config.
-    ...functionEnvironment(config, name as FunctionName, "0.0.0-bench", (table) => `bench-${table}`),
-  });
+  const env = (name: string): NodeJS.ProcessEnv => initEnvironment(name, home);
 
   const samples: Record<Variant, Record<string, InitSample[]>> = { app: {}, sdk: {}, unbundled: {} };
   for (let i = -1; i < options.samples; i++) {
