@@ -11,6 +11,7 @@ import {
   LAMBDA_PACKAGES_DIR,
   LambdaArtifactError,
   loadLambdaArtifact,
+  readLambdaManifest,
   REPO_ROOT,
 } from "../app/lambda-packages/artifacts";
 import { buildPackage, HANDLER_FILE, listFunctions } from "../app/lambda-packages/build";
@@ -232,16 +233,37 @@ describe("buildPackage", () => {
     expect(loadLambdaArtifact("health", { distDir: outDir, sourceDir }).sha256Hex).toBe(rebuilt.sha256Hex);
   });
 
-  it("writes a manifest with the function, its source hash and the ZIP hash", async () => {
+  it("writes a manifest with the function, its source hash, the ZIP hash and the source files the bundle holds", async () => {
     const outDir = tempDir("build-manifest-");
 
     const built = await buildPackage("health", { outDir });
 
-    expect(JSON.parse(readFileSync(join(outDir, "health.manifest.json"), "utf8"))).toEqual({
+    const manifest = JSON.parse(readFileSync(join(outDir, "health.manifest.json"), "utf8"));
+    expect(manifest).toEqual({
       function: "health",
       sourceHash: computeSourceHash("health"),
       zipSha256: built.sha256Hex,
+      inputs: built.inputs,
     });
+    // Its own entry point and the shared modules it imports; not those of other functions, nor dependencies.
+    expect(manifest.inputs).toContain("health/index.ts");
+    expect(manifest.inputs).toContain("shared/tables.ts");
+    expect(manifest.inputs).not.toContain("shared/passwords.ts");
+    expect(manifest.inputs.every((input: string) => /^(health|shared)\/[\w.-]+\.ts$/.test(input))).toBe(true);
+    expect(manifest.inputs).toEqual([...manifest.inputs].sort());
+  });
+
+  it("records the inputs relative to a sources folder outside the repository, and reuses them when the package is up to date", async () => {
+    const sourceDir = copySources("health");
+    const outDir = tempDir("build-inputs-");
+
+    const built = await buildPackage("health", { outDir, sourceDir });
+    const again = await buildPackage("health", { outDir, sourceDir });
+
+    expect(built.inputs).toContain("health/index.ts");
+    expect(again.bundled).toBe(false);
+    expect(again.inputs).toEqual(built.inputs);
+    expect(readLambdaManifest("health", { distDir: outDir })?.inputs).toEqual(built.inputs);
   });
 
   it("refuses a function without sources", async () => {

@@ -41,6 +41,12 @@ export interface LambdaManifest {
   readonly function: string;
   readonly sourceHash: string;
   readonly zipSha256: string;
+  /**
+   * The files of the sources folder the bundle holds (esbuild's metafile), relative to it, sorted: what
+   * `npm start -- --watch` rebuilds this package for. The source hash covers more (all of shared/), so it stays
+   * the test of freshness.
+   */
+  readonly inputs: readonly string[];
 }
 
 /** Repository-relative files that are part of every function's source hash, besides its own folder and shared/. */
@@ -77,7 +83,8 @@ export function computeSourceHash(name: string, options: { sourceDir?: string } 
 }
 
 /** What checkLambdaArtifact() found: the package, or why it cannot be used (missing, stale, altered). */
-export type ArtifactCheck = { readonly ok: true; readonly artifact: LambdaArtifact } | { readonly ok: false; readonly problem: string };
+export type ArtifactCheck =
+  { readonly ok: true; readonly artifact: LambdaArtifact; readonly manifest: LambdaManifest } | { readonly ok: false; readonly problem: string };
 
 /**
  * Checks the package of one function without throwing: that the ZIP and its manifest exist, that the ZIP
@@ -117,7 +124,19 @@ export function checkLambdaArtifact(name: string, options: { distDir?: string; s
       `Lambda package ${zipDisplay} does not match its manifest (sha256 ${artifact.sha256Hex}, manifest says ${manifest.zipSha256}): it was changed after it was built. Run \`npm run package\`.`,
     );
   }
-  return { ok: true, artifact };
+  return { ok: true, artifact, manifest };
+}
+
+/**
+ * The manifest of one function's package as it is on disk, fresh or stale (`npm start -- --watch` reads which
+ * files each package bundles from it); undefined when it is missing or unreadable.
+ * @param options.distDir @default app/lambda-packages/dist
+ */
+export function readLambdaManifest(name: string, options: { distDir?: string } = {}): LambdaManifest | undefined {
+  const manifestPath = join(resolve(options.distDir ?? DIST_DIR), `${name}.manifest.json`);
+  if (!existsSync(manifestPath)) return undefined;
+  const manifest = parseManifest(readFileSync(manifestPath, "utf8"), manifestPath);
+  return typeof manifest === "string" ? undefined : manifest;
 }
 
 /**
@@ -169,10 +188,18 @@ function parseManifest(text: string, path: string): LambdaManifest | string {
     return `Lambda package manifest ${displayPath(path)} is not valid JSON. Run \`npm run package\`.`;
   }
   const m = value as Partial<Record<keyof LambdaManifest, unknown>> | null;
-  if (typeof m !== "object" || m === null || typeof m.function !== "string" || typeof m.sourceHash !== "string" || typeof m.zipSha256 !== "string") {
-    return `Lambda package manifest ${displayPath(path)} must hold {function, sourceHash, zipSha256} strings. Run \`npm run package\`.`;
+  if (
+    typeof m !== "object" ||
+    m === null ||
+    typeof m.function !== "string" ||
+    typeof m.sourceHash !== "string" ||
+    typeof m.zipSha256 !== "string" ||
+    !Array.isArray(m.inputs) ||
+    !m.inputs.every((input) => typeof input === "string")
+  ) {
+    return `Lambda package manifest ${displayPath(path)} must hold {function, sourceHash, zipSha256} strings and an inputs list of strings. Run \`npm run package\`.`;
   }
-  return { function: m.function, sourceHash: m.sourceHash, zipSha256: m.zipSha256 };
+  return { function: m.function, sourceHash: m.sourceHash, zipSha256: m.zipSha256, inputs: m.inputs as string[] };
 }
 
 /** Regular files under dir, recursively, absolute paths; none when dir does not exist. */

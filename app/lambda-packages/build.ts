@@ -10,10 +10,10 @@
  *
  * Importing this module has no side effect; the CLI runs only when it is the entry point.
  */
-import type { Plugin } from "esbuild";
+import type { Metafile, Plugin } from "esbuild";
 import type { ZipOptions } from "fflate";
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
   artifactFromBytes,
   checkLambdaArtifact,
@@ -77,6 +77,8 @@ export interface BuildPackageOptions {
 export interface BuiltPackage extends LambdaArtifact {
   readonly manifestPath: string;
   readonly sourceHash: string;
+  /** The files of the sources folder the bundle holds, relative to it (the manifest's `inputs`). */
+  readonly inputs: readonly string[];
   /** False when the package was up to date with its sources and the bundler did not run. */
   readonly bundled: boolean;
   /** False when the ZIP and manifest on disk already had these exact bytes and were left untouched. */
@@ -106,21 +108,21 @@ export async function buildPackage(name: string, options: BuildPackageOptions = 
   const manifestPath = join(outDir, `${name}.manifest.json`);
   if (!options.force) {
     const current = checkLambdaArtifact(name, { distDir: outDir, sourceDir, sourceHash });
-    if (current.ok) return { ...current.artifact, manifestPath, sourceHash, bundled: false, written: false };
+    if (current.ok) return { ...current.artifact, manifestPath, sourceHash, inputs: current.manifest.inputs, bundled: false, written: false };
   }
 
-  const code = await bundle(entry);
+  const { code, inputs } = await bundle(entry, sourceDir);
   const { zipSync } = await import("fflate");
   const zip = zipSync({ [HANDLER_FILE]: [code, ZIP_ENTRY_OPTIONS] }, ZIP_ENTRY_OPTIONS);
 
   mkdirSync(outDir, { recursive: true });
   const zipPath = join(outDir, `${name}.zip`);
   const artifact = artifactFromBytes(name, zipPath, zip);
-  const manifest: LambdaManifest = { function: name, sourceHash, zipSha256: artifact.sha256Hex };
+  const manifest: LambdaManifest = { function: name, sourceHash, zipSha256: artifact.sha256Hex, inputs };
   const zipWritten = writeIfChanged(zipPath, zip);
   const manifestWritten = writeIfChanged(manifestPath, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
 
-  return { ...artifact, manifestPath, sourceHash, bundled: true, written: zipWritten || manifestWritten };
+  return { ...artifact, manifestPath, sourceHash, inputs, bundled: true, written: zipWritten || manifestWritten };
 }
 
 /**
@@ -134,7 +136,7 @@ export async function buildPackage(name: string, options: BuildPackageOptions = 
  * bundled function in any shared module). Syntax minification stays: it is local to the code it rewrites.
  * Kept names compress well: the ZIPs are smaller than the minified bundle with its map was.
  */
-async function bundle(entry: string): Promise<Uint8Array> {
+async function bundle(entry: string, sourceDir: string): Promise<{ code: Uint8Array; inputs: string[] }> {
   const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [entry],
@@ -155,6 +157,7 @@ async function bundle(entry: string): Promise<Uint8Array> {
     legalComments: "none",
     charset: "utf8",
     write: false,
+    metafile: true,
     logLevel: "silent",
     plugins: [stubAwsLiteXml],
   });
@@ -163,7 +166,22 @@ async function bundle(entry: string): Promise<Uint8Array> {
   if (result.outputFiles.length !== 1 || !output) {
     throw new Error(`esbuild produced ${result.outputFiles.length} files for ${displayPath(entry)}, expected ${HANDLER_FILE} only`);
   }
-  return output.contents;
+  return { code: output.contents, inputs: sourceInputs(result.metafile, sourceDir) };
+}
+
+/**
+ * The files of `sourceDir` esbuild read for a bundle, from its metafile (keys relative to absWorkingDir, the
+ * repository root): relative to `sourceDir`, with forward slashes, sorted. Dependencies (node_modules) and the
+ * stub of stubAwsLiteXml (namespace "stub:") are outside it and left out: a dependency changes with
+ * package-lock.json, which the source hash covers.
+ */
+function sourceInputs(metafile: Metafile, sourceDir: string): string[] {
+  return Object.keys(metafile.inputs)
+    .filter((input) => !/^[a-z-]+:/.test(input))
+    .map((input) => relative(sourceDir, resolve(REPO_ROOT, input)))
+    .filter((path) => path !== "" && !path.startsWith("..") && !isAbsolute(path) && !path.split(sep).includes("node_modules"))
+    .map((path) => path.split(sep).join("/"))
+    .sort();
 }
 
 /** Builds every function of sourceDir, in parallel. */
