@@ -47,6 +47,14 @@ exports.handler = async (event, context) => {
 };
 `;
 
+/** The next version of the code: it says which one it is, and can still be slow. */
+const HANDLER_V2 = `
+exports.handler = async (event) => {
+  if (event.action === "sleep") await new Promise((resolve) => setTimeout(resolve, event.ms));
+  return { version: 2, tableName: process.env.TABLE_NAME, taskRoot: process.env.LAMBDA_TASK_ROOT };
+};
+`;
+
 describe("LocalFunction", () => {
   let dir: string;
   const running: LocalFunction[] = [];
@@ -55,6 +63,7 @@ describe("LocalFunction", () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "local-functions-"));
     writeFileSync(join(dir, "fn.zip"), zipSync({ "lambda-handler.js": strToU8(HANDLER) }));
+    writeFileSync(join(dir, "fn-v2.zip"), zipSync({ "lambda-handler.js": strToU8(HANDLER_V2) }));
   });
 
   afterEach(async () => {
@@ -281,5 +290,78 @@ describe("LocalFunction", () => {
       { timestamp: expect.any(String), level: "INFO", requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), message: { msg: "an object" } },
       { timestamp: expect.any(String), level: "WARN", requestId: lines[0].requestId, message: "a formatted 1" },
     ]);
+  });
+
+  describe("update()", () => {
+    test("runs new invocations on the new code while one in flight finishes on the old sandbox, which is then retired", async () => {
+      const fn = start();
+      await fn.warm();
+      const codeDir = join(dir, "code", "test-fn");
+      const oldSha = fn.codeSha256;
+
+      const inFlight = fn.invoke({ action: "sleep", ms: 1500 });
+      await fn.update({ ...fn.definition, zipPath: join(dir, "fn-v2.zip") });
+      const next = payload(await fn.invoke({ action: "count" }));
+      const live = fn.liveWorkers;
+      const finished = payload(await inFlight);
+
+      expect(next).toEqual({ version: 2, tableName: "things", taskRoot: join(codeDir, "2") });
+      expect(live).toBe(2);
+      // The old code's answer: the in-flight invocation was not moved or cut short.
+      expect(finished).toEqual({ invocations: 1, maxActive: 1 });
+      expect(fn.liveWorkers).toBe(1);
+      expect(existsSync(join(codeDir, "1"))).toBe(false);
+      expect(existsSync(join(codeDir, "2", "lambda-handler.js"))).toBe(true);
+      expect(fn.codeSha256).not.toBe(oldSha);
+      expect(fn.invocations).toBe(2);
+    });
+
+    test("ends idle sandboxes of the old code at once and starts the new environment's", async () => {
+      const fn = start({}, 3);
+      await Promise.all([fn.invoke({ action: "sleep", ms: 100 }), fn.invoke({ action: "sleep", ms: 100 })]);
+      expect(fn.liveWorkers).toBe(2);
+      const coldStarts = fn.coldStarts;
+
+      await fn.update({ ...fn.definition, environment: { TABLE_NAME: "others" } });
+
+      expect(fn.liveWorkers).toBe(1);
+      expect(fn.coldStarts).toBe(coldStarts + 1);
+      expect(payload(await fn.invoke({ action: "env" })).env.TABLE_NAME).toBe("others");
+      expect(fn.definition.environment).toEqual({ TABLE_NAME: "others" });
+    });
+
+    test("gives a queued invocation a sandbox of the new code, and applies a new reserved concurrency", async () => {
+      const fn = start({}, 1);
+      await fn.warm();
+      const busy = fn.invoke({ action: "sleep", ms: 800 });
+      const queued = fn.invoke({ action: "count" });
+
+      await fn.update({ ...fn.definition, zipPath: join(dir, "fn-v2.zip"), reservedConcurrency: 1 });
+
+      expect(payload(await queued)).toMatchObject({ version: 2 });
+      expect(payload(await busy)).toEqual({ invocations: 1, maxActive: 1 });
+      expect(fn.liveWorkers).toBe(1);
+    });
+
+    test("runs the new code for an invocation whose sandbox was still starting when the code changed", async () => {
+      const fn = start();
+      const starting = fn.invoke({ action: "count" });
+
+      const update = fn.update({ ...fn.definition, zipPath: join(dir, "fn-v2.zip") });
+
+      expect(payload(await starting)).toMatchObject({ version: 2 });
+      await update;
+      // The sandbox of the old code was ended as soon as it had started, and its folder went with it.
+      expect(existsSync(join(dir, "code", "test-fn", "1"))).toBe(false);
+    });
+
+    test("refuses the definition of another function and keeps running the current one", async () => {
+      const fn = start();
+
+      await expect(fn.update({ ...fn.definition, name: "other-fn" })).rejects.toThrow(
+        "update() keeps the function's name: test-fn cannot become other-fn",
+      );
+      expect(payload(await fn.invoke({ action: "count" })).invocations).toBe(1);
+    });
   });
 });

@@ -10,8 +10,12 @@
  * timeout before the gateway's integration timeout is dropped unstarted, so a local 504 never hides a write (on
  * AWS the function's timeout ends it first); one that has started runs to its end. docs/local-run.md, "What the local stack
  * does not emulate", on Lambda's scale-out.
+ *
+ * `update()` swaps a function's code or settings while it serves (`npm start -- --watch`): each version is a code
+ * generation unpacked into its own folder; new invocations get sandboxes of the new one, an invocation in flight
+ * finishes on its old sandbox, which is then retired, as Lambda moves `$LATEST` to new code.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
@@ -145,31 +149,48 @@ function runtimeSource(): string {
   return runtimeCode;
 }
 
-/** Unpacks a ZIP into an empty folder, refusing entries that would land outside it. */
-function unpack(zipPath: string, dir: string): void {
+/** Unpacks a ZIP into an empty folder, refusing entries that would land outside it; returns the ZIP's SHA-256 (hex). */
+function unpack(zipPath: string, dir: string): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const [name, bytes] of Object.entries(unzipSync(readFileSync(zipPath)))) {
+  const zip = readFileSync(zipPath);
+  for (const [name, bytes] of Object.entries(unzipSync(zip))) {
     const target = normalize(join(dir, name));
     if (isAbsolute(name) || !target.startsWith(`${dir}${sep}`)) throw new Error(`${zipPath}: entry "${name}" points outside the package`);
     if (name.endsWith("/")) continue;
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, bytes);
   }
+  return createHash("sha256").update(zip).digest("hex");
 }
 
-/** One execution environment: a worker thread running lambda-runtime.ts. */
+/** One version of a function's code and settings, unpacked in its own folder: what its sandboxes run. */
+interface CodeGeneration {
+  /** 1 at start, one more per update(). */
+  readonly number: number;
+  readonly definition: FunctionDefinition;
+  /** `<codeDir>/<function name>/<number>`: LAMBDA_TASK_ROOT of its sandboxes. */
+  readonly taskRoot: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly maxConcurrency: number;
+  /** SHA-256 (hex) of the ZIP it was unpacked from. */
+  readonly zipSha256: string;
+}
+
+/** One execution environment: a worker thread running lambda-runtime.ts on one code generation. */
 class Sandbox {
   alive = true;
   private pending?: { readonly requestId: string; readonly settle: (message: RuntimeMessage) => void };
 
   private constructor(
+    readonly generation: CodeGeneration,
     private readonly worker: Worker,
     private readonly log: (line: string) => void,
   ) {}
 
   /** Starts a worker and waits for its init (a cold start); a failed init is retried by the next invocation. */
-  static start(definition: FunctionDefinition, taskRoot: string, environment: Record<string, string>, log: (line: string) => void): Promise<Sandbox> {
+  static start(generation: CodeGeneration, log: (line: string) => void): Promise<Sandbox> {
+    const { definition, taskRoot, environment } = generation;
     const [file, exportName] = splitHandler(definition.handler);
     const data: RuntimeData = { modulePath: join(taskRoot, `${file}.js`), exportName };
     const worker = new Worker(runtimeSource(), {
@@ -184,7 +205,7 @@ class Sandbox {
     for (const stream of [worker.stdout, worker.stderr]) {
       createInterface({ input: stream }).on("line", (line) => log(line));
     }
-    const sandbox = new Sandbox(worker, log);
+    const sandbox = new Sandbox(generation, worker, log);
     return new Promise((resolvePromise, reject) => {
       worker.on("message", (message: RuntimeMessage) => {
         if (message.type === "log") {
@@ -264,7 +285,7 @@ function splitHandler(handler: string): [file: string, exportName: string] {
   return [handler.slice(0, dot), handler.slice(dot + 1)];
 }
 
-/** A function with its pool of warm sandboxes. */
+/** A function with its pool of warm sandboxes, all of its current code generation but those finishing an invocation. */
 export class LocalFunction {
   /** Invocations received, counted before they run: what the e2e tests check to prove a call never got here. */
   invocations = 0;
@@ -276,42 +297,51 @@ export class LocalFunction {
   private readonly all = new Set<Sandbox>();
   private readonly waiting: Array<() => void> = [];
   private starting = 0;
-  private readonly maxConcurrency: number;
-  private readonly taskRoot: string;
-  private readonly environment: Record<string, string>;
+  private readonly cap: number;
+  private current: CodeGeneration;
   private stopped = false;
 
   constructor(
-    readonly definition: FunctionDefinition,
+    definition: FunctionDefinition,
     private readonly options: FunctionRuntimeOptions,
   ) {
     const cap = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
     if (!Number.isInteger(cap) || cap < 1) throw new Error(`maxConcurrency must be a whole number of at least 1, received ${cap}`);
-    this.maxConcurrency = Math.min(definition.reservedConcurrency ?? cap, cap);
-    this.taskRoot = join(options.codeDir, definition.name);
-    unpack(definition.zipPath, this.taskRoot);
-    this.environment = {
-      ...definition.environment,
-      ...options.baseEnvironment,
-      AWS_REGION: definition.region,
-      AWS_DEFAULT_REGION: definition.region,
-      AWS_LAMBDA_FUNCTION_NAME: definition.name,
-      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
-      AWS_LAMBDA_LOG_GROUP_NAME: definition.logGroup,
-      AWS_LAMBDA_LOG_STREAM_NAME: `tools/local/[$LATEST]${randomUUID().replace(/-/g, "")}`,
-      AWS_LAMBDA_LOG_FORMAT: definition.logFormat,
-      ...(definition.logFormat === "JSON" && definition.applicationLogLevel ? { AWS_LAMBDA_LOG_LEVEL: definition.applicationLogLevel } : {}),
-      AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,
-      LAMBDA_TASK_ROOT: this.taskRoot,
-      _HANDLER: definition.handler,
-      LOCAL_LAMBDA_FUNCTION_ARN: definition.arn,
-    };
+    this.cap = cap;
+    rmSync(join(options.codeDir, definition.name), { recursive: true, force: true });
+    this.current = this.generation(definition, 1);
   }
 
-  /** Sandboxes alive now (busy or idle). */
+  /** The definition the function runs now (the last one given to update()). */
+  get definition(): FunctionDefinition {
+    return this.current.definition;
+  }
+
+  /** SHA-256 (hex) of the ZIP the function runs now. */
+  get codeSha256(): string {
+    return this.current.zipSha256;
+  }
+
+  /** Sandboxes alive now (busy or idle), those of an older code generation finishing an invocation included. */
   get liveWorkers(): number {
     return this.all.size;
+  }
+
+  /**
+   * Runs `definition` from now on (the same function: its code, environment or settings changed): unpacks its ZIP
+   * as a new code generation and warms one sandbox of it. Invocations that get a sandbox after this call run the
+   * new generation; the idle sandboxes of the old one are ended at once, the busy ones when their invocation ends.
+   */
+  async update(definition: FunctionDefinition): Promise<void> {
+    if (this.stopped) throw new Error(`Function ${this.definition.name} is stopped`);
+    if (definition.name !== this.definition.name) {
+      throw new Error(`update() keeps the function's name: ${this.definition.name} cannot become ${definition.name}`);
+    }
+    this.current = this.generation(definition, this.current.number + 1);
+    await Promise.all(this.idle.splice(0).map((sandbox) => this.retire(sandbox)));
+    // The cap may have changed, and the queue must not wait for workers of the old generation.
+    for (const wake of this.waiting.splice(0)) wake();
+    await this.warm();
   }
 
   /** Starts the first sandbox now, so init errors show at start-up rather than on the first request. */
@@ -329,10 +359,9 @@ export class LocalFunction {
     const started = performance.now();
     const duration = () => Math.round(performance.now() - started);
     const requestId = randomUUID();
-    const timeoutMs = this.definition.timeoutSeconds * 1000;
     const abandon = (reason: string): InvocationResult => {
       this.abandoned++;
-      const errorMessage = `RequestId: ${requestId} not started after ${duration()} ms waiting for one of ${this.maxConcurrency} workers: ${reason}`;
+      const errorMessage = `RequestId: ${requestId} not started after ${duration()} ms waiting for one of ${this.current.maxConcurrency} workers: ${reason}`;
       this.options.log(errorMessage);
       return { ok: false, error: { errorType: ABANDONED_ERROR_TYPE, errorMessage, trace: [] }, durationMs: duration() };
     };
@@ -344,11 +373,11 @@ export class LocalFunction {
       const errorMessage = `RequestId: ${requestId} Error: ${(error as Error).message}`;
       return { ok: false, error: { errorType: "Runtime.ExitError", errorMessage, trace: [] }, durationMs: duration() };
     }
+    const { timeoutSeconds } = sandbox.generation.definition;
+    const timeoutMs = timeoutSeconds * 1000;
     if (options.mustEndBy !== undefined && options.mustEndBy - Date.now() < timeoutMs) {
       this.release(sandbox);
-      return abandon(
-        `the caller gives up in ${Math.max(0, options.mustEndBy - Date.now())} ms, before the ${this.definition.timeoutSeconds} s timeout`,
-      );
+      return abandon(`the caller gives up in ${Math.max(0, options.mustEndBy - Date.now())} ms, before the ${timeoutSeconds} s timeout`);
     }
     const reply = await sandbox.invoke(event, requestId, timeoutMs);
     this.release(sandbox);
@@ -377,19 +406,20 @@ export class LocalFunction {
       const idle = this.idle.pop();
       if (idle?.alive) return idle;
       if (idle) {
-        this.all.delete(idle);
+        this.forget(idle);
         continue;
       }
-      if (this.all.size + this.starting < this.maxConcurrency) {
+      if (this.all.size + this.starting < this.current.maxConcurrency) {
         this.starting++;
         try {
           this.coldStarts++;
-          const sandbox = await Sandbox.start(this.definition, this.taskRoot, this.environment, this.options.log);
-          if (this.stopped) {
-            await sandbox.terminate();
+          const sandbox = await Sandbox.start(this.current, this.options.log);
+          this.all.add(sandbox);
+          if (this.stopped || sandbox.generation !== this.current) {
+            // Stopped, or updated while it started: an invocation that gets a sandbox now runs the new code.
+            await this.retire(sandbox);
             continue;
           }
-          this.all.add(sandbox);
           if (signal?.aborted) {
             // Started for a caller that gave up meanwhile: kept warm for the next one.
             this.release(sandbox);
@@ -422,8 +452,47 @@ export class LocalFunction {
   }
 
   private release(sandbox: Sandbox): void {
-    if (sandbox.alive && !this.stopped) this.idle.push(sandbox);
-    else this.all.delete(sandbox);
+    if (sandbox.alive && !this.stopped && sandbox.generation === this.current) this.idle.push(sandbox);
+    else if (sandbox.alive && !this.stopped) void this.retire(sandbox);
+    else this.forget(sandbox);
     this.waiting.shift()?.();
+  }
+
+  /** Ends a sandbox that is not needed any more (its generation is not the current one, or the function stopped). */
+  private retire(sandbox: Sandbox): Promise<void> {
+    this.forget(sandbox);
+    return sandbox.terminate();
+  }
+
+  /** Drops an ended sandbox; the folder of an old generation goes with its last sandbox. */
+  private forget(sandbox: Sandbox): void {
+    this.all.delete(sandbox);
+    const { generation } = sandbox;
+    if (generation === this.current || this.stopped) return;
+    if (![...this.all].some((other) => other.generation === generation)) rmSync(generation.taskRoot, { recursive: true, force: true });
+  }
+
+  /** Unpacks `definition`'s ZIP as code generation `number`, with the environment its sandboxes get. */
+  private generation(definition: FunctionDefinition, number: number): CodeGeneration {
+    const taskRoot = join(this.options.codeDir, definition.name, String(number));
+    const zipSha256 = unpack(definition.zipPath, taskRoot);
+    const environment = {
+      ...definition.environment,
+      ...this.options.baseEnvironment,
+      AWS_REGION: definition.region,
+      AWS_DEFAULT_REGION: definition.region,
+      AWS_LAMBDA_FUNCTION_NAME: definition.name,
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
+      AWS_LAMBDA_LOG_GROUP_NAME: definition.logGroup,
+      AWS_LAMBDA_LOG_STREAM_NAME: `tools/local/[$LATEST]${randomUUID().replace(/-/g, "")}`,
+      AWS_LAMBDA_LOG_FORMAT: definition.logFormat,
+      ...(definition.logFormat === "JSON" && definition.applicationLogLevel ? { AWS_LAMBDA_LOG_LEVEL: definition.applicationLogLevel } : {}),
+      AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,
+      LAMBDA_TASK_ROOT: taskRoot,
+      _HANDLER: definition.handler,
+      LOCAL_LAMBDA_FUNCTION_ARN: definition.arn,
+    };
+    return { number, definition, taskRoot, environment, maxConcurrency: Math.min(definition.reservedConcurrency ?? this.cap, this.cap), zipSha256 };
   }
 }
