@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from "aws
 import { ApiGateway, matchResource, serveApiGateway, type GatewayResult } from "../tools/local/api-gateway";
 import type { InvocationResult } from "../tools/local/functions";
 import type { GatewayRequest } from "../tools/local/proxy-integration";
-import { restApiModel, type MethodModel, type RestApiModel } from "../tools/local/rest-api";
+import { restApiChanges, restApiModel, type MethodModel, type RestApiModel } from "../tools/local/rest-api";
 import { packageAndSynthesize } from "../tools/local/package-and-synthesize";
 import { SynthesizedApp } from "../tools/local/synthesized";
 import { FAKE_ACCOUNT_ID } from "../tools/lib/fake-arns";
@@ -383,6 +383,80 @@ describe("the local API Gateway", () => {
     test("gives every method without its own settings the stage's limits in a bucket of its own", () => {
       expect(methodOf(prod, "GET", "/users/me").throttle).toEqual({ rateLimit: 1000, burstLimit: 2000 });
       expect(methodOf(prod, "GET", "/health").throttle).toEqual({ rateLimit: 50, burstLimit: 100 });
+    });
+  });
+
+  describe("a reload (useApi, restApiChanges)", () => {
+    /** A copy of `api` with `change` applied to one method (the models are read-only to the gateway). */
+    function withMethod(api: RestApiModel, httpMethod: string, path: string, change: (method: Record<string, unknown>) => void): RestApiModel {
+      const copy = structuredClone(api);
+      change(methodOf(copy, httpMethod, path) as unknown as Record<string, unknown>);
+      return copy;
+    }
+
+    test("applies a route's new throttle on the next request and keeps the bucket of a method whose limits did not change", async () => {
+      const tight = { rateLimit: 1, burstLimit: 1 };
+      const before = withMethod(
+        withMethod(dev, "GET", "/health", (m) => (m.throttle = { rateLimit: 1, burstLimit: 3 })),
+        "POST",
+        "/sessions",
+        (m) => (m.throttle = tight),
+      );
+      const after = withMethod(before, "GET", "/health", (m) => (m.throttle = tight));
+      const clock = { now: 0 };
+      const { gateway } = gatewayOn(
+        before,
+        { [functionOf(dev, "GET", "/health")]: () => json200, [functionOf(dev, "POST", "/sessions")]: () => json200 },
+        clock,
+      );
+      const status = async (method: string, path: string) => (await gateway.handle(request(method, path, { body: "{}" }))).response.statusCode;
+
+      const beforeReload = [await status("GET", "/health"), await status("POST", "/sessions")];
+      gateway.useApi(after);
+      const afterReload = [await status("GET", "/health"), await status("GET", "/health"), await status("POST", "/sessions")];
+
+      expect(beforeReload).toEqual([200, 200]);
+      // /health starts over with a full bucket of the new size (1); /sessions' bucket, used up, is the same one.
+      expect(afterReload).toEqual([200, 429, 429]);
+      expect(gateway.api).toBe(after);
+      expect(restApiChanges(before, after)).toEqual({ applied: ["throttling of GET /health"], needRestart: [] });
+    });
+
+    test("keeps the authorizer's cached policies when its settings did not change, and empties the cache when they did", async () => {
+      const prodAuthorizer = methodOf(prod, "GET", "/users/me").authorizer!;
+      const clock = { now: 1_000_000 };
+      const { gateway, calls } = gatewayOn(
+        prod,
+        { [prodAuthorizer.functionName]: () => policy("Allow", "*"), [functionOf(prod, "GET", "/users/me")]: () => json200 },
+        clock,
+      );
+      const get = () => gateway.handle(request("GET", "/users/me", { headers: [["Authorization", "Bearer token-1"]] }));
+      const authorizerCalls = () => calls.filter((c) => c.name === prodAuthorizer.functionName).length;
+      const longerTtl = structuredClone(prod);
+      for (const route of ["/users/me", "/sessions/current"]) {
+        (methodOf(longerTtl, "GET", route).authorizer as { ttlSeconds: number }).ttlSeconds = 120;
+      }
+
+      await get();
+      gateway.useApi(structuredClone(prod));
+      await get();
+      const unchanged = authorizerCalls();
+      gateway.useApi(longerTtl);
+      await get();
+
+      expect(unchanged).toBe(1);
+      expect(authorizerCalls()).toBe(2);
+      expect(restApiChanges(prod, structuredClone(prod))).toEqual({ applied: [], needRestart: [] });
+      expect(restApiChanges(prod, longerTtl).applied).toEqual([`authorizer ${prodAuthorizer.name} (its cache emptied)`]);
+    });
+
+    test("names routes added and removed, and says a new stage name needs a restart", () => {
+      const renamed = { ...structuredClone(dev), stageName: "beta" };
+      const health = matchResource(renamed.root, "/health")!.resource;
+      health.methods.delete("GET");
+
+      expect(restApiChanges(dev, renamed)).toEqual({ applied: ["route GET /health removed"], needRestart: ["the stage name (dev -> beta)"] });
+      expect(restApiChanges(renamed, dev).applied).toEqual(["route GET /health added"]);
     });
   });
 

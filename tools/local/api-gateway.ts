@@ -99,14 +99,30 @@ export function matchResource(root: ResourceModel, path: string): RouteMatch | u
 export class ApiGateway {
   private readonly throttling: MethodThrottling;
   private readonly authorizers: RequestAuthorizers;
+  private current: RestApiModel;
 
   constructor(private readonly options: ApiGatewayOptions) {
+    this.current = options.api;
     this.throttling = new MethodThrottling(options.clock?.monotonicMs);
     this.authorizers = new RequestAuthorizers((name, event, authorizer) => this.invokeAuthorizer(name, event, authorizer), options.clock?.epochMs);
   }
 
+  /** The API it serves now. */
+  get api(): RestApiModel {
+    return this.current;
+  }
+
+  /**
+   * Serves `api` from the next request on (a re-synthesis under `npm start -- --watch`). The state goes on: a
+   * method's throttle bucket starts over only when its limits changed, and an authorizer's cached policies are
+   * dropped only when its settings changed (throttling.ts, authorizer.ts).
+   */
+  useApi(api: RestApiModel): void {
+    this.current = api;
+  }
+
   private executeApiArn(path: string): string {
-    const { api } = this.options;
+    const api = this.current;
     return `arn:aws:execute-api:${api.region}:${api.accountId}:${api.id}/${path}`;
   }
 
@@ -131,7 +147,7 @@ export class ApiGateway {
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResult> {
-    const { api } = this.options;
+    const api = this.current;
     const invoked: string[] = [];
     const error = (type: ResponseType, message?: string | null): GatewayResult => ({
       response: gatewayResponse(api, type, request, message),
@@ -203,7 +219,7 @@ export class ApiGateway {
       all.push(...node.methods.values());
       node.children.forEach(walk);
     };
-    walk(this.options.api.root);
+    walk(this.current.root);
     return all.sort((a, b) => a.resourcePath.localeCompare(b.resourcePath) || a.httpMethod.localeCompare(b.httpMethod));
   }
 }
@@ -216,10 +232,13 @@ export interface LocalApiServer {
   close(): Promise<void>;
 }
 
-/** Serves the gateway over HTTP on `port` (0: a free one). */
 /** Paths outside the stage that only the local server answers (GET, JSON), e.g. `/_local/metrics`. */
 export type LocalEndpoints = Readonly<Record<string, () => unknown>>;
 
+/**
+ * Serves the gateway over HTTP on `port` (0: a free one); the invoke URL is of `api`'s stage, and each request is
+ * answered by the API the gateway serves at that moment (`useApi`).
+ */
 export async function serveApiGateway(
   gateway: ApiGateway,
   api: RestApiModel,
@@ -233,7 +252,7 @@ export async function serveApiGateway(
       res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(body);
       return;
     }
-    void respond(gateway, api, req, res, options.log);
+    void respond(gateway, req, res, options.log);
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -253,13 +272,8 @@ export async function serveApiGateway(
   };
 }
 
-async function respond(
-  gateway: ApiGateway,
-  api: RestApiModel,
-  req: IncomingMessage,
-  res: ServerResponse,
-  log: (line: string) => void,
-): Promise<void> {
+async function respond(gateway: ApiGateway, req: IncomingMessage, res: ServerResponse, log: (line: string) => void): Promise<void> {
+  const { api } = gateway;
   const started = performance.now();
   const requestId = randomUUID();
   const url = req.url ?? "/";

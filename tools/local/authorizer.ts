@@ -49,9 +49,13 @@ interface Statement {
   readonly resources: readonly string[];
 }
 
-/** Runs the REQUEST authorizers of one API, with one cache per authorizer. */
+/**
+ * Runs the REQUEST authorizers of one API, with one cache per authorizer. A cache lasts while its authorizer's
+ * settings (function, identity source, TTL) stay the same: a reload that changes them (`npm start -- --watch`)
+ * starts it empty, one that does not keeps it.
+ */
 export class RequestAuthorizers {
-  private readonly caches = new Map<string, Map<string, CachedPolicy>>();
+  private readonly caches = new Map<string, { readonly settings: string; readonly policies: Map<string, CachedPolicy> }>();
 
   constructor(
     private readonly invoke: Invoke,
@@ -62,7 +66,7 @@ export class RequestAuthorizers {
     const identity = identityOf(authorizer, event.headers ?? {});
     if (identity === undefined) return denied("UNAUTHORIZED", "Unauthorized", false);
 
-    const cache = this.cacheOf(authorizer.id);
+    const cache = this.cacheOf(authorizer);
     const cached = cache.get(identity);
     if (cached && cached.expiresAt > this.now()) return withLatency(decide(cached.result, event.methodArn, false), 0);
 
@@ -80,13 +84,14 @@ export class RequestAuthorizers {
     return withLatency(decide(result, event.methodArn, true), latency);
   }
 
-  private cacheOf(id: string): Map<string, CachedPolicy> {
-    let cache = this.caches.get(id);
-    if (!cache) {
-      cache = new Map();
-      this.caches.set(id, cache);
+  private cacheOf(authorizer: AuthorizerModel): Map<string, CachedPolicy> {
+    const settings = JSON.stringify(authorizer);
+    let cache = this.caches.get(authorizer.id);
+    if (cache?.settings !== settings) {
+      cache = { settings, policies: new Map() };
+      this.caches.set(authorizer.id, cache);
     }
-    return cache;
+    return cache.policies;
   }
 }
 

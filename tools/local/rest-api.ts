@@ -277,3 +277,58 @@ function headerParameters(parameters: Json, prefix: string): Record<string, stri
   }
   return headers;
 }
+
+/** What a reload of the API changes (`npm start -- --watch`): phrases for its log line, and what it cannot apply. */
+export interface RestApiChanges {
+  /** One phrase per change the running gateway takes on: "throttling of GET /health", "route DELETE /users/{id} added". */
+  readonly applied: readonly string[];
+  /** Changes that need a restart, because the server's URL depends on them: the API's id and the stage name. */
+  readonly needRestart: readonly string[];
+}
+
+/** The methods of an API by "METHOD /path". */
+function methodsByRoute(api: RestApiModel): Map<string, MethodModel> {
+  const methods = new Map<string, MethodModel>();
+  const walk = (node: ResourceModel) => {
+    for (const method of node.methods.values()) methods.set(`${method.httpMethod} ${method.resourcePath}`, method);
+    node.children.forEach(walk);
+  };
+  walk(api.root);
+  return methods;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** What differs between the API the gateway serves and a newly synthesized one, route by route. */
+export function restApiChanges(before: RestApiModel, after: RestApiModel): RestApiChanges {
+  const needRestart = [
+    ...(before.id !== after.id ? [`the REST API's id (${before.id} -> ${after.id})`] : []),
+    ...(before.stageName !== after.stageName ? [`the stage name (${before.stageName} -> ${after.stageName})`] : []),
+  ];
+  const applied: string[] = [];
+  const old = methodsByRoute(before);
+  const next = methodsByRoute(after);
+  for (const route of [...new Set([...old.keys(), ...next.keys()])].sort()) {
+    const a = old.get(route);
+    const b = next.get(route);
+    if (!a || !b) {
+      applied.push(`route ${route} ${a ? "removed" : "added"}`);
+      continue;
+    }
+    if (!same(a.integration, b.integration)) applied.push(`integration of ${route}`);
+    if (a.authorizer?.id !== b.authorizer?.id) applied.push(`authorization of ${route}`);
+    if (!same(a.throttle, b.throttle)) applied.push(`throttling of ${route}`);
+  }
+  const authorizers = (api: RestApiModel) =>
+    new Map([...methodsByRoute(api).values()].flatMap((m) => (m.authorizer ? [[m.authorizer.id, m.authorizer] as const] : [])));
+  const oldAuthorizers = authorizers(before);
+  for (const [id, authorizer] of authorizers(after)) {
+    const previous = oldAuthorizers.get(id);
+    if (previous && !same(previous, authorizer)) applied.push(`authorizer ${authorizer.name} (its cache emptied)`);
+  }
+  if (!same([...before.gatewayResponses], [...after.gatewayResponses])) applied.push("gateway responses");
+  if (!same(before.binaryMediaTypes, after.binaryMediaTypes)) applied.push("binary media types");
+  if (!same(before.stageVariables, after.stageVariables)) applied.push("stage variables");
+  if (before.name !== after.name) applied.push("the API's name");
+  return { applied, needRestart };
+}

@@ -14,7 +14,7 @@ export class TokenBucket {
   private updatedAt: number;
 
   constructor(
-    private readonly throttle: MethodThrottle,
+    readonly throttle: MethodThrottle,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.tokens = throttle.burstLimit;
@@ -33,7 +33,10 @@ export class TokenBucket {
   }
 }
 
-/** One bucket per method key ("/users POST"), created on first use with the method's throttle. */
+/**
+ * One bucket per method key ("/users POST"), created on first use with the method's throttle, and again, full,
+ * when the method's limits change (a reload of `npm start -- --watch`), as a new deployment of the stage does.
+ */
 export class MethodThrottling {
   private readonly buckets = new Map<string, TokenBucket>();
 
@@ -43,7 +46,7 @@ export class MethodThrottling {
   allow(methodKey: string, throttle: MethodThrottle | undefined): boolean {
     if (!throttle) return true;
     let bucket = this.buckets.get(methodKey);
-    if (!bucket) {
+    if (!bucket || bucket.throttle.rateLimit !== throttle.rateLimit || bucket.throttle.burstLimit !== throttle.burstLimit) {
       bucket = new TokenBucket(throttle, this.now);
       this.buckets.set(methodKey, bucket);
     }
