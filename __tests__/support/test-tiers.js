@@ -18,6 +18,7 @@ const INTEGRATION_SUITES = {
   "local-iam-mutation.test.ts": "starts the local stack",
   "local-sessions.test.ts": "starts the local stack",
   "local-stack.test.ts": "starts the local stack",
+  "local-watch.test.ts": "starts the local stack",
   "web-client.test.ts": "drives a browser",
 };
 

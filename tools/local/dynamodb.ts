@@ -92,7 +92,7 @@ export async function startDynamoDb(tables: readonly TableDefinition[], options:
       server.closeAllConnections();
     });
   try {
-    for (const table of tables) await ensureTable(endpoint, table, options.path);
+    await ensureTables(endpoint, tables, options.path);
   } catch (error) {
     await close();
     throw error;
@@ -100,12 +100,26 @@ export async function startDynamoDb(tables: readonly TableDefinition[], options:
   return { endpoint, close };
 }
 
-async function ensureTable(endpoint: string, table: TableDefinition, path: string | undefined): Promise<void> {
+/**
+ * Creates the tables that do not exist yet on a running engine (also after a re-synthesis) and checks that the
+ * others have the keys and indexes of their definitions; returns the names of the tables it created. `path` is
+ * only for the message.
+ */
+export async function ensureTables(endpoint: string, tables: readonly TableDefinition[], path: string | undefined): Promise<string[]> {
+  const created: string[] = [];
+  for (const table of tables) {
+    if (await ensureTable(endpoint, table, path)) created.push(table.TableName);
+  }
+  return created;
+}
+
+/** True when it created the table. */
+async function ensureTable(endpoint: string, table: TableDefinition, path: string | undefined): Promise<boolean> {
   const existing = await describeTable(endpoint, table.TableName);
   if (!existing) {
     await dynamoDbCall(endpoint, "CreateTable", table as unknown as Json);
     await waitUntilActive(endpoint, table.TableName);
-    return;
+    return true;
   }
   const wanted = shape(table.KeySchema, table.GlobalSecondaryIndexes);
   const found = shape(
@@ -118,6 +132,7 @@ async function ensureTable(endpoint: string, table: TableDefinition, path: strin
         "Start with --fresh to recreate the local tables (this deletes their data).",
     );
   }
+  return false;
 }
 
 /** dynalite answers ResourceNotFoundException for a table that is still CREATING, even with createTableMs 0. */

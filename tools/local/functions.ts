@@ -79,6 +79,22 @@ export function functionDefinitions(app: SynthesizedApp): FunctionDefinition[] {
 }
 
 /**
+ * Throws when a function's timeout is longer than the gateway waits for it (a test's shorter integration timeout):
+ * the gateway would drop every invocation of it (see the file comment).
+ */
+export function checkTimeoutsFit(definitions: readonly FunctionDefinition[], integrationTimeoutMs: number | undefined): void {
+  if (integrationTimeoutMs === undefined) return;
+  for (const definition of definitions) {
+    if (definition.timeoutSeconds * 1000 > integrationTimeoutMs) {
+      throw new Error(
+        `integrationTimeoutMs ${integrationTimeoutMs} is shorter than the ${definition.timeoutSeconds} s timeout of function ${definition.name}: ` +
+          "the gateway would drop every invocation of it (see functions.ts); lower the function's timeout in configOverride",
+      );
+    }
+  }
+}
+
+/**
  * The ZIP a function deploys: its `filename`, or the `source` of the `aws_s3_object` at its s3_bucket/s3_key. The
  * local run has one version of each object, the build in this checkout (its `version_id` is "local"), so a function
  * pinned to another version (a rollback in the config) cannot be served and is an error, not the wrong code.

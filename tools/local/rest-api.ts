@@ -306,6 +306,7 @@ export function restApiChanges(before: RestApiModel, after: RestApiModel): RestA
     ...(before.stageName !== after.stageName ? [`the stage name (${before.stageName} -> ${after.stageName})`] : []),
   ];
   const applied: string[] = [];
+  const throttled: string[] = [];
   const old = methodsByRoute(before);
   const next = methodsByRoute(after);
   for (const route of [...new Set([...old.keys(), ...next.keys()])].sort()) {
@@ -317,8 +318,11 @@ export function restApiChanges(before: RestApiModel, after: RestApiModel): RestA
     }
     if (!same(a.integration, b.integration)) applied.push(`integration of ${route}`);
     if (a.authorizer?.id !== b.authorizer?.id) applied.push(`authorization of ${route}`);
-    if (!same(a.throttle, b.throttle)) applied.push(`throttling of ${route}`);
+    if (!same(a.throttle, b.throttle)) throttled.push(route);
   }
+  // A stage-wide change touches every method: one phrase, not one per method.
+  if (throttled.length > 1 && throttled.length === next.size) applied.push(`throttling of all ${throttled.length} methods`);
+  else applied.push(...throttled.map((route) => `throttling of ${route}`));
   const authorizers = (api: RestApiModel) =>
     new Map([...methodsByRoute(api).values()].flatMap((m) => (m.authorizer ? [[m.authorizer.id, m.authorizer] as const] : [])));
   const oldAuthorizers = authorizers(before);
@@ -331,4 +335,14 @@ export function restApiChanges(before: RestApiModel, after: RestApiModel): RestA
   if (!same(before.stageVariables, after.stageVariables)) applied.push("stage variables");
   if (before.name !== after.name) applied.push("the API's name");
   return { applied, needRestart };
+}
+
+/** Throws when a route's integration or authorizer names a function the app does not define. */
+export function checkRouteTargets(api: RestApiModel, functionNames: ReadonlySet<string>): void {
+  for (const [route, method] of methodsByRoute(api)) {
+    const targets = [method.integration.type === "AWS_PROXY" ? method.integration.functionName : undefined, method.authorizer?.functionName];
+    for (const name of targets) {
+      if (name && !functionNames.has(name)) throw new Error(`${route} uses function ${name}, which the app does not define`);
+    }
+  }
 }

@@ -9,7 +9,7 @@
  *   function only when an `aws_lambda_permission` allows it.
  * Nothing talks to AWS: the functions get AWS_ENDPOINT_URL_DYNAMODB and local credentials. The data folder
  * `<dataDir>/<environment>` is locked first (data-lock.ts): a second stack on it is refused before it changes
- * anything.
+ * anything. `reload()` applies an edit of the sources while it runs (reload.ts; `npm start -- --watch`).
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -19,14 +19,15 @@ import { ApiGateway, serveApiGateway } from "./api-gateway";
 import { lockDataFolder } from "./data-lock";
 import { startDynamoDbFaults, type DynamoDbFaultInjector } from "./dynamodb-faults";
 import { startDynamoDb, tableDefinitions } from "./dynamodb";
-import { functionDefinitions, LocalFunction } from "./functions";
+import { checkTimeoutsFit, functionDefinitions, LocalFunction } from "./functions";
 import { startDynamoDbProxy } from "./iam/dynamodb-proxy";
 import { lambdaServiceCalls } from "./iam/lambda-service";
 import { LocalIam } from "./iam/local-iam";
 import { LocalMetrics, type MetricTotals } from "./metrics";
 import { unsupportedLines } from "./mock-integration";
-import { restApiModel } from "./rest-api";
+import { checkRouteTargets, restApiModel } from "./rest-api";
 import { localDataDirs, packageAndSynthesize } from "./package-and-synthesize";
+import { StackReloader, type ReloadOutcome, type RunningStack } from "./reload";
 import { SynthesizedApp } from "./synthesized";
 
 /** Where local data lives by default: `.local-data/` in the repository (git-ignored). */
@@ -91,7 +92,7 @@ export interface LocalStack {
   invocations(): Record<string, number>;
   /** The IAM of the run: denials, grants and the grants used so far, and the policies in force. */
   readonly iam: LocalIam;
-  /** The synthesized app the stack runs (the mutation test derives edited copies of it). */
+  /** The synthesized app the stack runs (the mutation test derives edited copies of it); a reload replaces it. */
   readonly app: SynthesizedApp;
   /** Per function: workers alive, workers started (cold starts, replacements included), invocations dropped unstarted. */
   workerStats(): Record<string, { readonly live: number; readonly coldStarts: number; readonly abandoned: number }>;
@@ -99,6 +100,12 @@ export interface LocalStack {
   metrics(): MetricTotals;
   /** The same, one line per metric, for printing. */
   metricLines(): string[];
+  /**
+   * Applies an edit of the sources (absolute paths of the files that changed): rebuilds the packages that bundle
+   * them and swaps those functions' code, or re-synthesizes and restarts what changed, keeping the tables, their
+   * data and the gateway's state; on a failure the stack runs on as it was (reload.ts). One reload at a time.
+   */
+  reload(changed: readonly string[]): Promise<ReloadOutcome>;
   stop(): Promise<void>;
 }
 
@@ -145,13 +152,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
-    for (const definition of functionDefinitions(app)) {
-      if (options.integrationTimeoutMs !== undefined && definition.timeoutSeconds * 1000 > options.integrationTimeoutMs) {
-        throw new Error(
-          `integrationTimeoutMs ${options.integrationTimeoutMs} is shorter than the ${definition.timeoutSeconds} s timeout of function ${definition.name}: ` +
-            "the gateway would drop every invocation of it (see functions.ts); lower the function's timeout in configOverride",
-        );
-      }
+    const definitions = functionDefinitions(app);
+    checkTimeoutsFit(definitions, options.integrationTimeoutMs);
+    for (const definition of definitions) {
       const fn = new LocalFunction(definition, {
         codeDir: dirs.functions,
         baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: endpoint.endpoint, ...iam.credentialsOf(definition.name) },
@@ -180,19 +183,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       mayInvoke: (name, sourceArn, qualifier) => iam.mayInvoke(name, sourceArn, qualifier),
     });
-    const routes = gateway.routes().map((method) => ({
-      method: method.httpMethod,
-      path: method.resourcePath,
-      auth: method.authorizer ? `authorizer ${method.authorizer.functionName}` : "none",
-      target: method.integration.type === "AWS_PROXY" ? method.integration.functionName : "(MOCK)",
-    }));
-    for (const route of routes) {
-      const target = route.target === "(MOCK)" ? undefined : route.target;
-      const authorizer = route.auth.startsWith("authorizer ") ? route.auth.slice("authorizer ".length) : undefined;
-      for (const name of [target, authorizer]) {
-        if (name && !functions.has(name)) throw new Error(`${route.method} ${route.path} uses function ${name}, which the app does not define`);
-      }
-    }
+    checkRouteTargets(api, new Set(functions.keys()));
     for (const method of gateway.routes()) {
       if (method.integration.type !== "MOCK") continue;
       for (const line of unsupportedLines(method.integration.template)) {
@@ -209,34 +200,72 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.push(() => server.close());
     invokeUrl = server.invokeUrl;
 
-    const outputs = resolveOutputs(app);
-    outputs["local-stack"] = { dynamodb_endpoint: endpoint.endpoint, region: api.region };
-    writeFileSync(dirs.outputs, `${JSON.stringify(outputs, null, 2)}\n`);
-    const dataOutputs = outputs["data-stack"] ?? {};
+    const running: RunningStack = {
+      environment,
+      dirs,
+      options,
+      functions,
+      gateway,
+      iam,
+      engineEndpoint: dynamoDb.endpoint,
+      invokeUrl: server.invokeUrl,
+      app,
+      config,
+      outputs: {},
+      writeOutputs: () => {
+        running.outputs = resolveOutputs(running.app);
+        running.outputs["local-stack"] = { dynamodb_endpoint: endpoint.endpoint, region: api.region };
+        writeFileSync(dirs.outputs, `${JSON.stringify(running.outputs, null, 2)}\n`);
+      },
+    };
+    running.writeOutputs();
+    const reloader = new StackReloader(running);
 
     return {
       environment,
       baseUrl: server.invokeUrl,
       dynamoDbEndpoint: endpoint.endpoint,
       region: api.region,
-      tables: Object.fromEntries(TABLE_NAMES.map((table) => [table, String(dataOutputs[`${table}_table_name`])])) as Record<TableName, string>,
-      routes,
-      corsOrigins: config.api.corsOrigins,
-      outputs,
+      get tables() {
+        const dataOutputs = running.outputs["data-stack"] ?? {};
+        return Object.fromEntries(TABLE_NAMES.map((table) => [table, String(dataOutputs[`${table}_table_name`])])) as Record<TableName, string>;
+      },
+      get routes() {
+        return routesOf(gateway);
+      },
+      get corsOrigins() {
+        return running.config.api.corsOrigins;
+      },
+      get outputs() {
+        return running.outputs;
+      },
       ...(faults ? { faults } : {}),
       invocations: () => Object.fromEntries([...functions].map(([name, fn]) => [name, fn.invocations])),
       iam,
-      app,
+      get app() {
+        return running.app;
+      },
       workerStats: () =>
         Object.fromEntries([...functions].map(([name, fn]) => [name, { live: fn.liveWorkers, coldStarts: fn.coldStarts, abandoned: fn.abandoned }])),
       metrics: () => metrics.snapshot(),
       metricLines: () => metrics.lines(),
+      reload: (changed) => reloader.reload(changed),
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The route table of what the gateway serves now. */
+function routesOf(gateway: ApiGateway): LocalRoute[] {
+  return gateway.routes().map((method) => ({
+    method: method.httpMethod,
+    path: method.resourcePath,
+    auth: method.authorizer ? `authorizer ${method.authorizer.functionName}` : "none",
+    target: method.integration.type === "AWS_PROXY" ? method.integration.functionName : "(MOCK)",
+  }));
 }
 
 /** Every output the local stack can resolve, by stack: cdktf's own cross-stack outputs are left out, as `cdktf output` does. */

@@ -1,13 +1,14 @@
 /**
  * `npm start`: runs the app locally, without AWS, from its synthesized stacks (see stack.ts).
  *
- *   npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--max-concurrency <n>] [--web-port <n>] [--no-web]
+ *   npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--max-concurrency <n>] [--web-port <n>] [--no-web] [--watch]
  *
  * The environment is --env, else APP_ENV, else `dev`: dev is the config made for development (its CORS origin is
  * a local front-end on http://localhost:3000, its authorizer cache is off so a log-out takes effect at once, its
  * logs are at DEBUG), and honouring APP_ENV keeps one switch for the whole repository, so `APP_ENV=prod npm
  * start` runs what prod would deploy. The default port is 4000, since 3000 is that front-end's origin: the web
  * client (app/web/) is served there, on http://localhost:3000 (--web-port to move it, --no-web to leave it out).
+ * With --watch, an edit under app/ is applied while it serves (watch.ts, reload.ts), one log line per reload.
  */
 import { isAbsolute, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,11 +16,14 @@ import { ConfigError } from "../../app/config/load";
 import { DataFolderLockedError } from "./data-lock";
 import { DEFAULT_MAX_CONCURRENCY } from "./functions";
 import { localDataDirs } from "./package-and-synthesize";
+import { watchLocalStack } from "./watch";
 import { DEFAULT_WEB_PORT, serveWebClient, type WebServer } from "./web-server";
 import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_ENVIRONMENT, LOCAL_METRICS_PATH, startLocalStack, type LocalStack } from "./stack";
 
 const USAGE =
-  "Usage: npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--max-concurrency <n>] [--web-port <n>] [--no-web]";
+  "Usage: npm start -- [--env <name>] [--port <n>] [--host <address>] [--data-dir <dir>] [--fresh] [--max-concurrency <n>] [--web-port <n>] [--no-web] [--watch]\n" +
+  "  --watch  reload on every edit under app/: a handler or shared module rebuilds the functions that bundle it, config,\n" +
+  "           stacks or constructs re-synthesize and restart what changed; tables and their data are kept";
 export const DEFAULT_PORT = 4000;
 
 function table(rows: readonly string[][]): string[] {
@@ -41,7 +45,7 @@ function webLines(stack: LocalStack, web: WebServer | undefined): string[] {
   return lines;
 }
 
-function banner(stack: LocalStack, dataDir: string, maxConcurrency: number, web: WebServer | undefined): string[] {
+function banner(stack: LocalStack, dataDir: string, maxConcurrency: number, web: WebServer | undefined, watching: boolean): string[] {
   const dirs = localDataDirs(dataDir, stack.environment);
   const shown = (path: string) => {
     const rel = relative(process.cwd(), path);
@@ -60,6 +64,7 @@ function banner(stack: LocalStack, dataDir: string, maxConcurrency: number, web:
     "",
     `Try: curl ${stack.baseUrl}/health`,
     `Metrics the functions wrote (EMF): curl ${new URL(stack.baseUrl).origin}${LOCAL_METRICS_PATH}`,
+    ...(watching ? ["Watching app/ (--watch): each edit is applied while the stack serves, one [watch] line per reload."] : []),
     "Ctrl-C stops.",
     "",
   ];
@@ -76,6 +81,7 @@ async function main(): Promise<number> {
       "max-concurrency": { type: "string" },
       "web-port": { type: "string" },
       "no-web": { type: "boolean", default: false },
+      watch: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -127,11 +133,13 @@ async function main(): Promise<number> {
       throw error;
     }
   }
-  console.log(banner(stack, dataDir, maxConcurrency, web).join("\n"));
+  console.log(banner(stack, dataDir, maxConcurrency, web, values.watch).join("\n"));
+  const watcher = values.watch ? watchLocalStack(stack, { log: (line) => console.log(line) }) : undefined;
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       console.log(`\n${signal}: stopping the local stack...`);
+      watcher?.close();
       console.log(["Metrics the functions wrote (EMF):", ...stack.metricLines()].join("\n"));
       process.once(signal as NodeJS.Signals, () => process.exit(130));
       void Promise.all([web?.close(), stack.stop()]).then(() => resolve());

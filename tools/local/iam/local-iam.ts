@@ -102,8 +102,12 @@ export class LocalIam {
     }
   }
 
-  /** Reloads every role policy, resource policy and table from `app` (same functions, same credentials). */
-  usePolicies(app: SynthesizedApp): void {
+  /**
+   * Reloads every role policy, resource policy and table from `app` (same functions, same credentials); true when
+   * any of them differs from the ones it replaces.
+   */
+  usePolicies(app: SynthesizedApp): boolean {
+    const before = this.fingerprint();
     const roles = functionRoles(app);
     if (this.roles.size > 0) {
       const names = roles
@@ -132,6 +136,12 @@ export class LocalIam {
         }
       }
     }
+    return this.fingerprint() !== before;
+  }
+
+  /** Everything usePolicies() loads, as one comparable string. */
+  private fingerprint(): string {
+    return JSON.stringify([[...this.roles], [...this.resourcePolicies], [...this.tables]]);
   }
 
   /** The credentials environment of a function's role session. */
