@@ -4,7 +4,7 @@
  * section, writes tools/bench/results/latest.json (figures, raw summaries, machine and versions) and
  * tools/bench/results/latest.md (the tables, for docs/testing.md). Asserts nothing: exits non-zero only when it could not run.
  *
- *   npm run bench -- [--only synth,tests,lambda,request,passwords,breached] [--skip-tests] [--quick]
+ *   npm run bench -- [--only synth,tests,lambda,request,passwords,breached,watch] [--skip-tests] [--quick]
  *
  * --skip-tests leaves out section 2 (the slow one); --quick takes fewer runs everywhere (a smoke run, not for
  * docs/testing.md). Writing the results is skipped when only some sections ran or one could not run, unless --write
@@ -18,7 +18,7 @@ import { REPO_ROOT } from "../../app/lambda-packages/artifacts";
 import { renderMarkdown, renderText, targetsTable, verdict, type SectionResult, type Table, type TargetResult } from "./lib/report";
 import { prepareTsHook } from "./lib/ts-hook";
 
-const SECTIONS = ["synth", "tests", "lambda", "request", "passwords", "breached"] as const;
+const SECTIONS = ["synth", "tests", "lambda", "request", "passwords", "breached", "watch"] as const;
 type Section = (typeof SECTIONS)[number];
 const RESULTS_DIR = join(REPO_ROOT, "tools", "bench", "results");
 
@@ -87,6 +87,10 @@ async function runSection(section: Section, quick: boolean, tmp: string, hook: (
     case "breached": {
       const { benchBreachedPasswords } = await import("./breached-passwords");
       return benchBreachedPasswords({ tmp, samples: quick ? 5 : 25, randomStrings: quick ? 100_000 : 1_000_000 });
+    }
+    case "watch": {
+      const { benchWatch } = await import("./watch");
+      return benchWatch({ tmp, quick });
     }
   }
 }

@@ -109,7 +109,7 @@ async function main(): Promise<number> {
   const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
 
   console.log(`Packaging the functions and synthesizing "${environment}"...`);
-  const stack = await startLocalStack({
+  const starting = startLocalStack({
     environment,
     port,
     host: values.host,
@@ -118,11 +118,21 @@ async function main(): Promise<number> {
     maxConcurrency,
     log: (line) => console.log(line),
   });
+  // Watching from before the packaging and the synthesis: an edit saved while the stack starts is reloaded once it serves.
+  const watcher = values.watch ? watchLocalStack(starting, { log: (line) => console.log(line) }) : undefined;
+  let stack: LocalStack;
+  try {
+    stack = await starting;
+  } catch (error) {
+    watcher?.close();
+    throw error;
+  }
   let web: WebServer | undefined;
   if (!values["no-web"]) {
     try {
       web = await serveWebClient({ port: webPort, apiUrl: () => stack.baseUrl });
     } catch (error) {
+      watcher?.close();
       await stack.stop();
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
         console.error(
@@ -134,7 +144,6 @@ async function main(): Promise<number> {
     }
   }
   console.log(banner(stack, dataDir, maxConcurrency, web, values.watch).join("\n"));
-  const watcher = values.watch ? watchLocalStack(stack, { log: (line) => console.log(line) }) : undefined;
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

@@ -167,17 +167,26 @@ export interface WatchOptions {
 
 const shown = (path: string) => relative(REPO_ROOT, path).split(sep).join("/");
 
-/** Watches app/ and reloads `stack` after each edit, one reload at a time (edits made during one are the next). */
-export function watchLocalStack(stack: LocalStack, options: WatchOptions): { close(): void } {
+/**
+ * Watches app/ and reloads `stack` after each edit, one reload at a time (edits made during one are the next).
+ * Given the stack while it starts, it watches at once and reloads what was edited meanwhile once it serves.
+ */
+export function watchLocalStack(stack: LocalStack | Promise<LocalStack>, options: WatchOptions): { close(): void } {
   const pending = new Set<string>();
-  let running = false;
+  let draining = false;
   const drain = async () => {
-    running = true;
+    draining = true;
+    let running: LocalStack;
+    try {
+      running = await stack;
+    } catch {
+      return; // it did not start: its caller says why
+    }
     while (pending.size > 0) {
       const changed = [...pending].sort();
       pending.clear();
       const started = performance.now();
-      const outcome = await stack.reload(changed);
+      const outcome = await running.reload(changed);
       const took = `(${Math.round(performance.now() - started)} ms)`;
       const files = changed.map(shown).join(", ");
       if (outcome.status === "reloaded") options.log(`${WATCH_LOG_PREFIX} ${files}: ${outcome.summary} ${took}`);
@@ -188,13 +197,13 @@ export function watchLocalStack(stack: LocalStack, options: WatchOptions): { clo
         );
       }
     }
-    running = false;
+    draining = false;
   };
   const watcher = new TreeWatcher(
     options.root ?? APP_DIR,
     (paths) => {
       for (const path of paths) pending.add(path);
-      if (!running) void drain();
+      if (!draining) void drain();
     },
     options.debounceMs,
   );
