@@ -10,6 +10,7 @@
  * own module registry nothing is dropped, so a re-synthesis there runs the code loaded first.
  */
 import { resolve, sep } from "node:path";
+import type * as Build from "../../app/lambda-packages/build";
 import type { packageAndSynthesize } from "./package-and-synthesize";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -24,17 +25,28 @@ export function loadedAppModules(): string[] {
     .sort();
 }
 
-/** packageAndSynthesize() of a fresh copy of the repository's modules (see the file comment). */
-export function freshPackageAndSynthesize(): typeof packageAndSynthesize {
+/** A fresh copy of the repository's modules (see the file comment): what a reload synthesizes and builds with. */
+export interface FreshAppModules {
+  readonly packageAndSynthesize: typeof packageAndSynthesize;
+  /** The package build the synthesis runs, for later rebuilds with the same code (an edit to build.ts included). */
+  readonly build: Pick<typeof Build, "buildPackage" | "listFunctions">;
+}
+
+/** Drops the repository's modules from the cache and loads package-and-synthesize.ts and the package build anew. */
+export function freshAppModules(): FreshAppModules {
   for (const path of Object.keys(require.cache)) {
     if (path.startsWith(`${REPO_ROOT}${sep}`) && !path.includes(NODE_MODULES)) delete require.cache[path];
   }
-  const entry = require.resolve("./package-and-synthesize");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require, not an import: it must bypass the cache emptied above
-  const fresh = (require(entry) as typeof import("./package-and-synthesize")).packageAndSynthesize;
-  // Node lists every module a module required among its children; this one lives on, so the fresh copies would too.
-  const loaded = require.cache[entry];
-  const index = loaded ? module.children.indexOf(loaded) : -1;
-  if (index >= 0) module.children.splice(index, 1);
-  return fresh;
+  const fresh = <T>(specifier: string): T => {
+    const entry = require.resolve(specifier);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require, not an import: it must bypass the cache emptied above
+    const loaded = require(entry) as T;
+    // Node lists every module a module required among its children; this one lives on, so the fresh copies would too.
+    const index = module.children.findIndex((child) => child.id === entry);
+    if (index >= 0) module.children.splice(index, 1);
+    return loaded;
+  };
+  const { packageAndSynthesize } = fresh<typeof import("./package-and-synthesize")>("./package-and-synthesize");
+  const { buildPackage, listFunctions } = fresh<typeof Build>("../../app/lambda-packages/build");
+  return { packageAndSynthesize, build: { buildPackage, listFunctions } };
 }

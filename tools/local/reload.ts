@@ -20,7 +20,7 @@ import { CONFIG_DIR } from "../../app/config/load";
 import { DIST_DIR, LAMBDA_PACKAGES_DIR, readLambdaManifest, REPO_ROOT } from "../../app/lambda-packages/artifacts";
 import { buildPackage, listFunctions } from "../../app/lambda-packages/build";
 import type { ApiGateway } from "./api-gateway";
-import { freshPackageAndSynthesize, loadedAppModules } from "./app-modules";
+import { freshAppModules, loadedAppModules, type FreshAppModules } from "./app-modules";
 import { ensureTables, tableDefinitions } from "./dynamodb";
 import { checkTimeoutsFit, functionDefinitions, type FunctionDefinition, type LocalFunction } from "./functions";
 import type { LocalIam } from "./iam/local-iam";
@@ -91,6 +91,8 @@ export class StackReloader {
   private readonly failedBuilds = new Set<string>();
   /** The package each function runs, by function name. */
   private packageOf: ReadonlyMap<string, string>;
+  /** The package build of the last synthesis (the modules loaded at start, until a re-synthesis loads them anew). */
+  private build: FreshAppModules["build"] = { buildPackage, listFunctions };
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly stack: RunningStack) {
@@ -105,7 +107,7 @@ export class StackReloader {
    */
   private packagesRun(): Map<string, string> {
     const bySha = new Map(
-      listFunctions().flatMap((name) => {
+      this.build.listFunctions().flatMap((name) => {
         const manifest = readLambdaManifest(name);
         return manifest ? [[manifest.zipSha256, name] as const] : [];
       }),
@@ -144,7 +146,7 @@ export class StackReloader {
   /** Packages whose bundle holds one of the files (from their manifests), and those whose last build failed. */
   private packagesBundling(changed: readonly string[]): string[] {
     const underPackages = changed.some((path) => path.startsWith(`${LAMBDA_PACKAGES_DIR}${sep}`));
-    return listFunctions().filter((name) => {
+    return this.build.listFunctions().filter((name) => {
       const manifest = readLambdaManifest(name);
       if (!manifest || this.failedBuilds.has(name)) return underPackages;
       const inputs = new Set(manifest.inputs.map((input) => join(LAMBDA_PACKAGES_DIR, input)));
@@ -154,7 +156,7 @@ export class StackReloader {
 
   /** Builds `packages`; if they all build, every function whose ZIP differs from the code it runs gets the new one. */
   private async rebuild(packages: readonly string[]): Promise<string> {
-    const results = await Promise.allSettled(packages.map((name) => buildPackage(name)));
+    const results = await Promise.allSettled(packages.map((name) => this.build.buildPackage(name)));
     const failed = packages.filter((_, i) => results[i].status === "rejected");
     for (const name of packages) {
       if (failed.includes(name)) this.failedBuilds.add(name);
@@ -164,7 +166,7 @@ export class StackReloader {
       const errors = results.flatMap((r) => (r.status === "rejected" ? [describeError(r.reason)] : []));
       throw new ReloadRefused(`the build of ${list(failed)} failed`, errors.join("\n"));
     }
-    const others = listFunctions().filter((name) => !packages.includes(name));
+    const others = this.build.listFunctions().filter((name) => !packages.includes(name));
     const swapped = await this.swapChangedCode();
     return [
       `rebuilt ${list(packages)}${others.length > 0 ? ` (not ${list(others)}: ${others.length === 1 ? "it does" : "they do"} not bundle it)` : ""}`,
@@ -192,9 +194,10 @@ export class StackReloader {
     const { stack } = this;
     const staging = `${stack.dirs.synth}.next`;
     let config: AppConfig;
+    let fresh: FreshAppModules;
     try {
-      const packageAndSynthesize = freshPackageAndSynthesize();
-      config = await packageAndSynthesize({
+      fresh = freshAppModules();
+      config = await fresh.packageAndSynthesize({
         environment: stack.environment,
         configOverride: stack.options.configOverride,
         outdir: staging,
@@ -216,6 +219,7 @@ export class StackReloader {
     }
     this.synthInputs = new Set([...loadedAppModules(), this.configFile()]);
     this.failedBuilds.clear();
+    this.build = fresh.build;
 
     let createdTables: string[];
     try {
