@@ -15,6 +15,7 @@ import { DataFolderLockedError } from "../tools/local/data-lock";
 import { dynamoDbCall } from "../tools/local/dynamodb";
 import { startLocalStack, type LocalStack } from "../tools/local/stack";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
+import { cheapScryptEnvironment } from "./support/test-scrypt";
 
 const ROOT = resolve(__dirname, "..");
 const PASSWORD = "correct horse battery staple";
@@ -84,6 +85,7 @@ describe("the local stack under faults", () => {
       dataDir,
       buildPackages: false,
       faultInjection: true,
+      functionEnvironment: cheapScryptEnvironment(),
       maxConcurrency: 2,
       integrationTimeoutMs: INTEGRATION_TIMEOUT_MS,
       log: (line) => logs.push(line),

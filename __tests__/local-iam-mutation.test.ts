@@ -28,6 +28,7 @@ import { contractFileOf, journeySteps } from "../tools/contract/route-contracts"
 import { apiClient } from "../tools/target/api-client";
 import { GRANTS_COVERED_BY_ANOTHER, namesGrant } from "./support/iam-grants";
 import { withoutGrant } from "./support/iam-mutation";
+import { cheapScryptEnvironment } from "./support/test-scrypt";
 
 /**
  * The journey: every route's steps as declared beside its operation (tools/contract/routes/<function>.ts), each
@@ -84,7 +85,7 @@ describe("every granted action is needed: the local run with it removed denies t
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "iam-mutation-"));
-    stack = await startLocalStack({ environment: "dev", dataDir, fresh: true, buildPackages: false });
+    stack = await startLocalStack({ environment: "dev", dataDir, fresh: true, buildPackages: false, functionEnvironment: cheapScryptEnvironment() });
     const api = apiClient(stack.baseUrl);
     context = (state) => ({ api, state, tables: stack.tables, dynamoDb: (operation, body) => dynamoDbCall(stack.dynamoDbEndpoint, operation, body) });
   }, 120_000);
@@ -171,7 +172,14 @@ describe("what a denial looks like from outside", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "iam-denial-"));
-    stack = await startLocalStack({ environment: "dev", dataDir, fresh: true, buildPackages: false, log: (line) => lines.push(line) });
+    stack = await startLocalStack({
+      environment: "dev",
+      dataDir,
+      fresh: true,
+      buildPackages: false,
+      functionEnvironment: cheapScryptEnvironment(),
+      log: (line) => lines.push(line),
+    });
   }, 120_000);
 
   afterAll(async () => {

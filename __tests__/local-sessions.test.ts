@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../tools/local/stack";
+import { cheapScryptEnvironment } from "./support/test-scrypt";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new passphrase, long";
@@ -18,7 +19,7 @@ describe("sessions on the local stack with the prod config", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "local-sessions-"));
-    stack = await startLocalStack({ environment: "prod", dataDir, fresh: true, buildPackages: false });
+    stack = await startLocalStack({ environment: "prod", dataDir, fresh: true, buildPackages: false, functionEnvironment: cheapScryptEnvironment() });
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();

@@ -1,7 +1,8 @@
 /**
  * The cheaper scrypt of the tests that are not about hashing (currentScryptParams, __tests__/support/test-scrypt.ts)
- * cannot reach a deployed function: it is honoured only inside jest and never where Lambda's runtime runs the
- * code, and no synthesized function's environment carries it. The production parameters themselves are asserted
+ * cannot reach a deployed function: it is honoured only inside jest (there also in the sandboxes of a local stack
+ * a test starts with it) and never where Lambda's runtime runs the code, and no synthesized function's
+ * environment carries it. The production parameters themselves are asserted
  * by the handler tests that are about hashing (users-handler, sessions-handler).
  */
 import { readdirSync } from "node:fs";
@@ -11,6 +12,8 @@ import { resources, synthStacks } from "./support/synth";
 import { TEST_SCRYPT_N } from "./support/test-scrypt";
 
 const IN_JEST = { JEST_WORKER_ID: "1", NODE_ENV: "test" };
+/** Some of what the local run (tools/local/functions.ts) sets in a sandbox, as Lambda does. */
+const LOCAL_SANDBOX = { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", AWS_LAMBDA_FUNCTION_NAME: "dev-service-users", LAMBDA_TASK_ROOT: "/tmp/code" };
 
 describe("currentScryptParams", () => {
   test("is N=32768, r=8, p=1 without TEST_SCRYPT_N", () => {
@@ -22,8 +25,19 @@ describe("currentScryptParams", () => {
     expect(currentScryptParams({ ...IN_JEST, TEST_SCRYPT_N })).toEqual({ N: Number(TEST_SCRYPT_N), r: 8, p: 1 });
   });
 
+  test("lowers N in a local run's sandbox inside jest, which sets what Lambda's runtime sets for the handler but no runtime API", () => {
+    expect(currentScryptParams({ ...IN_JEST, TEST_SCRYPT_N, ...LOCAL_SANDBOX })).toEqual({ N: Number(TEST_SCRYPT_N), r: 8, p: 1 });
+  });
+
   test.each([
-    ["on Lambda (its runtime sets the reserved AWS_EXECUTION_ENV)", { ...IN_JEST, TEST_SCRYPT_N, AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" }],
+    [
+      "on Lambda (its runtime sets the reserved AWS_LAMBDA_RUNTIME_API)",
+      { ...IN_JEST, TEST_SCRYPT_N, ...LOCAL_SANDBOX, AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9001" },
+    ],
+    [
+      "on Lambda (its runtime sets the reserved LAMBDA_RUNTIME_DIR)",
+      { ...IN_JEST, TEST_SCRYPT_N, ...LOCAL_SANDBOX, LAMBDA_RUNTIME_DIR: "/var/runtime" },
+    ],
     ["outside jest (no JEST_WORKER_ID)", { NODE_ENV: "test", TEST_SCRYPT_N }],
     ["when NODE_ENV is not test", { JEST_WORKER_ID: "1", NODE_ENV: "production", TEST_SCRYPT_N }],
     ["without NODE_ENV", { JEST_WORKER_ID: "1", TEST_SCRYPT_N }],

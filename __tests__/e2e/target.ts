@@ -19,6 +19,7 @@ import { apiClient, type ApiClient } from "../../tools/target/api-client";
 import { createDynamoDbReader, type DynamoDbReader } from "../../tools/target/dynamodb-reader";
 import { readOutputsFile } from "../../tools/target/outputs";
 import { ContractChecker } from "../support/contract";
+import { cheapScryptEnvironment } from "../support/test-scrypt";
 
 export interface E2eTarget {
   readonly name: "local" | "deployed";
@@ -75,6 +76,7 @@ async function localTarget(): Promise<E2eTarget> {
     environment: "dev",
     dataDir,
     fresh: true,
+    functionEnvironment: cheapScryptEnvironment(),
     configOverride: (config) => ({
       ...config,
       api: { ...config.api, routeThrottling: { ...config.api.routeThrottling, "GET /health": LOCAL_HEALTH_THROTTLE } },

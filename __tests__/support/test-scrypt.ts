@@ -18,6 +18,17 @@ export function cheapScrypt(): void {
   });
 }
 
+/**
+ * The variables that switch the cheaper scrypt on in the functions of a local stack started by this jest worker
+ * (startLocalStack's `functionEnvironment`): for the suites whose journeys sign up and log in many times but are
+ * not about hashing. The local run sets no variable of Lambda's that currentScryptParams refuses it on.
+ */
+export function cheapScryptEnvironment(): Record<string, string> {
+  const worker = process.env.JEST_WORKER_ID;
+  if (worker === undefined) throw new Error("cheapScryptEnvironment() is for jest: JEST_WORKER_ID is not set");
+  return { TEST_SCRYPT_N, JEST_WORKER_ID: worker, NODE_ENV: "test" };
+}
+
 /** The production parameters for every test of the enclosing block, inside a file that uses cheapScrypt(). */
 export function productionScrypt(): void {
   let outer: string | undefined;

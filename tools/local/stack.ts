@@ -60,6 +60,8 @@ export interface LocalStackOptions {
   readonly integrationTimeoutMs?: number;
   /** Puts a fault proxy between the functions and DynamoDB (dynamodb-faults.ts), as `faults`. @default false */
   readonly faultInjection?: boolean;
+  /** Variables every function gets on top of its own, e.g. a test's cheaper scrypt (__tests__/support/test-scrypt.ts). @default none */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
 }
 
 /** One route of the API, for the route table. */
@@ -157,7 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const definition of definitions) {
       const fn = new LocalFunction(definition, {
         codeDir: dirs.functions,
-        baseEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: endpoint.endpoint, ...iam.credentialsOf(definition.name) },
+        baseEnvironment: { ...options.functionEnvironment, AWS_ENDPOINT_URL_DYNAMODB: endpoint.endpoint, ...iam.credentialsOf(definition.name) },
         // Lambda delivers the logs with the role's credentials: without logs permissions they are lost.
         log: (line) => {
           // EMF lines reach CloudWatch (and their metrics) only when Lambda can deliver the function's logs.

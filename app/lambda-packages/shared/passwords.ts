@@ -34,12 +34,15 @@ export const SCRYPT_PARAMS: ScryptParams = { N: 32768, r: 8, p: 1 };
 /**
  * The parameters of new hashes: SCRYPT_PARAMS, except in a jest test that is not about hashing and asks for a
  * cheaper N with TEST_SCRYPT_N (as Django and Devise lower their hashers' cost in tests). Honoured only inside
- * jest (JEST_WORKER_ID and NODE_ENV=test) and never on Lambda, where the runtime sets AWS_EXECUTION_ENV, a
- * reserved variable that no function configuration can set or remove; ignored everywhere else.
+ * jest (JEST_WORKER_ID and NODE_ENV=test), there also in the local run's sandboxes when a test passes these
+ * variables to its functions, and never on Lambda, whose runtime sets AWS_LAMBDA_RUNTIME_API and
+ * LAMBDA_RUNTIME_DIR, reserved variables that no function configuration can set or remove (and that the local
+ * run does not set); ignored everywhere else.
  */
 export function currentScryptParams(env: NodeJS.ProcessEnv = process.env): ScryptParams {
   const n = env.TEST_SCRYPT_N;
-  if (n === undefined || env.JEST_WORKER_ID === undefined || env.NODE_ENV !== "test" || env.AWS_EXECUTION_ENV !== undefined) return SCRYPT_PARAMS;
+  const onLambda = env.AWS_LAMBDA_RUNTIME_API !== undefined || env.LAMBDA_RUNTIME_DIR !== undefined;
+  if (n === undefined || env.JEST_WORKER_ID === undefined || env.NODE_ENV !== "test" || onLambda) return SCRYPT_PARAMS;
   const N = Number(n);
   if (!Number.isInteger(N) || N < 2 || N > SCRYPT_PARAMS.N || (N & (N - 1)) !== 0) {
     throw new Error(`TEST_SCRYPT_N must be a power of two from 2 to ${SCRYPT_PARAMS.N}, received ${JSON.stringify(n)}`);
