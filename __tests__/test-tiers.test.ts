@@ -1,6 +1,6 @@
 /**
  * The two test tiers hold what they say (__tests__/support/test-tiers.js): no unit suite runs Terraform, starts
- * the local stack or drives a browser, itself or through a helper of __tests__/, and every suite listed in the
+ * the local stack, drives a browser or bundles every function, itself or through a helper of __tests__/, and every suite listed in the
  * integration tier does what its listing says. A failure names the file and line that does it and where to move
  * the suite. Read from the sources' syntax trees, so a word in a comment or a string proves nothing.
  */
@@ -16,13 +16,14 @@ const ROOT = resolve(__dirname, "..");
 const TESTS_DIR = __dirname;
 const TIERS_FILE = "__tests__/support/test-tiers.js";
 
-type Reason = "runs Terraform" | "starts the local stack" | "drives a browser";
+type Reason = "runs Terraform" | "starts the local stack" | "drives a browser" | "bundles every function";
 
 /** Calls that start something, by the function called. */
 const STARTING_CALLS = new Map<string, Reason>([
   ["prepareTerraform", "runs Terraform"],
   ["describeTerraformOffline", "runs Terraform"],
   ["startLocalStack", "starts the local stack"],
+  ["buildAll", "bundles every function"],
 ]);
 /** Packages that drive a browser. */
 const BROWSER_PACKAGES = new Set(["puppeteer", "puppeteer-core", "@sparticuz/chromium", "playwright", "playwright-core"]);
@@ -127,7 +128,7 @@ const tempDir = tempDirsOfThisFile();
 describe("the test tiers", () => {
   const suites = listSuites(TESTS_DIR).map((file) => relative(TESTS_DIR, file));
 
-  test("no unit suite runs Terraform, starts the local stack or drives a browser", () => {
+  test("no unit suite runs Terraform, starts the local stack, drives a browser or bundles every function", () => {
     const misplaced = suites
       .filter((suite) => !(suite in INTEGRATION_SUITES))
       .flatMap((suite) =>
@@ -149,7 +150,7 @@ describe("the test tiers", () => {
       return [
         found.length > 0
           ? `${listing} says ${suite} ${reason}, but it ${found.join(" and ")}: say that instead`
-          : `${listing} lists ${suite}, which runs no Terraform, local stack or browser: remove it from INTEGRATION_SUITES so that the unit tier runs it`,
+          : `${listing} lists ${suite}, which runs no Terraform, local stack, browser or build of every function: remove it from INTEGRATION_SUITES so that the unit tier runs it`,
       ];
     });
     expect(wrong).toEqual([]);
@@ -172,6 +173,7 @@ describe("the test tiers", () => {
         'import puppeteer from "puppeteer-core";',
         'spawnSync("npm", ["run", "--silent", "start", "--", "--port", "0"]);',
         'spawn(process.execPath, ["--import", "tsx", "tools/local/start.ts"]);',
+        'void buildAll({ outDir: "out" });',
       ].join("\n"),
     );
 
@@ -180,6 +182,7 @@ describe("the test tiers", () => {
       "a.test.ts:4 imports puppeteer-core (drives a browser)",
       "a.test.ts:5 spawns `npm start` (starts the local stack)",
       "a.test.ts:6 spawns `npm start` (starts the local stack)",
+      "a.test.ts:7 calls buildAll() (bundles every function)",
     ]);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The two test tiers. A suite belongs to the integration tier when it runs Terraform, starts the local stack
- * (in-process or as `npm start`) or drives a browser; every other suite is a unit suite. `npm run test:unit` runs
- * the unit suites alone (the inner loop), `npm test` runs both tiers (the gate CI runs). jest.config.js makes one
- * jest project of each; __tests__/test-tiers.test.ts fails, naming the file and line, when a unit suite does one of
- * those three things or a suite listed here does none of them.
+ * (in-process or as `npm start`), drives a browser or bundles every function (`buildAll`: esbuild and the ZIPs of
+ * all functions, as the package-isolation test does once per shared module); every other suite is a unit suite.
+ * `npm run test:unit` runs the unit suites alone (the inner loop), `npm test` runs both tiers (the gate CI runs).
+ * jest.config.js makes one jest project of each; __tests__/test-tiers.test.ts fails, naming the file and line, when
+ * a unit suite does one of those four things or a suite listed here does none of them.
  */
 
 /** Integration suites, by path under __tests__/, with what puts each there. */
@@ -12,6 +13,7 @@ const INTEGRATION_SUITES = {
   "pipeline-roles.test.ts": "runs Terraform",
   "terraform-dev.test.ts": "runs Terraform",
   "terraform-prod.test.ts": "runs Terraform",
+  "lambda-packages-isolation.test.ts": "bundles every function",
   "e2e/end-to-end.test.ts": "starts the local stack",
   "local-cli.test.ts": "starts the local stack",
   "local-faults.test.ts": "starts the local stack",
