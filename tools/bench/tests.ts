@@ -5,7 +5,7 @@
  * (start-up of jest, its worker and ts-jest; no test of this repository can be faster).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { REPO_ROOT } from "../../app/lambda-packages/artifacts";
 import { run, type ProcessResult } from "./lib/proc";
@@ -133,14 +133,30 @@ function readTreeCpu(file: string): { cpuSeconds: number; wallSeconds: number } 
   return Number.isFinite(cpuSeconds) && Number.isFinite(wallSeconds) ? { cpuSeconds, wallSeconds } : undefined;
 }
 
-/** One measured `npm run`: jest's figures, CPU seconds two ways, and the 1-minute load average before and after. */
+/**
+ * CPU seconds the whole machine spent busy so far (user, nice, system, irq, softirq of /proc/stat, in USER_HZ = 100
+ * ticks a second), or undefined off Linux. Its growth over a run, less the run's own CPU, is what other processes
+ * (other workers of a shared machine) took meanwhile.
+ */
+function machineBusySeconds(): number | undefined {
+  try {
+    const [user, nice, system, , , irq, softirq] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const ticks = user + nice + system + irq + softirq;
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One measured `npm run`: jest's figures, its CPU seconds two ways, and the CPU other processes took meanwhile. */
 interface MeasuredRun {
   readonly figures: RunFigures;
   /** GNU time's user + sys: the processes that were waited for. */
   readonly waitedCpuSeconds?: number;
   /** Every process of the tree, orphans included (TREE_CPU_PY). */
   readonly treeCpuSeconds?: number;
-  readonly load: readonly [number, number];
+  /** CPU seconds the rest of the machine was busy during the run (machine busy time less the run's own), when known. */
+  readonly othersCpuSeconds?: number;
 }
 
 /** CPU seconds of runs: every process's when measured, else GNU time's. */
@@ -153,10 +169,10 @@ function cpuOf(runs: readonly MeasuredRun[]): Summary {
   );
 }
 
-/** "1.2-3.4": the lowest and highest 1-minute load average seen around the runs. */
-function loadRange(runs: readonly MeasuredRun[]): string {
-  const loads = runs.flatMap((r) => r.load);
-  return loads.length > 0 ? `${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)}` : "n/a";
+/** The CPU seconds other processes took during each run, "12, 30"; "n/a" when not measured. */
+function othersCpu(runs: readonly MeasuredRun[]): string {
+  const figures = runs.map((r) => (r.othersCpuSeconds === undefined ? "n/a" : fmt(r.othersCpuSeconds, 0)));
+  return figures.length > 0 ? figures.join(", ") : "n/a";
 }
 
 /** CPU seconds (user + sys) GNU time wrote for the whole process tree, or undefined. */
@@ -196,7 +212,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
     floor.push(readJestJson(out, outcome));
   }
 
-  /** One `npm run <script>` with jest's results in a file, its CPU seconds and the machine's load around it. */
+  /** One `npm run <script>` with jest's results in a file, its CPU seconds and what other processes took meanwhile. */
   const npmRun = async (script: string, label: string, timeoutMs: number): Promise<MeasuredRun> => {
     const out = join(dir, `${label}.json`);
     const cpuFile = join(dir, `${label}.cpu`);
@@ -204,16 +220,19 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
     let argv = ["npm", "run", script, "--", "--json", "--outputFile", out];
     if (timeBinary) argv = [timeBinary, "-f", "%U %S", "-o", cpuFile, ...argv];
     if (PYTHON) argv = [PYTHON, "-c", TREE_CPU_PY, treeFile, ...argv];
-    const loadBefore = loadavg()[0];
+    const busyBefore = machineBusySeconds();
     const outcome = await run(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, outputFile: out, timeoutMs });
+    const busyAfter = machineBusySeconds();
     const tree = readTreeCpu(treeFile);
     const figures = readJestJson(out, outcome);
+    const own = tree?.cpuSeconds ?? readCpuSeconds(cpuFile);
     return {
       // The wrapper's own figure when there is one: spawn to npm's exit, not to the last orphan's.
       figures: tree && figures.exited ? { ...figures, wallMs: tree.wallSeconds * 1000 } : figures,
       waitedCpuSeconds: readCpuSeconds(cpuFile),
       treeCpuSeconds: tree?.cpuSeconds,
-      load: [loadBefore, loadavg()[0]],
+      othersCpuSeconds:
+        busyBefore !== undefined && busyAfter !== undefined && own !== undefined ? Math.max(0, busyAfter - busyBefore - own) : undefined,
     };
   };
 
@@ -250,7 +269,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
     fmtSpread(wall, 1),
     cpu.n > 0 ? fmtSpread(cpu, 0) : "",
     String(wall.n),
-    runs.length > 0 ? runs.map((r) => `${fmt(r.load[0], 1)}-${fmt(r.load[1], 1)}`).join(", ") : "",
+    runs.length > 0 ? othersCpu(runs) : "",
     counts(runs.map((r) => r.figures)),
     baseline,
   ];
@@ -264,7 +283,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
       target: `\`npm run test:unit\` at most ${UNIT_LIMIT_SECONDS} s on this machine`,
       figure:
         `${fmt(unitWall.median, 1)} s wall, ${fmt(unitCpu.median, 0)} CPU-s (${fmt(unitCpu.median / cores, 1)} s of work per core on ${cores}); ` +
-        `load ${loadRange(unitRuns)}`,
+        `other processes took ${othersCpu(unitRuns)} CPU-s meanwhile`,
       met: green(unit) ? unitWall.median <= UNIT_LIMIT_SECONDS : undefined,
     },
     {
@@ -276,7 +295,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
       target: `\`npm test\` at most ${NPM_TEST_LIMIT_CPU_SECONDS} CPU-s`,
       figure:
         `${fmt(fullCpu.median, 0)} CPU-s (${cpuKind}${PYTHON && fullWaitedCpu.n > 0 ? `; GNU time's count, as the ${NPM_TEST_LIMIT_CPU_SECONDS} was measured: ${fmt(fullWaitedCpu.median, 0)}` : ""}), ` +
-        `${fmt(fullWall.median, 1)} s wall, load ${loadRange(fullRuns)}; slowest suites: ${slowest}`,
+        `${fmt(fullWall.median, 1)} s wall, other processes ${othersCpu(fullRuns)} CPU-s meanwhile; slowest suites: ${slowest}`,
       met: green(full) && fullCpu.n > 0 ? fullCpu.median <= NPM_TEST_LIMIT_CPU_SECONDS : undefined,
     },
   ];
@@ -297,13 +316,13 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
       cores,
       unitOverFloor: ratio(unitWall.median, floorWall.median),
       unitOverNpmTest: unitShare,
-      load: { unit: unitRuns.map((r) => r.load), full: fullRuns.map((r) => r.load) },
+      othersCpuSeconds: { unit: unitRuns.map((r) => r.othersCpuSeconds ?? null), full: fullRuns.map((r) => r.othersCpuSeconds ?? null) },
       runs: { floor, unit, full },
     },
     tables: [
       {
         title: "Tests: the two tiers, wall time and CPU seconds (median (min-max))",
-        headers: ["run", "wall, s", "CPU-s", "runs", "load (1 min) before-after", "suites and tests", "ratio"],
+        headers: ["run", "wall, s", "CPU-s", "runs", "other processes' CPU-s meanwhile", "suites and tests", "ratio"],
         rows: [
           row("jest floor: one trivial test (baseline)", floorWall, summarize([]), [], ""),
           row("`npm run test:unit` (type check, lint, unit suites)", unitWall, unitCpu, unitRuns, `${fmtRatio(unitShare)} \`npm test\``),
@@ -319,7 +338,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
           `Unit tier: every suite but the integration tier of __tests__/support/test-tiers.js (${Object.keys(INTEGRATION_SUITES).join(", ")}: they run Terraform, start the local stack, drive a browser or bundle every function).`,
           `\`npm run test:unit\` after one run not counted (a developer's repeated run: its type check is incremental and its ESLint run cached); \`npm test\` checks everything from scratch.`,
           `Slowest suites of \`npm test\`: ${slowest}. Of \`npm run test:unit\`: ${slowestOf(unit)}.`,
-          `CPU seconds: user + sys of ${cpuKind}${PYTHON && fullWaitedCpu.n > 0 ? ` (GNU time, which misses the orphans such as esbuild's service, counted ${fmt(fullWaitedCpu.median, 0)} for \`npm test\`)` : ""}, ${cores} cores; a shared machine's other load (the 1-minute load average before and after each run is in the table) stretches the wall time and somewhat the CPU seconds.`,
+          `CPU seconds: user + sys of ${cpuKind}${PYTHON && fullWaitedCpu.n > 0 ? ` (GNU time, which misses the orphans such as esbuild's service, counted ${fmt(fullWaitedCpu.median, 0)} for \`npm test\`)` : ""}, ${cores} cores; a shared machine's other load stretches the wall time (and somewhat the CPU seconds): the table gives, per run, the CPU seconds the rest of the machine spent meanwhile (/proc/stat's busy time less the run's own; ${cores} cores x the wall time is all there was).`,
           ...(() => {
             const failing = [...new Set([...unit, ...full].flatMap((r) => r.failedSuites))];
             return failing.length > 0 ? [`Suites failing in this run: ${failing.map((f) => f.replace(/^__tests__\//, "")).join(", ")}.`] : [];
