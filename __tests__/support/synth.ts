@@ -3,18 +3,27 @@
  * assert on the Terraform JSON with cross-stack references resolved. `Testing.synth` works on one stack and
  * leaves cross-stack wiring out; this helper is for everything that crosses a stack boundary.
  *
- * Nothing here writes into the repository: the output folder and the state folder are fresh temp folders
- * unless the caller passes its own, so the `terraform_remote_state` paths of a test synth never point at real
- * state files.
+ * Nothing here writes into the repository's sources: the output folder and the state folder are fresh temp
+ * folders unless the caller passes its own, so the `terraform_remote_state` paths of a test synth never point at
+ * real state files.
+ *
+ * Many suites synthesize the same configs (prod, dev and a few variants), each in its own jest module registry,
+ * so the output is shared through a cache on disk (node_modules/.cache/test-synth/): keyed by the config, the
+ * service version and the content of every input of the synthesis (app/, with the ZIPs it references,
+ * tools/lib/, this file, package.json and package-lock.json), holding the files cdktf wrote. A hit copies them into
+ * the test's fresh output folder with the state folder's path put in, and reads them back as a synth does; the
+ * live `app` and `stacks` are synthesized only when a test reads them. A synth with its own `artifacts` or
+ * `outdir`, or with `cache: false`, bypasses it.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { DEFAULT_ENVIRONMENT, loadConfig } from "../../app/config/load";
 import type { AppConfig } from "../../app/config/schema";
 import type { AppStacksProps } from "../../app/stacks";
-import { synthesizeStacks, type SynthesisResult } from "../../tools/lib/synthesize";
-import { TerraformApp, type TerraformJson } from "../../tools/lib/terraform-json";
+import type { SynthesisResult } from "../../tools/lib/synthesize";
+import { readSynthesized, TerraformApp, type TerraformJson } from "../../tools/lib/terraform-json";
 
 export type { TerraformJson, TerraformOutputJson } from "../../tools/lib/terraform-json";
 
@@ -37,6 +46,8 @@ export interface SynthOptions {
   readonly outdir?: string;
   /** Reported by the health function. @default the version in package.json */
   readonly serviceVersion?: string;
+  /** Use the synth cache (see the file) when the options allow it. @default true */
+  readonly cache?: boolean;
 }
 
 /** synthesizeStacks()'s result with what a test needs around it: the config, the folders, cleanup. */
@@ -72,18 +83,40 @@ export function synthStacks(options: SynthOptions = {}): SynthResult {
   const outdir = resolve(options.outdir ?? tempDir("out"));
   const stateDir = resolve(options.stateDir ?? tempDir("state"));
   const config = options.config ?? loadConfig({ environment: options.environment ?? DEFAULT_ENVIRONMENT });
+  const synthesize = (into: string) =>
+    // Loaded here, not at the top: a suite whose synths all hit the cache never loads cdktf and the provider.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("../../tools/lib/synthesize") as typeof import("../../tools/lib/synthesize")).synthesizeStacks({
+      config,
+      outdir: into,
+      stateDir,
+      artifacts: options.artifacts,
+      serviceVersion: options.serviceVersion,
+    });
 
-  const { app, stacks, stackIds, json, stackDirs } = synthesizeStacks({
-    config,
-    outdir,
-    stateDir,
-    artifacts: options.artifacts,
-    serviceVersion: options.serviceVersion,
-  });
+  const cacheable = options.cache !== false && options.artifacts === undefined && options.outdir === undefined;
+  const entry = cacheable ? cacheEntry(config, options.serviceVersion) : undefined;
+  let live: Pick<SynthesisResult, "app" | "stacks"> | undefined;
+  let synthesized: Pick<SynthesisResult, "stackIds" | "json" | "stackDirs">;
+  if (entry && existsSync(entry)) {
+    synthesized = fromCache(entry, outdir, stateDir);
+  } else {
+    const result = synthesize(outdir);
+    live = result;
+    synthesized = result;
+    if (entry) toCache(entry, outdir, stateDir, result.stackIds);
+  }
+  const { stackIds, json, stackDirs } = synthesized;
+  // The live app of a cache hit: synthesized (into a folder of its own) the first time a test asks for it.
+  const liveApp = () => (live ??= synthesize(tempDir("live")));
 
   return {
-    app,
-    stacks,
+    get app() {
+      return liveApp().app;
+    },
+    get stacks() {
+      return liveApp().stacks;
+    },
     config,
     outdir,
     stateDir,
@@ -98,6 +131,94 @@ export function synthStacks(options: SynthOptions = {}): SynthResult {
       for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const REPO_ROOT = resolve(__dirname, "..", "..");
+const CACHE_DIR = join(REPO_ROOT, "node_modules", ".cache", "test-synth");
+/** Every input of a synthesis besides its options: folders (every file under them) and files, from the repository root. */
+export const SYNTH_INPUTS = ["app", "tools/lib", "__tests__/support/synth.ts", "package.json", "package-lock.json"];
+/** Stands for the state folder's absolute path in the cached files. */
+const STATE_DIR_MARK = "<synth-cache:state-dir>";
+/** Cache entries of other inputs older than this are deleted when a new entry is written. */
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+let inputsDigest: string | undefined;
+
+/** SHA-256 over the paths and contents of SYNTH_INPUTS, once per suite. */
+function digestOfInputs(): string {
+  if (inputsDigest) return inputsDigest;
+  const files: string[] = [];
+  const walk = (path: string): void => {
+    if (statSync(path).isDirectory()) {
+      for (const name of readdirSync(path).sort()) if (name !== "node_modules") walk(join(path, name));
+    } else {
+      files.push(path);
+    }
+  };
+  for (const input of SYNTH_INPUTS) walk(join(REPO_ROOT, input));
+  const hash = createHash("sha256");
+  for (const file of files) {
+    const content = readFileSync(file);
+    hash.update(`${relative(REPO_ROOT, file)}\0${content.length}\0`);
+    hash.update(content);
+  }
+  return (inputsDigest = hash.digest("hex").slice(0, 32));
+}
+
+/** The cache folder of one synthesis: <inputs>/<config and service version>. */
+function cacheEntry(config: AppConfig, serviceVersion: string | undefined): string {
+  const key = createHash("sha256")
+    .update(JSON.stringify({ config, serviceVersion: serviceVersion ?? null }))
+    .digest("hex")
+    .slice(0, 32);
+  return join(CACHE_DIR, digestOfInputs(), key);
+}
+
+/** Every file of a synth output folder, relative to it. */
+function filesOf(dir: string, prefix = ""): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesOf(dir, join(prefix, e.name)) : [join(prefix, e.name)],
+  );
+}
+
+/** `text` with every occurrence of `from`, as it appears inside a JSON string, replaced by `to`. */
+function replaceInJson(text: string, from: string, to: string): string {
+  return text.split(JSON.stringify(from).slice(1, -1)).join(JSON.stringify(to).slice(1, -1));
+}
+
+/** The cache's record of the stack ids in deploy order (cdktf's manifest lists them alphabetically). */
+const STACK_IDS_FILE = "synth-cache-stack-ids.json";
+
+/** Writes an output folder into the cache, with the state folder's path marked; a concurrent writer of the same entry wins. */
+function toCache(entry: string, outdir: string, stateDir: string, stackIds: readonly string[]): void {
+  const inputs = join(entry, "..");
+  if (!existsSync(inputs)) {
+    mkdirSync(inputs, { recursive: true });
+    for (const other of readdirSync(CACHE_DIR)) {
+      const path = join(CACHE_DIR, other);
+      if (path !== inputs && Date.now() - statSync(path).mtimeMs > STALE_AFTER_MS) rmSync(path, { recursive: true, force: true });
+    }
+  }
+  const staging = `${entry}.${process.pid}-${randomBytes(4).toString("hex")}`;
+  for (const file of filesOf(outdir)) {
+    mkdirSync(join(staging, file, ".."), { recursive: true });
+    writeFileSync(join(staging, file), replaceInJson(readFileSync(join(outdir, file), "utf8"), stateDir, STATE_DIR_MARK));
+  }
+  writeFileSync(join(staging, STACK_IDS_FILE), JSON.stringify(stackIds));
+  try {
+    renameSync(staging, entry);
+  } catch {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Copies a cached output into `outdir` with `stateDir` put back, and reads it as a synthesis does. */
+function fromCache(entry: string, outdir: string, stateDir: string): Pick<SynthesisResult, "stackIds" | "json" | "stackDirs"> {
+  for (const file of filesOf(entry).filter((f) => f !== STACK_IDS_FILE)) {
+    mkdirSync(join(outdir, file, ".."), { recursive: true });
+    writeFileSync(join(outdir, file), replaceInJson(readFileSync(join(entry, file), "utf8"), STATE_DIR_MARK, stateDir));
+  }
+  return readSynthesized(outdir, JSON.parse(readFileSync(join(entry, STACK_IDS_FILE), "utf8")) as string[]);
 }
 
 /** Every `resource "<type>"` of a stack, e.g. `resources(json, "aws_lambda_function")`; empty when none. */
