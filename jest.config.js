@@ -15,6 +15,8 @@ const project = {
   // Type errors are caught once, by the type check that `npm test` and `npm run test:unit` run before jest, not per test file.
   // Formats cdktf's token creation stacks without jest's source maps: see the file.
   setupFiles: ["<rootDir>/__tests__/support/cdktf-stack-traces.js"],
+  // Disables the AsyncLocalStorage instances a test enabled (each handler load makes one): see the file.
+  setupFilesAfterEnv: ["<rootDir>/__tests__/support/async-local-storage.js"],
 };
 
 /** @type {import('jest').Config} */
