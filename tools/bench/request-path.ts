@@ -314,7 +314,8 @@ function apiClient(agent: Agent, base: string): ApiClient {
  * run) and `stackIndex` keep the addresses of this stack's users apart from every other's.
  */
 async function routeRuns(api: ApiClient, tag: string, stackIndex: number): Promise<Record<string, RouteRun>> {
-  const password = "bench-password-of-some-length";
+  // Held to the sign-up rules like any password: not containing a word of the names below nor an address.
+  const password = "timing-passphrase-of-some-length";
   const email = `fixture-${tag}-${stackIndex}@example.com`;
   const signedUp = await api("POST", "/users", { email, password, name: "Bench Fixture" });
   if (signedUp.status !== 201) throw new Error(`Sign-up of the fixture user answered ${signedUp.status}: ${signedUp.body}`);
