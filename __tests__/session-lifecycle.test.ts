@@ -366,15 +366,47 @@ describe("the session lifecycle", () => {
     ])("%s: answered %i, the account and its sessions kept", async (_, status, json) => {
       const user = await signUp();
       const token = await logIn(user.email);
-      const before = await scanTables(db);
+      // The failed-log-in counts aside: a wrong current password is counted there on purpose (the test below).
+      const accountData = async () => {
+        const tables = await scanTables(db);
+        return { ...tables, users: tables.users.filter((item) => !String((item.pk as { S?: string })?.S).startsWith("loginfail#")) };
+      };
+      const before = await accountData();
 
       const response = await api({ method: "DELETE", resource: "/users/me", token, json });
 
       expect(response.status).toBe(status);
       expect(response.body.error.message).toMatch(status === 401 ? /^currentPassword is incorrect$/ : /./);
       if (json !== undefined && status === 400) expect(JSON.stringify(response.body.error.details)).toMatch(/currentPassword|force/);
-      expect(await scanTables(db)).toEqual(before);
+      expect(await accountData()).toEqual(before);
       expect((await api({ method: "GET", resource: "/users/me", token })).status).toBe(200);
+    });
+
+    it("wrong current passwords count as failed log-ins of the account: past 5, 429 with Retry-After, the password unchecked", async () => {
+      const user = await signUp();
+      const other = await signUp();
+      const token = await logIn(user.email);
+      const guess = (currentPassword: string) => api({ method: "DELETE", resource: "/users/me", token, json: { currentPassword } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await guess(`wrong guess number ${i}, long`)).status);
+      const change = await api({
+        method: "PATCH",
+        resource: "/users/me",
+        token,
+        json: { password: NEW_PASSWORD, currentPassword: "a fifth wrong guess, long" },
+      });
+      expect([...statuses, change.status]).toEqual([401, 401, 401, 401, 401]);
+
+      // The fifth failure delays the account by 1 s: the right password is refused unchecked, on both routes and at log-in.
+      const refused = await guess(PASSWORD);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers["Retry-After"])).toBeGreaterThanOrEqual(1);
+      expect(refused.body.error.message).toMatch(/^Too many wrong passwords for this account: retry in \d+ s$/);
+      expect((await api({ method: "POST", resource: "/sessions", json: { email: user.email, password: PASSWORD } })).status).toBe(429);
+      expect((await api({ method: "GET", resource: "/users/me", token })).status).toBe(200);
+      // Another account is not slowed down.
+      const otherToken = await logIn(other.email);
+      expect((await api({ method: "DELETE", resource: "/users/me", token: otherToken, json: { currentPassword: PASSWORD } })).status).toBe(204);
     });
 
     it("with the current password: 204, and the token stops working", async () => {

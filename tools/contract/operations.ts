@@ -135,4 +135,6 @@ export const WHEN = {
   bodyTooLarge: "the body is over 16 KB",
   notJson: "the body is not application/json in UTF-8",
   dynamoDbUnavailable: "DynamoDB is throttled or unavailable",
+  passwordGuessesDelayed:
+    "the account's log-ins or current passwords failed repeatedly: retry after Retry-After seconds (the password was not checked)",
 } as const;

@@ -12,7 +12,28 @@ import { requireCaller, type Caller } from "../shared/caller";
 import { CALLER_REFUSED, requireCallerState } from "../shared/caller-session";
 import { dynamoDb, isConditionalCheckFailed, type DynamoDbClient } from "../shared/dynamodb";
 import { requireEnv } from "../shared/env";
-import { ConflictError, ForbiddenError, getHeader, json, noContent, parseJsonBody, route, UnauthorizedError, ValidationError } from "../shared/http";
+import {
+  ConflictError,
+  ForbiddenError,
+  getHeader,
+  json,
+  noContent,
+  parseJsonBody,
+  route,
+  TooManyRequestsError,
+  UnauthorizedError,
+  ValidationError,
+} from "../shared/http";
+import {
+  claimAttempt,
+  delaySeconds,
+  FREE_FAILURES,
+  recordFailure,
+  resetFailures,
+  retryAfterSeconds,
+  throttleKey,
+  toThrottleState,
+} from "../shared/login-throttle";
 import { log } from "../shared/log";
 import { count } from "../shared/metrics";
 import { hashPassword, verifyPassword } from "../shared/passwords";
@@ -68,13 +89,31 @@ async function refusedWrite(db: DynamoDbClient, read: UserItem, otherwise: Error
   return otherwise;
 }
 
-/** Checks the caller's current password (PATCH with a new password, DELETE); 401 naming the field when wrong. */
-async function requireCurrentPassword(user: UserItem, currentPassword: string, action: string): Promise<void> {
+/**
+ * Checks the caller's current password (PATCH with a new password, DELETE); 401 naming the field when wrong. The
+ * account's failed log-ins (login-throttle.ts) count wrong current passwords too, so a stolen token cannot guess the
+ * password any faster than a log-in can: during a delay the answer is 429 with Retry-After, the password unchecked.
+ * One GetItem of the count, which only these two rare requests make.
+ */
+async function requireCurrentPassword(db: DynamoDbClient, user: UserItem, currentPassword: string, action: string): Promise<void> {
+  const now = Date.now();
+  const { Item } = await db.GetItem({ TableName: USERS_TABLE_NAME, Key: throttleKey(user.email), ConsistentRead: true });
+  const throttle = toThrottleState(Item, now);
+  const wait = retryAfterSeconds(throttle, now);
+  const throttled = (retryAfter: number): TooManyRequestsError => {
+    log.info(`${action} refused`, { reason: "throttled", failures: throttle.failures, userId: user.id });
+    return new TooManyRequestsError(`Too many wrong passwords for this account: retry in ${retryAfter} s`, retryAfter);
+  };
+  if (wait !== undefined) throw throttled(wait);
+  const counted = throttle.failures >= FREE_FAILURES;
+  if (counted && !(await claimAttempt(db, USERS_TABLE_NAME, user.email, throttle, now))) throw throttled(delaySeconds(throttle.failures + 1));
   const { ok } = await verifyPassword(currentPassword, user.passwordHash);
   if (!ok) {
-    log.info(`${action} refused`, { reason: "wrong current password", userId: user.id });
+    if (!counted) await recordFailure(db, USERS_TABLE_NAME, user.email, throttle, Date.now());
+    log.info(`${action} refused`, { reason: "wrong current password", failures: throttle.failures + 1, userId: user.id });
     throw new UnauthorizedError(WRONG_CURRENT_PASSWORD);
   }
+  if (throttle.failures > 0) await resetFailures(db, USERS_TABLE_NAME, user.email, now);
 }
 
 /**
@@ -257,7 +296,7 @@ async function updateMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   }
   let passwordHash: string | undefined;
   if (input.password !== undefined) {
-    await requireCurrentPassword(user, input.currentPassword ?? "", "password change");
+    await requireCurrentPassword(db, user, input.currentPassword ?? "", "password change");
     passwordHash = await hashPassword(input.password);
   }
 
@@ -323,7 +362,7 @@ async function deleteMe(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   const input = parseWith(AccountDeletionSchema, parseJsonBody(event));
   const db = await dynamoDb;
   const current = await requireUser(db, caller);
-  await requireCurrentPassword(current, input.currentPassword, "account deletion");
+  await requireCurrentPassword(db, current, input.currentPassword, "account deletion");
 
   let user: UserItem;
   try {

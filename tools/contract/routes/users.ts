@@ -82,6 +82,7 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       errors: {
         VALIDATION_ERROR: `${WHEN.badBody}; or If-Match is not a version`,
         UNAUTHORIZED: "currentPassword is wrong, the session has ended, the password changed after the log-in or the account no longer exists",
+        TOO_MANY_REQUESTS: WHEN.passwordGuessesDelayed,
         CONFLICT: "If-Match differs from the current version, or another change came first",
         PAYLOAD_TOO_LARGE: WHEN.bodyTooLarge,
         UNSUPPORTED_MEDIA_TYPE: WHEN.notJson,
@@ -127,6 +128,7 @@ export const ROUTE_CONTRACTS: FunctionContract = {
       errors: {
         VALIDATION_ERROR: WHEN.badBody,
         UNAUTHORIZED: "currentPassword is wrong, the session has ended, the password changed after the log-in or the account no longer exists",
+        TOO_MANY_REQUESTS: WHEN.passwordGuessesDelayed,
         PAYLOAD_TOO_LARGE: WHEN.bodyTooLarge,
         UNSUPPORTED_MEDIA_TYPE: WHEN.notJson,
         SERVICE_UNAVAILABLE: WHEN.dynamoDbUnavailable,
