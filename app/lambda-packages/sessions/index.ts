@@ -37,17 +37,7 @@ import {
 import { router, type Routes } from "../shared/router";
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "../shared/passwords";
 import { CREDENTIAL_GENERATION, emailClaimKey, getUser, toEmailClaim, toProfile, userKey, type EmailClaim, type UserItem } from "../shared/users";
-import {
-  claimAttempt,
-  delaySeconds,
-  FREE_FAILURES,
-  recordFailure,
-  resetFailures,
-  retryAfterSeconds,
-  throttleKey,
-  toThrottleState,
-  type ThrottleState,
-} from "../shared/login-throttle";
+import { admitAttempt, settleAttempt, throttleKey, toThrottleState, type ThrottleState } from "../shared/login-throttle";
 import { USERS_TABLE } from "../shared/table-keys";
 import { LogInSchema } from "../shared/request-schemas";
 import { normalizeEmail, parseWith } from "../shared/validation";
@@ -124,19 +114,13 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   const now = Date.now();
 
   const { claim, throttle } = await readClaimAndThrottle(db, input.email, now);
-  const wait = retryAfterSeconds(throttle, now);
-  if (wait !== undefined) {
-    log.info("log-in refused", { reason: "throttled", failures: throttle.failures, email: input.email });
-    throw throttled(wait);
-  }
-  const counted = throttle.failures >= FREE_FAILURES;
-  if (counted && !(await claimAttempt(db, USERS_TABLE_NAME, input.email, throttle, now))) {
-    log.info("log-in refused", { reason: "throttled: a concurrent attempt took the slot", failures: throttle.failures, email: input.email });
-    throw throttled(delaySeconds(throttle.failures + 1));
+  const attempt = await admitAttempt(db, USERS_TABLE_NAME, input.email, throttle, now);
+  if ("retryAfter" in attempt) {
+    log.info("log-in refused", { reason: attempt.reason, failures: throttle.failures, email: input.email });
+    throw throttled(attempt.retryAfter);
   }
   const refuse = async (reason: string, fields: Record<string, unknown>): Promise<never> => {
-    // The delay runs from the failure, not from the start of the request (the scrypt work in between).
-    if (!counted) await recordFailure(db, USERS_TABLE_NAME, input.email, throttle, Date.now());
+    await settleAttempt(db, USERS_TABLE_NAME, attempt, false);
     log.info("log-in refused", { reason, failures: throttle.failures + 1, ...fields });
     count("LogInsFailed");
     throw new UnauthorizedError(INVALID_CREDENTIALS);
@@ -149,7 +133,7 @@ async function logIn(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
   const { ok, needsRehash } = await verifyPassword(input.password, user.passwordHash);
   if (!ok) return refuse("wrong password", { userId: user.id });
-  if (throttle.failures > 0) await resetFailures(db, USERS_TABLE_NAME, input.email, now);
+  await settleAttempt(db, USERS_TABLE_NAME, attempt, true);
   if (needsRehash) await rehash(db, user, input.password);
 
   const token = newToken();

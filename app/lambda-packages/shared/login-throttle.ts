@@ -164,3 +164,53 @@ export async function resetFailures(db: DynamoDbClient, tableName: string, email
     ExpressionAttributeValues: { ":zero": 0, ":now": Math.floor(nowMs / 1000) },
   });
 }
+
+/** An attempt the throttle lets through to the password check: the state it read, and whether it took its slot. */
+export interface Attempt {
+  readonly email: string;
+  readonly state: ThrottleState;
+  /** Past FREE_FAILURES the attempt is counted before the check (claimAttempt), so a failure adds nothing. */
+  readonly counted: boolean;
+}
+
+/** Why an attempt is refused unchecked, and the Retry-After to answer. */
+export interface Refusal {
+  readonly retryAfter: number;
+  readonly reason: string;
+}
+
+/**
+ * Before a password is checked, the one gate every password check goes through (log-in, and the current password
+ * of a password change or an account deletion): refused during the address's delay or when a concurrent attempt
+ * took this attempt's slot, otherwise the attempt to settle with settleAttempt once the password was checked.
+ */
+export async function admitAttempt(
+  db: DynamoDbClient,
+  tableName: string,
+  email: string,
+  state: ThrottleState,
+  nowMs: number,
+): Promise<Attempt | Refusal> {
+  const wait = retryAfterSeconds(state, nowMs);
+  if (wait !== undefined) return { retryAfter: wait, reason: "throttled" };
+  const counted = state.failures >= FREE_FAILURES;
+  if (counted && !(await claimAttempt(db, tableName, email, state, nowMs))) {
+    return { retryAfter: delaySeconds(state.failures + 1), reason: "throttled: a concurrent attempt took the slot" };
+  }
+  return { email, state, counted };
+}
+
+/**
+ * After the password check: a failure is counted (unless the attempt already was), a success after failures
+ * resets the count. The delay runs from now, not from the start of the request (the scrypt work in between).
+ */
+export async function settleAttempt(db: DynamoDbClient, tableName: string, attempt: Attempt, ok: boolean): Promise<void> {
+  if (!ok && !attempt.counted) await recordFailure(db, tableName, attempt.email, attempt.state, Date.now());
+  if (ok && attempt.state.failures > 0) await resetFailures(db, tableName, attempt.email, Date.now());
+}
+
+/** The throttle state of an address, read on its own (strongly consistent GetItem). */
+export async function readThrottle(db: DynamoDbClient, tableName: string, email: string, nowMs: number): Promise<ThrottleState> {
+  const { Item } = await db.GetItem({ TableName: tableName, Key: throttleKey(email), ConsistentRead: true });
+  return toThrottleState(Item, nowMs);
+}

@@ -24,16 +24,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from "../shared/http";
-import {
-  claimAttempt,
-  delaySeconds,
-  FREE_FAILURES,
-  recordFailure,
-  resetFailures,
-  retryAfterSeconds,
-  throttleKey,
-  toThrottleState,
-} from "../shared/login-throttle";
+import { admitAttempt, readThrottle, settleAttempt } from "../shared/login-throttle";
 import { log } from "../shared/log";
 import { count } from "../shared/metrics";
 import { hashPassword, verifyPassword } from "../shared/passwords";
@@ -97,23 +88,18 @@ async function refusedWrite(db: DynamoDbClient, read: UserItem, otherwise: Error
  */
 async function requireCurrentPassword(db: DynamoDbClient, user: UserItem, currentPassword: string, action: string): Promise<void> {
   const now = Date.now();
-  const { Item } = await db.GetItem({ TableName: USERS_TABLE_NAME, Key: throttleKey(user.email), ConsistentRead: true });
-  const throttle = toThrottleState(Item, now);
-  const wait = retryAfterSeconds(throttle, now);
-  const throttled = (retryAfter: number): TooManyRequestsError => {
-    log.info(`${action} refused`, { reason: "throttled", failures: throttle.failures, userId: user.id });
-    return new TooManyRequestsError(`Too many wrong passwords for this account: retry in ${retryAfter} s`, retryAfter);
-  };
-  if (wait !== undefined) throw throttled(wait);
-  const counted = throttle.failures >= FREE_FAILURES;
-  if (counted && !(await claimAttempt(db, USERS_TABLE_NAME, user.email, throttle, now))) throw throttled(delaySeconds(throttle.failures + 1));
+  const state = await readThrottle(db, USERS_TABLE_NAME, user.email, now);
+  const attempt = await admitAttempt(db, USERS_TABLE_NAME, user.email, state, now);
+  if ("retryAfter" in attempt) {
+    log.info(`${action} refused`, { reason: attempt.reason, failures: state.failures, userId: user.id });
+    throw new TooManyRequestsError(`Too many wrong passwords for this account: retry in ${attempt.retryAfter} s`, attempt.retryAfter);
+  }
   const { ok } = await verifyPassword(currentPassword, user.passwordHash);
+  await settleAttempt(db, USERS_TABLE_NAME, attempt, ok);
   if (!ok) {
-    if (!counted) await recordFailure(db, USERS_TABLE_NAME, user.email, throttle, Date.now());
-    log.info(`${action} refused`, { reason: "wrong current password", failures: throttle.failures + 1, userId: user.id });
+    log.info(`${action} refused`, { reason: "wrong current password", failures: state.failures + 1, userId: user.id });
     throw new UnauthorizedError(WRONG_CURRENT_PASSWORD);
   }
-  if (throttle.failures > 0) await resetFailures(db, USERS_TABLE_NAME, user.email, now);
 }
 
 /**
