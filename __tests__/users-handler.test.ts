@@ -23,6 +23,7 @@ import {
   loadHandler,
   scanTable,
   scanTables,
+  scanTablesExceptFailureCounts,
   startDynalite,
   startDynamoProxy,
   type DynamoCall,
@@ -74,11 +75,6 @@ describe("users handler", () => {
   async function getItem(table: string, key: RawItem): Promise<RawItem | undefined> {
     return (await db.request<{ Item?: RawItem }>("GetItem", { TableName: table, Key: key, ConsistentRead: true })).Item;
   }
-  /** The tables without the failed-log-in counts: a wrong current password is counted there on purpose (login-throttle.ts). */
-  const accountData = async () => {
-    const tables = await scanTables(db);
-    return { ...tables, users: tables.users.filter((item) => !String((item.pk as { S?: string })?.S).startsWith("loginfail#")) };
-  };
   const userItem = (id: string) => getItem(db.tables.users, { pk: { S: `user#${id}` } });
   const claimItem = (email: string) => getItem(db.tables.users, { pk: { S: `email#${email.trim().toLowerCase()}` } });
   async function sessionHashesOf(userId: string): Promise<string[]> {
@@ -280,7 +276,7 @@ describe("users handler", () => {
     });
 
     it("needs currentPassword to change the password (400 without, 401 when wrong), writing nothing", async () => {
-      const before = await accountData();
+      const before = await scanTablesExceptFailureCounts(db);
 
       const without = await send({ method: "PATCH", resource: "/users/me", token: first, json: { password: NEW_PASSWORD } });
       const wrong = await send({
@@ -297,7 +293,7 @@ describe("users handler", () => {
       });
       expect(wrong.status).toBe(401);
       expect(wrong.body.error).toEqual({ code: "UNAUTHORIZED", message: "currentPassword is incorrect" });
-      expect(await accountData()).toEqual(before);
+      expect(await scanTablesExceptFailureCounts(db)).toEqual(before);
     });
 
     it("changes the password: 200, version 3, the other sessions end and the current one stays", async () => {
@@ -643,7 +639,7 @@ describe("users handler", () => {
 
     it("keeps the password and the sessions when currentPassword is wrong", async () => {
       await seedSessions(user.id, 2);
-      const before = await accountData();
+      const before = await scanTablesExceptFailureCounts(db);
 
       const response = await api({
         method: "PATCH",
@@ -653,7 +649,7 @@ describe("users handler", () => {
       });
 
       expect(response.status).toBe(401);
-      expect(await accountData()).toEqual(before);
+      expect(await scanTablesExceptFailureCounts(db)).toEqual(before);
     });
 
     it("refuses every route to a session of the old password that the index did not list (generation compare)", async () => {
