@@ -4,8 +4,8 @@
  *
  * The authorizer returns `{ userId, sessionId, createdAt, expiresAt, credentialGeneration }` (sessionId = the
  * token hash; createdAt in epoch ms, expiresAt in epoch seconds; credentialGeneration the session's when the decision
- * was made: the functions compare the user's with the session item's, read fresh, as a cached decision may be
- * older). API Gateway (REST) hands every context value to the integration as a string and adds `principalId`,
+ * was made, for the record only). The functions read only userId and sessionId: they check the session itself,
+ * read fresh (caller-session.ts), as a cached decision may be older than a revocation. API Gateway (REST) hands every context value to the integration as a string and adds `principalId`,
  * so the reader accepts strings and numbers.
  */
 import type { APIGatewayProxyEvent } from "aws-lambda";
@@ -37,18 +37,6 @@ export interface Caller {
   readonly userId: string;
   /** Hash of the caller's token: the key of the current session. Never log it. */
   readonly sessionId: string;
-  /** The session's credential generation; a user item with another one means the session is no longer valid. */
-  readonly credentialGeneration: number;
-}
-
-/**
- * The context's credentialGeneration; absent (a decision cached from before generations existed) reads as 0, like
- * a session item without one, so it still matches only a user whose credentials never changed.
- */
-function contextGeneration(value: unknown): number | undefined {
-  if (value === undefined) return 0;
-  const generation = typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : value;
-  return typeof generation === "number" && Number.isSafeInteger(generation) && generation >= 0 ? generation : undefined;
 }
 
 /**
@@ -59,16 +47,8 @@ export function requireCaller(event: Pick<APIGatewayProxyEvent, "requestContext"
   const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
   const userId = context?.userId;
   const sessionId = context?.sessionId;
-  const credentialGeneration = contextGeneration(context?.credentialGeneration);
-  if (
-    typeof userId !== "string" ||
-    userId === "" ||
-    userId.length > 64 ||
-    typeof sessionId !== "string" ||
-    !TOKEN_HASH.test(sessionId) ||
-    credentialGeneration === undefined
-  ) {
+  if (typeof userId !== "string" || userId === "" || userId.length > 64 || typeof sessionId !== "string" || !TOKEN_HASH.test(sessionId)) {
     throw new UnauthorizedError();
   }
-  return { userId, sessionId, credentialGeneration };
+  return { userId, sessionId };
 }
