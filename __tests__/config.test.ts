@@ -1,11 +1,8 @@
 import { configKeys, renderConfigReference, undocumentedKeys } from "../tools/config-reference";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { CONFIG_DIR, ConfigError, listEnvironments, loadConfig } from "../app/config/load";
 import { FUNCTION_NAMES, LOG_RETENTION_DAYS } from "../app/config/schema";
-import { STACK_IDS } from "../app/stacks";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 const prod = JSON.parse(readFileSync(path.join(CONFIG_DIR, "prod.json"), "utf8"));
@@ -188,36 +185,6 @@ describe("config validation", () => {
 
   test("an environment name that is not a file name is rejected before any file is read", () => {
     expect(() => loadConfig({ environment: "../package" })).toThrow(/APP_ENV: expected an environment name/);
-  });
-});
-
-describe("the cdktf app (app/main.ts)", () => {
-  test("cdktf.json's app command packages what is stale and synthesizes the three stacks", () => {
-    const root = path.join(__dirname, "..");
-    const { app } = JSON.parse(readFileSync(path.join(root, "cdktf.json"), "utf8")) as { app: string };
-    const dir = mkdtempSync(path.join(tmpdir(), "cdktf-app-"));
-    const outdir = path.join(dir, "out");
-    const run = spawnSync(app, { shell: true, cwd: root, env: { ...process.env, APP_ENV: "prod", CDKTF_OUTDIR: outdir }, encoding: "utf8" });
-    const stacks = existsSync(path.join(outdir, "stacks")) ? readdirSync(path.join(outdir, "stacks")).sort() : [];
-    const written = stacks.filter((stack) => existsSync(path.join(outdir, "stacks", stack, "cdk.tf.json")));
-    rmSync(dir, { recursive: true, force: true });
-
-    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
-    expect(run.stdout).toMatch(/^\d+ package\(s\) in app\/lambda-packages\/dist up to date|bundled into app\/lambda-packages\/dist/m);
-    expect({ stacks, written }).toEqual({ stacks: [...STACK_IDS].sort(), written: [...STACK_IDS].sort() });
-  });
-
-  test("stops before synthesizing anything when the config is bad, and says why", () => {
-    const outdir = path.join(tempDir("cdktf-main-"), "out");
-    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "app/main.ts"], {
-      cwd: path.join(__dirname, ".."),
-      env: { ...process.env, APP_ENV: "staging", CDKTF_OUTDIR: outdir },
-      encoding: "utf8",
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain("Invalid config app/config/staging.json (1 problem); nothing was synthesized:");
-    expect(run.stderr).toContain("(file): expected an existing file (APP_ENV=staging; available: dev, prod), found no such file");
-    expect(existsSync(outdir)).toBe(false);
   });
 });
 

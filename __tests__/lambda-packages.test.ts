@@ -1,13 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { createHash } from "node:crypto";
 import { appendFileSync, cpSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import {
   computeSourceHash,
-  DIST_DIR,
   LAMBDA_PACKAGES_DIR,
   LambdaArtifactError,
   loadLambdaArtifact,
@@ -177,25 +175,6 @@ describe("buildPackage", () => {
 
     expect(readFileSync(first.zipPath).equals(readFileSync(second.zipPath))).toBe(true);
     expect(first.sha256Hex).toBe(loadLambdaArtifact("health").sha256Hex);
-  });
-
-  it.each(["UTC", "Asia/Tokyo", "America/St_Johns"])("builds the same bytes with TZ=%s", (tz) => {
-    const outDir = tempDir("build-tz-");
-    // The other functions' packages, up to date, so that the command bundles health alone.
-    for (const name of listFunctions().filter((fn) => fn !== "health")) {
-      for (const file of [`${name}.zip`, `${name}.manifest.json`]) cpSync(join(DIST_DIR, file), join(outDir, file));
-    }
-    // As `npm run package` runs it.
-    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", join("app", "lambda-packages", "build.ts"), "--out-dir", outDir], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, TZ: tz },
-      encoding: "utf8",
-    });
-
-    expect(run.stderr).toBe("");
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`1 of ${listFunctions().length} package(s) bundled`);
-    expect(readFileSync(join(outDir, "health.zip")).equals(readFileSync(join(DIST_DIR, "health.zip")))).toBe(true);
   });
 
   it("does not bundle again while the ZIP is up to date with its sources", async () => {

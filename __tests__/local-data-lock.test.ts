@@ -2,21 +2,24 @@
  * The data-folder lock of the local stack (tools/local/data-lock.ts): one holder at a time, a refusal that names the
  * folder and the holder and changes nothing, and a stale lock (its process gone, or its pid reused) taken over.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataFolderLockedError, LOCK_FILE_NAME, lockDataFolder, type LockHolder } from "../tools/local/data-lock";
 
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  const { pid } = spawnSync(process.execPath, ["-e", ""]);
-  return pid;
-}
+/**
+ * A pid no process has: above the largest Linux allows (PID_MAX_LIMIT, 2^22) and macOS's (99998), and odd
+ * (Windows' are multiples of 4). Checked below on this machine.
+ */
+const DEAD_PID = 2 ** 22 + 1;
 
 const holderFile = (folder: string): LockHolder => JSON.parse(readFileSync(join(folder, LOCK_FILE_NAME), "utf8"));
 
 describe("lockDataFolder", () => {
+  test("the pid the stale-lock tests use names no process here", () => {
+    expect(() => process.kill(DEAD_PID, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }));
+  });
+
   let folder: string;
 
   beforeEach(() => {
@@ -58,7 +61,7 @@ describe("lockDataFolder", () => {
 
   test("takes over a stale lock whose process is gone", () => {
     const stale: LockHolder = {
-      pid: deadPid(),
+      pid: DEAD_PID,
       hostname: hostname(),
       command: "tools/local/start.ts",
       since: "2026-01-01T00:00:00.000Z",
@@ -96,7 +99,7 @@ describe("lockDataFolder", () => {
 
   test("treats the lock of another host as held: its process cannot be checked from here", () => {
     const remote: LockHolder = {
-      pid: deadPid(),
+      pid: DEAD_PID,
       hostname: "build-host-7",
       command: "tools/local/start.ts",
       since: "2026-01-01T00:00:00.000Z",

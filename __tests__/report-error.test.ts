@@ -1,11 +1,8 @@
 /**
  * The cdktf apps print a user error (config, construct props, Lambda package, cdktf validation) as its message
- * alone and anything else (a bug) with its stack, then exit 1: app/report-error.ts, and app/main.ts and
- * app/bootstrap/main.ts run as processes.
+ * alone and anything else (a bug) with its stack, then exit 1: app/report-error.ts. processes/apps.test.ts runs
+ * app/main.ts and app/bootstrap/main.ts as processes.
  */
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { Annotations, App, TerraformStack } from "cdktf";
 import { ConfigError, loadConfig } from "../app/config/load";
 import { ValidationError } from "../app/constructs/validation-error";
@@ -13,7 +10,6 @@ import { LambdaArtifactError, loadLambdaArtifact } from "../app/lambda-packages/
 import { formatError, isUserError } from "../app/report-error";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
-const ROOT = resolve(__dirname, "..");
 const STACK_FRAME = /\n\s+at /;
 
 const tempDir = tempDirsOfThisFile();
@@ -69,37 +65,5 @@ describe("formatError", () => {
 
   test("prints a thrown value that is not an Error as it is", () => {
     expect(formatError("just a string")).toBe("'just a string'");
-  });
-});
-
-describe("the cdktf apps, run as processes", () => {
-  const tsx = require.resolve("tsx/cjs");
-  /** Runs `entry` from the repository root (as cdktf does, so the messages name app/config/<env>.json). */
-  const run = (entry: string, env: Record<string, string>, preload: readonly string[] = []) => {
-    const result = spawnSync(process.execPath, ["--require", tsx, ...preload.flatMap((p) => ["--require", p]), join(ROOT, entry)], {
-      cwd: ROOT,
-      // Nothing is synthesized (the config is refused, or synth throws), but never into the repository.
-      env: { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: tempDir("report-error-out-"), ...env },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr.trimEnd() };
-  };
-  const configMessage = thrownBy(() => loadConfig({ environment: "no-such-environment" })).message;
-
-  test.each(["app/main.ts", "app/bootstrap/main.ts"])("%s prints only the config's problems for a bad config and exits 1", (entry) => {
-    expect(run(entry, { APP_ENV: "no-such-environment" })).toEqual({ status: 1, stdout: "", stderr: configMessage });
-  });
-
-  test("app/main.ts prints the stack of a bug and exits 1", () => {
-    // The bug: App#synth throws a TypeError, injected before app/main.ts runs.
-    const preload = join(tempDir("report-error-bug-"), "inject-bug.js");
-    writeFileSync(
-      preload,
-      `require(${JSON.stringify(require.resolve("cdktf"))}).App.prototype.synth = function synth() { throw new TypeError("injected bug"); };\n`,
-    );
-    const result = run("app/main.ts", { APP_ENV: "dev" }, [preload]);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^TypeError: injected bug\n\s+at (App\.)?synth /);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The two test tiers hold what they say (__tests__/support/test-tiers.js): no unit suite runs Terraform, starts
- * the local stack, drives a browser or bundles every function, itself or through a helper of __tests__/, and every suite listed in the
+ * the local stack, drives a browser, bundles every function or starts any other process, itself or through a
+ * helper of __tests__/, and every suite listed in the
  * integration tier does what its listing says. A failure names the file and line that does it and where to move
  * the suite. Read from the sources' syntax trees, so a word in a comment or a string proves nothing.
  */
@@ -16,7 +17,7 @@ const ROOT = resolve(__dirname, "..");
 const TESTS_DIR = __dirname;
 const TIERS_FILE = "__tests__/support/test-tiers.js";
 
-type Reason = "runs Terraform" | "starts the local stack" | "drives a browser" | "bundles every function";
+type Reason = "runs Terraform" | "starts the local stack" | "drives a browser" | "bundles every function" | "starts a process";
 
 /** Calls that start something, by the function called. */
 const STARTING_CALLS = new Map<string, Reason>([
@@ -51,6 +52,62 @@ function moduleSpecifier(node: ts.Node): string | undefined {
   return undefined;
 }
 
+/**
+ * The names a file binds to node:child_process: its process-starting functions imported by name (`import { spawnSync
+ * as run }`), and the module itself (`import * as cp`, `import cp from`, `const cp = require(...)`).
+ */
+interface ChildProcessBindings {
+  readonly functions: ReadonlySet<string>;
+  readonly modules: ReadonlySet<string>;
+}
+
+const CHILD_PROCESS = new Set(["child_process", "node:child_process"]);
+
+function childProcessBindings(source: ts.SourceFile): ChildProcessBindings {
+  const functions = new Set<string>();
+  const modules = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && CHILD_PROCESS.has(node.moduleSpecifier.text)) {
+      const clause = node.importClause;
+      if (clause?.name) modules.add(clause.name.text);
+      const bindings = clause?.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) modules.add(bindings.name.text);
+      if (bindings && ts.isNamedImports(bindings)) {
+        for (const element of bindings.elements) {
+          if (SPAWNING_CALLS.has((element.propertyName ?? element.name).text)) functions.add(element.name.text);
+        }
+      }
+    }
+    if (ts.isVariableDeclaration(node) && node.initializer && moduleSpecifier(node.initializer) !== undefined) {
+      if (CHILD_PROCESS.has(moduleSpecifier(node.initializer)!)) {
+        if (ts.isIdentifier(node.name)) modules.add(node.name.text);
+        if (ts.isObjectBindingPattern(node.name)) {
+          for (const element of node.name.elements) {
+            const imported =
+              element.propertyName && ts.isIdentifier(element.propertyName) ? element.propertyName.text : (element.name as ts.Identifier).text;
+            if (SPAWNING_CALLS.has(imported) && ts.isIdentifier(element.name)) functions.add(element.name.text);
+          }
+        }
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return { functions, modules };
+}
+
+/** A call of a process-starting function of node:child_process, by the names the file bound to it. */
+function isSpawningCall(call: ts.CallExpression, bindings: ChildProcessBindings): boolean {
+  const callee = call.expression;
+  if (ts.isIdentifier(callee)) return bindings.functions.has(callee.text);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    bindings.modules.has(callee.expression.text) &&
+    SPAWNING_CALLS.has(callee.name.text)
+  );
+}
+
 const calleeName = (call: ts.CallExpression): string | undefined =>
   ts.isIdentifier(call.expression) ? call.expression.text : ts.isPropertyAccessExpression(call.expression) ? call.expression.name.text : undefined;
 
@@ -72,6 +129,7 @@ function integrationFindings(file: string, root = ROOT, testsDir = TESTS_DIR, se
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const at = (node: ts.Node) => `${relative(root, file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`;
   const findings: Finding[] = [];
+  const spawning = childProcessBindings(source);
   const visit = (node: ts.Node): void => {
     const specifier = moduleSpecifier(node);
     if (specifier !== undefined) {
@@ -86,7 +144,7 @@ function integrationFindings(file: string, root = ROOT, testsDir = TESTS_DIR, se
       const name = calleeName(node);
       const starts = name === undefined ? undefined : STARTING_CALLS.get(name);
       if (starts) findings.push({ reason: starts, where: at(node), what: `calls ${name}()`, through: [] });
-      if (name && SPAWNING_CALLS.has(name)) {
+      if (isSpawningCall(node, spawning)) {
         const strings = node.arguments.flatMap((arg) =>
           ts.isArrayLiteralExpression(arg)
             ? arg.elements.filter(ts.isStringLiteralLike).map((e) => e.text)
@@ -97,6 +155,8 @@ function integrationFindings(file: string, root = ROOT, testsDir = TESTS_DIR, se
         const npmStart = strings[0] === "npm" && (strings[1] === "start" || (strings[1] === "run" && strings.includes("start")));
         if (npmStart || strings.some((s) => NPM_START_ENTRY.test(s))) {
           findings.push({ reason: "starts the local stack", where: at(node), what: "spawns `npm start`", through: [] });
+        } else {
+          findings.push({ reason: "starts a process", where: at(node), what: `calls ${name}()`, through: [] });
         }
       }
     }
@@ -128,7 +188,7 @@ const tempDir = tempDirsOfThisFile();
 describe("the test tiers", () => {
   const suites = listSuites(TESTS_DIR).map((file) => relative(TESTS_DIR, file));
 
-  test("no unit suite runs Terraform, starts the local stack, drives a browser or bundles every function", () => {
+  test("no unit suite runs Terraform, starts the local stack, drives a browser, bundles every function or starts a process", () => {
     const misplaced = suites
       .filter((suite) => !(suite in INTEGRATION_SUITES))
       .flatMap((suite) =>
@@ -150,7 +210,7 @@ describe("the test tiers", () => {
       return [
         found.length > 0
           ? `${listing} says ${suite} ${reason}, but it ${found.join(" and ")}: say that instead`
-          : `${listing} lists ${suite}, which runs no Terraform, local stack, browser or build of every function: remove it from INTEGRATION_SUITES so that the unit tier runs it`,
+          : `${listing} lists ${suite}, which runs no Terraform, local stack, browser, build of every function or other process: remove it from INTEGRATION_SUITES so that the unit tier runs it`,
       ];
     });
     expect(wrong).toEqual([]);
@@ -174,6 +234,11 @@ describe("the test tiers", () => {
         'spawnSync("npm", ["run", "--silent", "start", "--", "--port", "0"]);',
         'spawn(process.execPath, ["--import", "tsx", "tools/local/start.ts"]);',
         'void buildAll({ outDir: "out" });',
+        'import { execFileSync as run, spawn, spawnSync } from "node:child_process";',
+        'run(process.execPath, [join("tools", "lib", "validate-openapi.mjs")]);',
+        'const cp = require("child_process");',
+        'cp.fork("worker.js");',
+        '/x/.exec("x"); exec("not child_process");',
       ].join("\n"),
     );
 
@@ -183,6 +248,8 @@ describe("the test tiers", () => {
       "a.test.ts:5 spawns `npm start` (starts the local stack)",
       "a.test.ts:6 spawns `npm start` (starts the local stack)",
       "a.test.ts:7 calls buildAll() (bundles every function)",
+      "a.test.ts:9 calls run() (starts a process)",
+      "a.test.ts:11 calls fork() (starts a process)",
     ]);
   });
 });

@@ -1,10 +1,13 @@
 /**
  * The two test tiers. A suite belongs to the integration tier when it runs Terraform, starts the local stack
- * (in-process or as `npm start`), drives a browser or bundles every function (`buildAll`: esbuild and the ZIPs of
- * all functions, as the package-isolation test does once per shared module); every other suite is a unit suite.
+ * (in-process or as `npm start`), drives a browser, bundles every function (`buildAll`: esbuild and the ZIPs of
+ * all functions, as the package-isolation test does once per shared module) or starts any other process (an app
+ * or a tool run as a command: each costs a Node start-up and its module loading, most of a second of CPU); every
+ * other suite is a unit suite, which runs in the jest worker alone. The suites that run the apps and tools as
+ * commands are in __tests__/processes/, beside the unit suites that test the same code in-process.
  * `npm run test:unit` runs the unit suites alone (the inner loop), `npm test` runs both tiers (the gate CI runs).
  * jest.config.js makes one jest project of each; __tests__/test-tiers.test.ts fails, naming the file and line, when
- * a unit suite does one of those four things or a suite listed here does none of them.
+ * a unit suite does one of those five things or a suite listed here does none of them.
  */
 
 /** Integration suites, by path under __tests__/, with what puts each there. */
@@ -22,6 +25,11 @@ const INTEGRATION_SUITES = {
   "local-stack.test.ts": "starts the local stack",
   "local-watch.test.ts": "starts the local stack",
   "web-client.test.ts": "drives a browser",
+  "processes/apps.test.ts": "starts a process",
+  "processes/eslint-boundaries.test.ts": "starts a process",
+  "processes/lambda-packages-build.test.ts": "starts a process",
+  "processes/openapi-validator.test.ts": "starts a process",
+  "processes/toolchain.test.ts": "starts a process",
 };
 
 module.exports = { INTEGRATION_SUITES };
