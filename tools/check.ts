@@ -1,5 +1,5 @@
 /**
- * `npm run check`: the type check (`npm run build`, `tsc --noEmit`) and ESLint (`npm run lint`, `eslint .`) in
+ * `npm run check`: the type check (`npm run build`, `tsc --build --noEmit`) and ESLint (`npm run lint`, `eslint .`) in
  * one process and on one TypeScript program. typescript-eslint's type-aware rules then reuse the program and
  * type checker the type check built (its `parserOptions.programs`) instead of building their own, which saves
  * about a third of the CPU of running both (`npm run bench` times `npm test`, which runs this).

@@ -336,7 +336,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
         ],
         notes: [
           `Unit tier: every suite but the integration tier of __tests__/support/test-tiers.js (${Object.keys(INTEGRATION_SUITES).join(", ")}: they run Terraform, start the local stack, drive a browser, bundle every function or start another process).`,
-          `\`npm run test:unit\` after one run not counted (a developer's repeated run: its type check is incremental and its ESLint run cached); \`npm test\` checks everything from scratch.`,
+          `\`npm run test:unit\` after one run not counted (a developer's repeated run with no change: its type check, \`tsc --build\`, finds nothing changed and its ESLint run is cached); \`npm test\` checks everything from scratch.`,
           `Slowest suites of \`npm test\`: ${slowest}. Of \`npm run test:unit\`: ${slowestOf(unit)}.`,
           `CPU seconds: user + sys of ${cpuKind}${PYTHON && fullWaitedCpu.n > 0 ? ` (GNU time, which misses the orphans such as esbuild's service, counted ${fmt(fullWaitedCpu.median, 0)} for \`npm test\`)` : ""}, ${cores} cores; a shared machine's other load stretches the wall time (and somewhat the CPU seconds): the table gives, per run, the CPU seconds the rest of the machine spent meanwhile (/proc/stat's busy time less the run's own; ${cores} cores x the wall time is all there was).`,
           ...(() => {
