@@ -2,25 +2,28 @@
  * The synth cache of the tests (__tests__/support/synth.ts): a hit gives what a synthesis gives, with the test's own
  * state folder, and its key covers every repository module the synthesis loads, so an edit to any of them misses.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import * as ts from "typescript";
+import { buildSync } from "esbuild";
+import { existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { SYNTH_INPUTS, synthStacks } from "./support/synth";
 
 const ROOT = resolve(__dirname, "..");
 
-/** Every repository file `entry` imports, transitively (relative imports; packages are covered by the lock file). */
-function repositoryImports(entry: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(entry)) return seen;
-  seen.add(entry);
-  const { importedFiles } = ts.preProcessFile(readFileSync(entry, "utf8"), true, true);
-  for (const { fileName } of importedFiles) {
-    if (!fileName.startsWith(".")) continue;
-    const base = resolve(dirname(entry), fileName);
-    const file = [base, `${base}.ts`, join(base, "index.ts")].find((candidate) => existsSync(candidate) && !candidate.endsWith("/"));
-    if (file && !file.endsWith(".d.ts")) repositoryImports(file, seen);
-  }
-  return seen;
+/**
+ * Every repository file `entry` imports, transitively, as esbuild resolves them (packages are covered by the lock
+ * file, so they are left out).
+ */
+function repositoryImports(entry: string): string[] {
+  const { metafile } = buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: "node",
+    packages: "external",
+    logLevel: "silent",
+  });
+  return Object.keys(metafile.inputs).map((input) => resolve(ROOT, input));
 }
 
 describe("the tests' synth cache", () => {
@@ -45,6 +48,7 @@ describe("the tests' synth cache", () => {
   test("its key covers every repository module the synthesis imports", () => {
     const inputs = SYNTH_INPUTS.map((input) => join(ROOT, input));
     const modules = [...repositoryImports(join(ROOT, "tools", "lib", "synthesize.ts")), join(ROOT, "__tests__", "support", "synth.ts")];
+    expect(modules).toContain(join(ROOT, "app", "stacks", "compute-stack.ts"));
     const uncovered = modules
       .filter((file) => !inputs.some((input) => file === input || file.startsWith(`${input}/`)))
       .map((file) => relative(ROOT, file));
