@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { loadConfig } from "../../app/config/load";
 import { AppConfigSchema, type AppConfig } from "../../app/config/schema";
 import { buildAll } from "../../app/lambda-packages/build";
-import { synthesizeStacks } from "../lib/synthesize";
 
 export interface PackageAndSynthesizeOptions {
   /** Config file to load: `app/config/<environment>.json`. */
@@ -29,6 +28,9 @@ export async function packageAndSynthesize(options: PackageAndSynthesizeOptions)
   const config = options.configOverride ? AppConfigSchema.parse(options.configOverride(loaded)) : loaded;
   if (options.buildPackages ?? true) await buildAll();
 
+  // cdktf, the provider classes and the stacks load here, on the first synthesis, not when this module is imported:
+  // the checks `npm start` makes before it synthesizes (its arguments, the data folder's lock) answer without them.
+  const { synthesizeStacks } = await import("../lib/synthesize");
   rmSync(options.outdir, { recursive: true, force: true });
   mkdirSync(options.stateDir, { recursive: true });
   synthesizeStacks({ config, outdir: options.outdir, stateDir: options.stateDir });
