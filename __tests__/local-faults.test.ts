@@ -296,7 +296,13 @@ describe("a hard kill of the local stack in the middle of a burst of writes", ()
     expect(outcomes).toContain("no answer");
 
     const restartLogs: string[] = [];
-    const restarted = await startLocalStack({ environment: "dev", dataDir, buildPackages: false, log: (line) => restartLogs.push(line) });
+    const restarted = await startLocalStack({
+      environment: "dev",
+      dataDir,
+      buildPackages: false,
+      functionEnvironment: cheapScryptEnvironment(),
+      log: (line) => restartLogs.push(line),
+    });
     try {
       expect(restartLogs.some((line) => line.startsWith(`Took over the stale lock of ${join(dataDir, "dev")} left by process ${child.pid}`))).toBe(
         true,
