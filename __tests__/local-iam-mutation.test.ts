@@ -8,8 +8,9 @@
  * (the steps before its first use in a baseline run cannot need it). A grant that another covers entirely is
  * listed, with the reason, in support/iam-grants.ts.
  *
- * Also here: what a denied request looks like from outside (DynamoDB's AccessDeniedException and its KMS
- * variant, an unknown credential, API Gateway without invoke permission).
+ * Also here, on the same stack (each test starts from its synthesized policies and no denials): what a denied
+ * request looks like from outside (DynamoDB's AccessDeniedException and its KMS variant, an unknown credential,
+ * API Gateway without invoke permission).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -78,21 +79,35 @@ describe("the journey of the mutation test", () => {
   });
 });
 
+/** The one local stack of the file: each test sets the policies it needs and restores them (see beforeEach below). */
+let stack: LocalStack;
+let dataDir: string;
+/** The stack's log lines (cleared before each test of the denials). */
+const lines: string[] = [];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "iam-mutation-"));
+  stack = await startLocalStack({
+    environment: "dev",
+    dataDir,
+    fresh: true,
+    buildPackages: false,
+    functionEnvironment: cheapScryptEnvironment(),
+    log: (line) => lines.push(line),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
 describe("every granted action is needed: the local run with it removed denies the request that needs it", () => {
-  let stack: LocalStack;
-  let dataDir: string;
   let context: (state: JourneyState) => JourneyContext;
 
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "iam-mutation-"));
-    stack = await startLocalStack({ environment: "dev", dataDir, fresh: true, buildPackages: false, functionEnvironment: cheapScryptEnvironment() });
+  beforeAll(() => {
     const api = apiClient(stack.baseUrl);
     context = (state) => ({ api, state, tables: stack.tables, dynamoDb: (operation, body) => dynamoDbCall(stack.dynamoDbEndpoint, operation, body) });
-  }, 120_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test("removing any one (function, action, resource) makes exactly the requests that need it fail with a denial naming it", async () => {
@@ -166,27 +181,6 @@ describe("every granted action is needed: the local run with it removed denies t
 });
 
 describe("what a denial looks like from outside", () => {
-  let stack: LocalStack;
-  let dataDir: string;
-  const lines: string[] = [];
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "iam-denial-"));
-    stack = await startLocalStack({
-      environment: "dev",
-      dataDir,
-      fresh: true,
-      buildPackages: false,
-      functionEnvironment: cheapScryptEnvironment(),
-      log: (line) => lines.push(line),
-    });
-  }, 120_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
   beforeEach(() => {
     stack.iam.usePolicies(stack.app);
     stack.iam.reset();
