@@ -2,7 +2,8 @@
  * A change to code that only some functions bundle changes only those functions' ZIPs, so a deploy replaces
  * (and cold-starts) nothing else. For each module of app/lambda-packages/shared/: copy the sources, edit one
  * function body (or string constant) of that module, rebuild every function, and compare the ZIP hashes with a
- * build of the unedited copy. The functions that bundle the edited code are the ones whose new bundle contains
+ * build of the unedited copy (the rebuilds are incremental: esbuild parses again only the edited module, and
+ * gives the bytes of a full build). The functions that bundle the edited code are the ones whose new bundle contains
  * the edit; exactly those ZIPs may change. Nothing here names a module, symbol or function: one build with every
  * editable symbol edited finds which functions bundle what, and each module's edit is the symbol the fewest
  * functions bundle, so a new module, function or import is covered as it is.
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { unzipSync } from "fflate";
 import * as ts from "typescript";
 import { LAMBDA_PACKAGES_DIR } from "../app/lambda-packages/artifacts";
-import { buildAll, HANDLER_FILE, listFunctions } from "../app/lambda-packages/build";
+import { buildAll, HANDLER_FILE, incrementalBuild, listFunctions, type IncrementalBuild } from "../app/lambda-packages/build";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 /** An edit of one top-level function (its body gets a statement) or string constant (its first string literal changes). */
@@ -86,18 +87,19 @@ const MODULES = readdirSync(join(LAMBDA_PACKAGES_DIR, "shared")).sort();
 
 let sourceDir: string;
 let before: Record<string, string>;
+/** The rebuilds of sourceDir after each edit: incremental, so that each parses only the edited module again. */
+let rebuilds: IncrementalBuild;
 /** Per module and symbol: the functions whose bundle contains that symbol's edit (from one build with every edit). */
 let bundledBy: Record<string, Record<string, string[]>>;
 
-/** The functions whose bundle (lambda-handler.js in the ZIP) contains `marker`. */
-function bundling(built: readonly { name: string; zipPath: string }[], marker: string): string[] {
-  return built
-    .filter((b) =>
-      Buffer.from(unzipSync(readFileSync(b.zipPath))[HANDLER_FILE])
-        .toString("utf8")
-        .includes(marker),
-    )
-    .map((b) => b.name);
+/** Each function's bundle (lambda-handler.js in its ZIP), unpacked once for every marker looked for in it. */
+function bundlesOf(built: readonly { name: string; zipPath: string }[]): Array<{ name: string; code: string }> {
+  return built.map((b) => ({ name: b.name, code: Buffer.from(unzipSync(readFileSync(b.zipPath))[HANDLER_FILE]).toString("utf8") }));
+}
+
+/** The functions whose bundle contains `marker`. */
+function bundling(bundles: ReadonlyArray<{ name: string; code: string }>, marker: string): string[] {
+  return bundles.filter((b) => b.code.includes(marker)).map((b) => b.name);
 }
 
 beforeAll(async () => {
@@ -105,7 +107,9 @@ beforeAll(async () => {
   for (const folder of [...listFunctions(), "shared"]) {
     cpSync(join(LAMBDA_PACKAGES_DIR, folder), join(sourceDir, folder), { recursive: true });
   }
+  // The build `npm run package` makes; the rebuilds after the edits must give the same bytes wherever the edit is not bundled.
   before = Object.fromEntries((await buildAll({ sourceDir, outDir: tempDir("lambda-isolation-before-") })).map((b) => [b.name, b.sha256Hex]));
+  rebuilds = incrementalBuild({ sourceDir, outDir: tempDir("lambda-isolation-after-"), force: true });
 
   // Which functions bundle which symbol: every editable symbol of every module edited at once, each with its own marker.
   const probeDir = tempDir("lambda-isolation-probe-src-");
@@ -126,11 +130,13 @@ beforeAll(async () => {
       );
     }
   }
-  const probe = await buildAll({ sourceDir: probeDir, outDir: tempDir("lambda-isolation-probe-") });
+  const probe = bundlesOf(await buildAll({ sourceDir: probeDir, outDir: tempDir("lambda-isolation-probe-") }));
   bundledBy = Object.fromEntries(
     MODULES.map((module) => [module, Object.fromEntries(symbols[module].map((symbol) => [symbol, bundling(probe, markerOf({ module, symbol }))]))]),
   );
 }, 90_000);
+
+afterAll(() => rebuilds?.dispose());
 
 /**
  * The edit of a module: its symbol that the fewest functions bundle, but at least one (the first in the file on a
@@ -159,10 +165,10 @@ describe("a change to shared code", () => {
     const original = readFileSync(path, "utf8");
     writeFileSync(path, applyEdits(module, original, [edit]));
     try {
-      const after = await buildAll({ sourceDir, outDir: tempDir("lambda-isolation-after-") });
+      const after = await rebuilds.buildAll();
       const changed = after.filter((b) => b.sha256Hex !== before[b.name]).map((b) => b.name);
 
-      expect({ symbol: edit.symbol, changed, bundling: bundling(after, markerOf(edit)) }).toEqual({
+      expect({ symbol: edit.symbol, changed, bundling: bundling(bundlesOf(after), markerOf(edit)) }).toEqual({
         symbol: edit.symbol,
         changed: edit.bundledBy,
         bundling: edit.bundledBy,

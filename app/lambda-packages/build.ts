@@ -10,8 +10,9 @@
  *
  * Importing this module has no side effect; the CLI runs only when it is the entry point.
  */
-import type { Metafile, Plugin } from "esbuild";
+import type { BuildContext, BuildOptions, BuildResult, Metafile, Plugin } from "esbuild";
 import type { ZipOptions } from "fflate";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
@@ -98,6 +99,27 @@ export function listFunctions(sourceDir: string = LAMBDA_PACKAGES_DIR): string[]
  * outDir is already up to date with the sources (then nothing runs and nothing is written).
  */
 export async function buildPackage(name: string, options: BuildPackageOptions = {}): Promise<BuiltPackage> {
+  return buildPackageWith(
+    async (entry, sourceDir) => {
+      const { code, inputs } = await bundle(entry, sourceDir);
+      return { zip: await zipOf(code), inputs };
+    },
+    name,
+    options,
+  );
+}
+
+/** Packages one entry point: its ZIP and the files of the sources folder its bundle read. */
+type Packager = (entry: string, sourceDir: string) => Promise<{ zip: Uint8Array; inputs: string[] }>;
+
+/** The ZIP of a bundle: one entry, HANDLER_FILE, with fixed options, so its bytes depend on the code only. */
+async function zipOf(code: Uint8Array): Promise<Uint8Array> {
+  const { zipSync } = await import("fflate");
+  return zipSync({ [HANDLER_FILE]: [code, ZIP_ENTRY_OPTIONS] }, ZIP_ENTRY_OPTIONS);
+}
+
+/** buildPackage() with the ZIP made by `packager`: a fresh esbuild build, or a rebuild of an incremental context. */
+async function buildPackageWith(packager: Packager, name: string, options: BuildPackageOptions): Promise<BuiltPackage> {
   const sourceDir = resolve(options.sourceDir ?? LAMBDA_PACKAGES_DIR);
   const outDir = resolve(options.outDir ?? DIST_DIR);
   const entry = join(sourceDir, name, "index.ts");
@@ -111,9 +133,7 @@ export async function buildPackage(name: string, options: BuildPackageOptions = 
     if (current.ok) return { ...current.artifact, manifestPath, sourceHash, inputs: current.manifest.inputs, bundled: false, written: false };
   }
 
-  const { code, inputs } = await bundle(entry, sourceDir);
-  const { zipSync } = await import("fflate");
-  const zip = zipSync({ [HANDLER_FILE]: [code, ZIP_ENTRY_OPTIONS] }, ZIP_ENTRY_OPTIONS);
+  const { zip, inputs } = await packager(entry, sourceDir);
 
   mkdirSync(outDir, { recursive: true });
   const zipPath = join(outDir, `${name}.zip`);
@@ -138,7 +158,12 @@ export async function buildPackage(name: string, options: BuildPackageOptions = 
  */
 async function bundle(entry: string, sourceDir: string): Promise<{ code: Uint8Array; inputs: string[] }> {
   const { build } = await import("esbuild");
-  const result = await build({
+  return bundleOutput(await build(bundleOptions(entry)), entry, sourceDir);
+}
+
+/** The esbuild options of one entry point's bundle (see bundle()). */
+function bundleOptions(entry: string): BuildOptions & { write: false; metafile: true } {
+  return {
     entryPoints: [entry],
     // Every path esbuild records (the `// app/lambda-packages/shared/x.ts` comment before each module's code) is
     // relative to the repository root, because the output file is placed there; nothing absolute reaches it.
@@ -160,8 +185,15 @@ async function bundle(entry: string, sourceDir: string): Promise<{ code: Uint8Ar
     metafile: true,
     logLevel: "silent",
     plugins: [stubAwsLiteXml],
-  });
+  };
+}
 
+/** The one output file of a bundle and the sources it read, or an error when esbuild wrote anything else. */
+function bundleOutput(
+  result: BuildResult<{ write: false; metafile: true }>,
+  entry: string,
+  sourceDir: string,
+): { code: Uint8Array; inputs: string[] } {
   const [output] = result.outputFiles;
   if (result.outputFiles.length !== 1 || !output) {
     throw new Error(`esbuild produced ${result.outputFiles.length} files for ${displayPath(entry)}, expected ${HANDLER_FILE} only`);
@@ -187,6 +219,52 @@ function sourceInputs(metafile: Metafile, sourceDir: string): string[] {
 /** Builds every function of sourceDir, in parallel. */
 export async function buildAll(options: BuildPackageOptions = {}): Promise<BuiltPackage[]> {
   return Promise.all(listFunctions(options.sourceDir).map((name) => buildPackage(name, options)));
+}
+
+/** How many ZIPs incrementalBuild() keeps for bundles that come back (a few per function). */
+const ZIPS_KEPT = 32;
+
+/** Builds every function of one sources folder again and again; see incrementalBuild(). */
+export interface IncrementalBuild {
+  /** buildAll() of the folder as it is now. */
+  buildAll(): Promise<BuiltPackage[]>;
+  /** Ends the esbuild contexts. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * For a caller that rebuilds the same sources folder many times (the package-isolation test edits one module at a
+ * time): each function keeps an esbuild context, whose rebuild parses again only the files whose contents changed
+ * since its last build, and a bundle whose code it zipped recently gets that ZIP again (the ZIP is a function of
+ * the code only, and compressing is most of a build's CPU). Same options, same up-to-date check, same bytes and
+ * manifests as buildAll.
+ */
+export function incrementalBuild(options: BuildPackageOptions = {}): IncrementalBuild {
+  const contexts = new Map<string, Promise<BuildContext<{ write: false; metafile: true }>>>();
+  // By function and bundle digest, the most recent first out: an edit made and undone gives back a bundle seen before.
+  const zips = new Map<string, Uint8Array>();
+  const rebuild: Packager = async (entry, sourceDir) => {
+    let context = contexts.get(entry);
+    if (!context) {
+      context = import("esbuild").then(({ context: create }) => create(bundleOptions(entry)));
+      contexts.set(entry, context);
+    }
+    const { code, inputs } = bundleOutput(await (await context).rebuild(), entry, sourceDir);
+    const key = `${entry}\0${createHash("sha256").update(code).digest("hex")}`;
+    const zip = zips.get(key) ?? (await zipOf(code));
+    zips.delete(key);
+    zips.set(key, zip);
+    if (zips.size > ZIPS_KEPT) zips.delete(zips.keys().next().value!);
+    return { zip, inputs };
+  };
+  return {
+    buildAll: () => Promise.all(listFunctions(options.sourceDir).map((name) => buildPackageWith(rebuild, name, options))),
+    dispose: async () => {
+      const open = [...contexts.values()];
+      contexts.clear();
+      await Promise.all(open.map(async (context) => (await context).dispose()));
+    },
+  };
 }
 
 /** ZIPs and manifests in outDir that belong to no current function. */
