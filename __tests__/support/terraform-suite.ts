@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../app/config/load";
 import { TABLE_NAMES } from "../../app/lambda-packages/shared/tables";
 import { STACK_IDS } from "../../app/stacks";
+import { FUNCTION_NAMES } from "../../app/stacks/functions";
 import { resources, synthStacks, SynthResult } from "./synth";
 import {
   checkStacks,
@@ -172,7 +173,8 @@ export function describeTerraformOffline(environment: TerraformEnvironment): voi
 
       test("compute-stack plans one Lambda function per defined function, with its package object", () => {
         const { synth } = run();
-        const functions = Object.keys(synth.stacks.compute.functions).length;
+        // The declaration compute-stack makes its functions from: counting the live stack's would synthesize a second time.
+        const functions = FUNCTION_NAMES.length;
         expect(functions).toBeGreaterThan(0);
         expect(planOf("compute-stack").creates).toMatchObject({
           aws_lambda_function: functions,
