@@ -13,6 +13,7 @@ import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { startLocalStack, type LocalStack } from "../tools/local/stack";
 import { serveWebClient, type WebServer } from "../tools/local/web-server";
+import { cheapScryptEnvironment } from "./support/test-scrypt";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a new password, longer still";
@@ -40,6 +41,8 @@ describe("the web client in a real browser", () => {
       environment: "dev",
       dataDir,
       fresh: true,
+      // The page's journey hashes passwords several times; the production parameters are the password tests' (support/test-scrypt.ts).
+      functionEnvironment: cheapScryptEnvironment(),
       configOverride: (config) => ({
         ...config,
         api: {
