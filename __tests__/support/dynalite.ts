@@ -3,12 +3,11 @@
  * app/lambda-packages/shared/tables.ts. Nothing global is set: the caller gets the endpoint and passes it to
  * the handler through handlerEnv() / loadHandler().
  */
-import { transformSync } from "esbuild";
-import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { USERS_TABLE } from "../../app/lambda-packages/shared/table-keys";
 import { TABLE_NAMES, TABLES, tableNameVariable, type TableDeclaration, type TableName } from "../../app/lambda-packages/shared/tables";
+import { sharePackagesOf } from "./shared-packages";
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -137,30 +136,15 @@ export function handlerEnv(local: LocalDynamo, extra: Record<string, string> = {
   };
 }
 
-let dynamoDbPluginAsCjs: unknown;
-
-/**
- * @aws-lite/dynamodb is an ES module (src/index.mjs) and jest's CommonJS runtime cannot require it on Node 20
- * (jest supports require(esm) from Node 24.9). The tests get the same file converted to CommonJS by esbuild,
- * which is also what the bundler does to it in the real ZIP.
- */
-function loadDynamoDbPluginAsCjs(): unknown {
-  if (dynamoDbPluginAsCjs === undefined) {
-    const path = require.resolve("@aws-lite/dynamodb");
-    const { code } = transformSync(readFileSync(path, "utf8"), { format: "cjs", loader: "js", sourcefile: path });
-    const module = { exports: {} as unknown };
-    new Function("module", "exports", code)(module, module.exports);
-    dynamoDbPluginAsCjs = module.exports;
-  }
-  return dynamoDbPluginAsCjs;
-}
-
 /**
  * Requires a handler module (a source file or an extracted lambda-handler.js) in a fresh module registry with
  * `env` set while its module scope runs, then restores process.env. Handlers read their environment at module
- * scope (house rule), so each call gets a cold start with exactly these settings.
+ * scope (house rule), so each call gets a cold start of the app's code with exactly these settings. The
+ * third-party packages it imports are not loaded again: every load gets the same module objects, loaded once per
+ * test file (shared-packages.ts).
  */
 export function loadHandler<T>(modulePath: string, env: Record<string, string | undefined>): T {
+  sharePackagesOf(modulePath);
   const previous: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(env)) {
     previous[name] = process.env[name];
@@ -170,7 +154,6 @@ export function loadHandler<T>(modulePath: string, env: Record<string, string | 
   try {
     let loaded: T | undefined;
     jest.isolateModules(() => {
-      jest.doMock("@aws-lite/dynamodb", () => loadDynamoDbPluginAsCjs());
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       loaded = require(modulePath) as T;
     });
