@@ -17,7 +17,7 @@ import {
   type ProxyHandler,
 } from "./support/api-events";
 import { handlerEnv, loadHandler, scanTables, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
-import { cheapScrypt, productionScrypt } from "./support/test-scrypt";
+import { cheapScrypt, productionScrypt, withProductionScrypt } from "./support/test-scrypt";
 import { captureConsole } from "./support/console";
 
 const SOURCES = join(__dirname, "..", "app", "lambda-packages");
@@ -72,8 +72,6 @@ describe("sessions handler", () => {
   captureConsole();
 
   describe("POST /sessions", () => {
-    // Asserts the work done for a wrong credential and the parameters of a re-hash.
-    productionScrypt();
     it("answers 201 with a 43-character token, its expiry and the profile, and stores only the token's hash", async () => {
       const user = await signUp();
       const before = Date.now();
@@ -137,6 +135,8 @@ describe("sessions handler", () => {
     });
 
     describe("refuses with one 401 for every wrong credential, after the same scrypt work", () => {
+      // Asserts the work done for a wrong credential: its user signs up with the production parameters too.
+      productionScrypt();
       let user: { id: string; email: string };
       let orphanEmail: string;
 
@@ -177,43 +177,46 @@ describe("sessions handler", () => {
       });
     });
 
-    it("re-hashes a password stored with older scrypt parameters on a successful log-in", async () => {
-      const id = "legacy-user";
-      const email = "legacy@example.com";
-      const now = new Date().toISOString();
-      const oldHash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
-      await db.request("PutItem", {
-        TableName: db.tables.users,
-        Item: { pk: { S: `email#${email}` }, userId: { S: id }, createdAt: { S: now } },
-      });
-      await db.request("PutItem", {
-        TableName: db.tables.users,
-        Item: {
-          pk: { S: `user#${id}` },
-          id: { S: id },
-          email: { S: email },
-          name: { S: "Legacy" },
-          passwordHash: { S: oldHash },
-          createdAt: { S: now },
-          updatedAt: { S: now },
-          version: { N: "4" },
-        },
-      });
+    it(
+      "re-hashes a password stored with older scrypt parameters on a successful log-in",
+      withProductionScrypt(async () => {
+        const id = "legacy-user";
+        const email = "legacy@example.com";
+        const now = new Date().toISOString();
+        const oldHash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
+        await db.request("PutItem", {
+          TableName: db.tables.users,
+          Item: { pk: { S: `email#${email}` }, userId: { S: id }, createdAt: { S: now } },
+        });
+        await db.request("PutItem", {
+          TableName: db.tables.users,
+          Item: {
+            pk: { S: `user#${id}` },
+            id: { S: id },
+            email: { S: email },
+            name: { S: "Legacy" },
+            passwordHash: { S: oldHash },
+            createdAt: { S: now },
+            updatedAt: { S: now },
+            version: { N: "4" },
+          },
+        });
 
-      const response = await logIn(email, PASSWORD);
+        const response = await logIn(email, PASSWORD);
 
-      expect(response.status).toBe(201);
-      const { Item } = await db.request<{ Item: Record<string, { S?: string; N?: string }> }>("GetItem", {
-        TableName: db.tables.users,
-        Key: { pk: { S: `user#${id}` } },
-      });
-      const newHash = Item.passwordHash.S ?? "";
-      expect(oldHash.startsWith("scrypt$N=1024,r=8,p=1$")).toBe(true);
-      expect(newHash.startsWith("scrypt$N=32768,r=8,p=1$")).toBe(true);
-      expect(await verifyPassword(PASSWORD, newHash)).toEqual({ ok: true, needsRehash: false });
-      expect(Item.version).toEqual({ N: "4" });
-      expect(Item.updatedAt).toEqual({ S: now });
-    });
+        expect(response.status).toBe(201);
+        const { Item } = await db.request<{ Item: Record<string, { S?: string; N?: string }> }>("GetItem", {
+          TableName: db.tables.users,
+          Key: { pk: { S: `user#${id}` } },
+        });
+        const newHash = Item.passwordHash.S ?? "";
+        expect(oldHash.startsWith("scrypt$N=1024,r=8,p=1$")).toBe(true);
+        expect(newHash.startsWith("scrypt$N=32768,r=8,p=1$")).toBe(true);
+        expect(await verifyPassword(PASSWORD, newHash)).toEqual({ ok: true, needsRehash: false });
+        expect(Item.version).toEqual({ N: "4" });
+        expect(Item.updatedAt).toEqual({ S: now });
+      }),
+    );
   });
 
   describe("GET /sessions/current", () => {

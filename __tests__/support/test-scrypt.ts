@@ -1,8 +1,9 @@
 /**
  * Cheaper password hashing for the tests that are not about hashing (currentScryptParams in
  * app/lambda-packages/shared/passwords.ts): N=16 instead of the production 32768, microseconds instead of ~60 ms
- * per hash. A file calls cheapScrypt() once at its top; a describe block whose tests assert the production
- * parameters (the stored hash, the work done for a wrong credential, a re-hash) calls productionScrypt().
+ * per hash. A file calls cheapScrypt() once at its top; a describe block whose tests all assert the production
+ * parameters (the stored hash, the work done for a wrong credential, a re-hash) calls productionScrypt(), and a
+ * single test among cheaper ones wraps its body in withProductionScrypt().
  */
 
 /** Not 1024 nor 16384: tests use those as the outdated parameters that a log-in re-hashes. */
@@ -39,4 +40,17 @@ export function productionScrypt(): void {
   afterAll(() => {
     if (outer !== undefined) process.env.TEST_SCRYPT_N = outer;
   });
+}
+
+/** `test`'s body with the production parameters while it runs, inside a file or block that uses cheapScrypt(). */
+export function withProductionScrypt(test: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    const outer = process.env.TEST_SCRYPT_N;
+    delete process.env.TEST_SCRYPT_N;
+    try {
+      await test();
+    } finally {
+      if (outer !== undefined) process.env.TEST_SCRYPT_N = outer;
+    }
+  };
 }
