@@ -70,7 +70,7 @@ async function runSection(section: Section, quick: boolean, tmp: string, hook: (
     }
     case "tests": {
       const { benchTests } = await import("./tests");
-      return benchTests({ tmp, unitRuns: quick ? 1 : 2, fullRuns: 1 });
+      return benchTests({ tmp, unitRuns: quick ? 1 : 3, fullRuns: quick ? 1 : 2 });
     }
     case "lambda": {
       const { benchLambda } = await import("./lambda");

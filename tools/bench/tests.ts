@@ -238,10 +238,15 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
 
   // A developer's repeated run: one unit run first, not counted, fills the type check's and ESLint's caches.
   await npmRun("test:unit", "unit-warmup", 5 * 60 * 1000);
+  // Interleaved (unit, full, unit, full, ..., then the unit runs left): a shared machine's load comes and goes over
+  // minutes, and the ratio of the two tiers is meant to compare them under the same conditions. A full run leaves the
+  // unit tier's caches (the type check's build info, ESLint's cache) as they were.
   const unitRuns: MeasuredRun[] = [];
-  for (let i = 0; i < options.unitRuns; i++) unitRuns.push(await npmRun("test:unit", `unit-${i}`, 5 * 60 * 1000));
   const fullRuns: MeasuredRun[] = [];
-  for (let i = 0; i < options.fullRuns; i++) fullRuns.push(await npmRun("test", `full-${i}`, 8 * 60 * 1000));
+  for (let i = 0; i < Math.max(options.unitRuns, options.fullRuns); i++) {
+    if (i < options.unitRuns) unitRuns.push(await npmRun("test:unit", `unit-${i}`, 5 * 60 * 1000));
+    if (i < options.fullRuns) fullRuns.push(await npmRun("test", `full-${i}`, 8 * 60 * 1000));
+  }
   const unit = unitRuns.map((r) => r.figures);
   const full = fullRuns.map((r) => r.figures);
 
@@ -336,7 +341,7 @@ export async function benchTests(options: TestsOptions): Promise<SectionResult> 
         ],
         notes: [
           `Unit tier: every suite but the integration tier of __tests__/support/test-tiers.js (${Object.keys(INTEGRATION_SUITES).join(", ")}: they run Terraform, start the local stack, drive a browser, bundle every function or start another process).`,
-          `\`npm run test:unit\` after one run not counted (a developer's repeated run with no change: its type check, \`tsc --build\`, finds nothing changed and its ESLint run is cached); \`npm test\` checks everything from scratch.`,
+          `\`npm run test:unit\` after one run not counted (a developer's repeated run with no change: its type check, \`tsc --build\`, finds nothing changed and its ESLint run is cached); \`npm test\` checks everything from scratch. The runs of the two alternate (unit, full, unit, ...), so that both see the machine's load of the same minutes.`,
           `Slowest suites of \`npm test\`: ${slowest}. Of \`npm run test:unit\`: ${slowestOf(unit)}.`,
           `CPU seconds: user + sys of ${cpuKind}${PYTHON && fullWaitedCpu.n > 0 ? ` (GNU time, which misses the orphans such as esbuild's service, counted ${fmt(fullWaitedCpu.median, 0)} for \`npm test\`)` : ""}, ${cores} cores; a shared machine's other load stretches the wall time (and somewhat the CPU seconds): the table gives, per run, the CPU seconds the rest of the machine spent meanwhile (/proc/stat's busy time less the run's own; ${cores} cores x the wall time is all there was).`,
           ...(() => {
