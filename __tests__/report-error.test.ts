@@ -9,24 +9,11 @@ import { ValidationError } from "../app/constructs/validation-error";
 import { LambdaArtifactError, loadLambdaArtifact } from "../app/lambda-packages/artifacts";
 import { formatError, isUserError } from "../app/report-error";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
+import { thrownBy } from "./support/thrown";
 
 const STACK_FRAME = /\n\s+at /;
 
 const tempDir = tempDirsOfThisFile();
-
-/** What `fn` throws; the test fails when it throws nothing. */
-function thrownBy(fn: () => unknown): Error {
-  let threw = false;
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    threw = true;
-    thrown = error;
-  }
-  expect(threw).toBe(true);
-  return thrown as Error;
-}
 
 function cdktfAnnotationFailure(): Error {
   const app = new App({ outdir: tempDir("report-error-out-") });

@@ -2,9 +2,9 @@
  * The synth cache of the tests (__tests__/support/synth.ts): a hit gives what a synthesis gives, with the test's own
  * state folder, and its key covers every repository module the synthesis loads, so an edit to any of them misses.
  */
-import { buildSync } from "esbuild";
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { moduleGraph } from "./support/module-graph";
 import { SYNTH_INPUTS, synthStacks } from "./support/synth";
 
 const ROOT = resolve(__dirname, "..");
@@ -14,16 +14,7 @@ const ROOT = resolve(__dirname, "..");
  * file, so they are left out).
  */
 function repositoryImports(entry: string): string[] {
-  const { metafile } = buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: "node",
-    packages: "external",
-    logLevel: "silent",
-  });
-  return Object.keys(metafile.inputs).map((input) => resolve(ROOT, input));
+  return Object.keys(moduleGraph(entry).inputs).map((input) => resolve(ROOT, input));
 }
 
 describe("the tests' synth cache", () => {

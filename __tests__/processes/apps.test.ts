@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../../app/config/load";
 import { STACK_IDS } from "../../app/stacks";
 import { tempDirsOfThisFile } from "../support/temp-dirs";
+import { thrownBy } from "../support/thrown";
 
 const ROOT = resolve(__dirname, "..", "..");
 const tempDir = tempDirsOfThisFile();
@@ -29,14 +30,7 @@ function run(entry: string, env: Record<string, string>, preload: readonly strin
 }
 
 /** The message loadConfig throws for `environment`, as the apps must print it. */
-function configMessage(environment: string): string {
-  try {
-    loadConfig({ environment });
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error(`loadConfig accepted the environment ${environment}`);
-}
+const configMessage = (environment: string): string => thrownBy(() => loadConfig({ environment })).message;
 
 describe("the cdktf app (app/main.ts)", () => {
   test("cdktf.json's app command packages what is stale and synthesizes the three stacks", () => {

@@ -12,10 +12,11 @@
  * their endpoint, region and credentials, are created by the app's code, once per load:
  * __tests__/shared-packages.test.ts checks it.
  */
-import { buildSync, transformSync, type ImportKind } from "esbuild";
+import { transformSync, type ImportKind } from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { dirname, join } from "node:path";
+import { moduleGraph } from "./module-graph";
 
 /** The kinds of import that load a module (a bundle's `require.resolve("@aws-lite/client")` loads nothing). */
 const LOADING: ReadonlySet<ImportKind> = new Set<ImportKind>(["import-statement", "require-call", "dynamic-import"]);
@@ -30,17 +31,7 @@ const loaded = new Map<string, unknown>();
 export function packageImports(entry: string): readonly string[] {
   let imports = importsByEntry.get(entry);
   if (imports === undefined) {
-    const { metafile } = buildSync({
-      entryPoints: [entry],
-      bundle: true,
-      write: false,
-      metafile: true,
-      packages: "external",
-      platform: "node",
-      format: "cjs",
-      logLevel: "silent",
-    });
-    const specifiers = Object.values(metafile.inputs).flatMap((input) =>
+    const specifiers = Object.values(moduleGraph(entry).inputs).flatMap((input) =>
       input.imports.filter((i) => i.external && LOADING.has(i.kind) && !isBuiltin(i.path)).map((i) => i.path),
     );
     imports = [...new Set(specifiers)].sort();
