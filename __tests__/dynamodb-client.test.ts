@@ -9,6 +9,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type * as DynamoDbModule from "../app/lambda-packages/shared/dynamodb";
 import type * as HttpModule from "../app/lambda-packages/shared/http";
 import { handlerEnv, loadHandler, startDynalite, startDynamoProxy, TEST_AWS_ENV, type InterceptedAnswer, type LocalDynamo } from "./support/dynalite";
+import { retriesWithoutWaits } from "./support/retry-waits";
 
 const listen = async <T extends HttpServer | NetServer>(server: T): Promise<{ server: T; endpoint: string }> => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -28,6 +29,7 @@ async function refusedEndpoint(): Promise<string> {
 }
 
 describe("the functions' DynamoDB client under faults", () => {
+  retriesWithoutWaits();
   let db: LocalDynamo;
   let dynamodb: typeof DynamoDbModule;
   let http: typeof HttpModule;
@@ -56,8 +58,8 @@ describe("the functions' DynamoDB client under faults", () => {
     return outcome;
   };
 
-  // aws-lite backs off between its retries, so each of these waits a few seconds: they run side by side, each
-  // against its own proxy or server.
+  // aws-lite retries each of these five times, with the backoff draws at 0 (support/retry-waits.ts); they run side
+  // by side, each against its own proxy or server.
   it.concurrent.each([
     [400, "ProvisionedThroughputExceededException"],
     [400, "ThrottlingException"],

@@ -28,9 +28,12 @@ exports.handler = async (event, context) => {
     case "count": return { invocations };
     case "context": return { functionName: context.functionName, memoryLimitInMB: context.memoryLimitInMB, awsRequestId: context.awsRequestId, invokedFunctionArn: context.invokedFunctionArn, remaining: context.getRemainingTimeInMillis() };
     case "sleep":
+    case "hold":
       active++;
       maxActive = Math.max(maxActive, active);
-      await new Promise((resolve) => setTimeout(resolve, event.ms));
+      if (event.action === "sleep") await new Promise((resolve) => setTimeout(resolve, event.ms));
+      // "hold" runs until the test creates the file event.until: in flight for exactly as long as the test needs.
+      else while (!require("node:fs").existsSync(event.until)) await new Promise((resolve) => setTimeout(resolve, 5));
       active--;
       return { invocations, maxActive };
     case "throw": throw new TypeError("bad input on purpose");
@@ -299,10 +302,12 @@ describe("LocalFunction", () => {
       const codeDir = join(dir, "code", "test-fn");
       const oldSha = fn.codeSha256;
 
-      const inFlight = fn.invoke({ action: "sleep", ms: 1500 });
+      const release = join(dir, "release-in-flight");
+      const inFlight = fn.invoke({ action: "hold", until: release });
       await fn.update({ ...fn.definition, zipPath: join(dir, "fn-v2.zip") });
       const next = payload(await fn.invoke({ action: "count" }));
       const live = fn.liveWorkers;
+      writeFileSync(release, "");
       const finished = payload(await inFlight);
 
       expect(next).toEqual({ version: 2, tableName: "things", taskRoot: join(codeDir, "2") });
@@ -333,10 +338,14 @@ describe("LocalFunction", () => {
     test("gives a queued invocation a sandbox of the new code, and applies a new reserved concurrency", async () => {
       const fn = start({}, 1);
       await fn.warm();
-      const busy = fn.invoke({ action: "sleep", ms: 800 });
+      const release = join(dir, "release-busy");
+      const busy = fn.invoke({ action: "hold", until: release });
       const queued = fn.invoke({ action: "count" });
 
-      await fn.update({ ...fn.definition, zipPath: join(dir, "fn-v2.zip"), reservedConcurrency: 1 });
+      // update() switches to the new code at once, then waits for the busy sandbox, the only one allowed, to warm one of the new code.
+      const updated = fn.update({ ...fn.definition, zipPath: join(dir, "fn-v2.zip"), reservedConcurrency: 1 });
+      writeFileSync(release, "");
+      await updated;
 
       expect(payload(await queued)).toMatchObject({ version: 2 });
       expect(payload(await busy)).toEqual({ invocations: 1, maxActive: 1 });

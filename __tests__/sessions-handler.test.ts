@@ -17,6 +17,7 @@ import {
   type ProxyHandler,
 } from "./support/api-events";
 import { handlerEnv, loadHandler, scanTables, startDynalite, startDynamoProxy, type LocalDynamo } from "./support/dynalite";
+import { withoutRetryWaits } from "./support/retry-waits";
 import { cheapScrypt, productionScrypt, withProductionScrypt } from "./support/test-scrypt";
 import { captureConsole } from "./support/console";
 
@@ -286,43 +287,49 @@ describe("sessions handler", () => {
       expect(Object.values(requested).every((r) => r.ConsistentRead === true)).toBe(true);
     });
 
-    it("reads again the keys DynamoDB leaves unprocessed", async () => {
-      const user = await signUp();
-      const { body } = await logIn(user.email, PASSWORD);
-      const context = await contextFor(body.token);
-      let first = true;
-      const proxy = await startDynamoProxy(db, (c) => {
-        if (c.operation !== "BatchGetItem" || !first) return;
-        first = false;
-        const requested = c.body.RequestItems as Record<string, unknown>;
-        return { status: 200, body: { Responses: {}, UnprocessedKeys: requested } };
-      });
-      const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+    it(
+      "reads again the keys DynamoDB leaves unprocessed",
+      withoutRetryWaits(async () => {
+        const user = await signUp();
+        const { body } = await logIn(user.email, PASSWORD);
+        const context = await contextFor(body.token);
+        let first = true;
+        const proxy = await startDynamoProxy(db, (c) => {
+          if (c.operation !== "BatchGetItem" || !first) return;
+          first = false;
+          const requested = c.body.RequestItems as Record<string, unknown>;
+          return { status: 200, body: { Responses: {}, UnprocessedKeys: requested } };
+        });
+        const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
 
-      const response = await call(viaProxy, { method: "GET", resource: "/sessions/current", authorizer: context });
-      await proxy.close();
+        const response = await call(viaProxy, { method: "GET", resource: "/sessions/current", authorizer: context });
+        await proxy.close();
 
-      expect(response.status).toBe(200);
-      expect(proxy.calls.map((c) => c.operation)).toEqual(["BatchGetItem", "BatchGetItem"]);
-    });
+        expect(response.status).toBe(200);
+        expect(proxy.calls.map((c) => c.operation)).toEqual(["BatchGetItem", "BatchGetItem"]);
+      }),
+    );
 
-    it("answers 503 SERVICE_UNAVAILABLE when DynamoDB leaves keys unprocessed on every attempt", async () => {
-      const user = await signUp();
-      const { body } = await logIn(user.email, PASSWORD);
-      const context = await contextFor(body.token);
-      const proxy = await startDynamoProxy(db, (c) => {
-        if (c.operation !== "BatchGetItem") return;
-        return { status: 200, body: { Responses: {}, UnprocessedKeys: c.body.RequestItems } };
-      });
-      const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+    it(
+      "answers 503 SERVICE_UNAVAILABLE when DynamoDB leaves keys unprocessed on every attempt",
+      withoutRetryWaits(async () => {
+        const user = await signUp();
+        const { body } = await logIn(user.email, PASSWORD);
+        const context = await contextFor(body.token);
+        const proxy = await startDynamoProxy(db, (c) => {
+          if (c.operation !== "BatchGetItem") return;
+          return { status: 200, body: { Responses: {}, UnprocessedKeys: c.body.RequestItems } };
+        });
+        const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
 
-      const response = await call(viaProxy, { method: "GET", resource: "/sessions/current", authorizer: context });
-      await proxy.close();
+        const response = await call(viaProxy, { method: "GET", resource: "/sessions/current", authorizer: context });
+        await proxy.close();
 
-      expect(response.status).toBe(503);
-      expect(response.body.error).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
-      expect(proxy.calls.map((c) => c.operation)).toEqual(Array(5).fill("BatchGetItem"));
-    });
+        expect(response.status).toBe(503);
+        expect(response.body.error).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+        expect(proxy.calls.map((c) => c.operation)).toEqual(Array(5).fill("BatchGetItem"));
+      }),
+    );
 
     it("answers 401 when the session outlived its user", async () => {
       const user = await signUp();
@@ -406,7 +413,18 @@ describe("sessions handler", () => {
           expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
         },
       });
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /** The running delay runs out, as it would a moment later: its end moves to the past, the count stays. */
+    const delayRunsOut = async (email: string) => {
+      const lockedUntil = Number((await failureItem(email))?.lockedUntil.N);
+      expect(lockedUntil - Date.now()).toBeGreaterThan(0);
+      expect(lockedUntil - Date.now()).toBeLessThanOrEqual(1000);
+      await db.request("UpdateItem", {
+        TableName: db.tables.users,
+        Key: failureKey(email),
+        UpdateExpression: "SET lockedUntil = :past",
+        ExpressionAttributeValues: { ":past": { N: String(Date.now() - 1) } },
+      });
+    };
 
     it("answers 429 with Retry-After after 5 failures, to the right password too, and a success after the delay resets the count", async () => {
       const user = await signUp();
@@ -420,7 +438,7 @@ describe("sessions handler", () => {
         expect(response.headers["Retry-After"]).toBe("1");
         expect(response.body.error).toEqual({ code: "TOO_MANY_REQUESTS", message: "Too many failed log-ins for this email address: retry in 1 s" });
       }
-      await sleep(1100);
+      await delayRunsOut(user.email);
       expect((await logIn(user.email, PASSWORD)).status).toBe(201);
       expect(await failureItem(user.email)).toMatchObject({ failures: { N: "0" } });
       expect((await logIn(user.email, WRONG)).status).toBe(401);
