@@ -17,6 +17,9 @@ const project = {
   setupFiles: ["<rootDir>/__tests__/support/cdktf-stack-traces.js"],
   // Disables the AsyncLocalStorage instances a test enabled (each handler load makes one): see the file.
   setupFilesAfterEnv: ["<rootDir>/__tests__/support/async-local-storage.js"],
+  // jest's runtime with V8's code of each module kept per worker, so a module is compiled once per worker and not
+  // once per test file that loads it: see the file.
+  runtime: "<rootDir>/__tests__/support/code-cache-runtime.js",
 };
 
 /** @type {import('jest').Config} */
