@@ -60,6 +60,13 @@ describe("sessions handler", () => {
     return Object.fromEntries(Object.entries({ principalId: result.principalId, ...result.context }).map(([k, v]) => [k, String(v)]));
   }
 
+  /** A new user, logged in: the session's token and the authorizer context of a request that carries it. */
+  async function loggedIn(): Promise<{ token: string; context: Record<string, string | number> }> {
+    const user = await signUp();
+    const { body } = await logIn(user.email, PASSWORD);
+    return { token: body.token, context: await contextFor(body.token) };
+  }
+
   beforeAll(async () => {
     db = await startDynalite();
     sessions = load("sessions");
@@ -240,10 +247,8 @@ describe("sessions handler", () => {
     });
 
     it("answers 401 when the session ended after the authorizer let the request through (a cached decision)", async () => {
-      const user = await signUp();
-      const { body } = await logIn(user.email, PASSWORD);
-      const context = await contextFor(body.token);
-      await db.request("DeleteItem", { TableName: db.tables.sessions, Key: { tokenHash: { S: sha256(body.token) } } });
+      const { token, context } = await loggedIn();
+      await db.request("DeleteItem", { TableName: db.tables.sessions, Key: { tokenHash: { S: sha256(token) } } });
 
       const response = await call(sessions, { method: "GET", resource: "/sessions/current", authorizer: context });
 
@@ -255,12 +260,10 @@ describe("sessions handler", () => {
     });
 
     it("answers 401 when the session expired after the authorizer let the request through", async () => {
-      const user = await signUp();
-      const { body } = await logIn(user.email, PASSWORD);
-      const context = await contextFor(body.token);
+      const { token, context } = await loggedIn();
       await db.request("UpdateItem", {
         TableName: db.tables.sessions,
-        Key: { tokenHash: { S: sha256(body.token) } },
+        Key: { tokenHash: { S: sha256(token) } },
         UpdateExpression: "SET expiresAt = :past",
         ExpressionAttributeValues: { ":past": { N: String(Math.floor(Date.now() / 1000) - 1) } },
       });
@@ -271,9 +274,7 @@ describe("sessions handler", () => {
     });
 
     it("costs one DynamoDB call: session and user read together in a consistent BatchGetItem", async () => {
-      const user = await signUp();
-      const { body } = await logIn(user.email, PASSWORD);
-      const context = await contextFor(body.token);
+      const { context } = await loggedIn();
       const proxy = await startDynamoProxy(db);
       const viaProxy = load<ProxyHandler>("sessions", { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
 
@@ -290,9 +291,7 @@ describe("sessions handler", () => {
     it(
       "reads again the keys DynamoDB leaves unprocessed",
       withoutRetryWaits(async () => {
-        const user = await signUp();
-        const { body } = await logIn(user.email, PASSWORD);
-        const context = await contextFor(body.token);
+        const { context } = await loggedIn();
         let first = true;
         const proxy = await startDynamoProxy(db, (c) => {
           if (c.operation !== "BatchGetItem" || !first) return;
@@ -313,9 +312,7 @@ describe("sessions handler", () => {
     it(
       "answers 503 SERVICE_UNAVAILABLE when DynamoDB leaves keys unprocessed on every attempt",
       withoutRetryWaits(async () => {
-        const user = await signUp();
-        const { body } = await logIn(user.email, PASSWORD);
-        const context = await contextFor(body.token);
+        const { context } = await loggedIn();
         const proxy = await startDynamoProxy(db, (c) => {
           if (c.operation !== "BatchGetItem") return;
           return { status: 200, body: { Responses: {}, UnprocessedKeys: c.body.RequestItems } };
@@ -380,9 +377,7 @@ describe("sessions handler", () => {
     });
 
     it("answers 401 when the session is already gone (a cached authorizer decision)", async () => {
-      const user = await signUp();
-      const { body } = await logIn(user.email, PASSWORD);
-      const context = await contextFor(body.token);
+      const { context } = await loggedIn();
       await call(sessions, { method: "DELETE", resource: "/sessions/current", authorizer: context });
 
       const again = await call(sessions, { method: "DELETE", resource: "/sessions/current", authorizer: context });
