@@ -11,7 +11,10 @@ import * as ts from "typescript";
 import { tempDirsOfThisFile } from "./support/temp-dirs";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the tier list is a CommonJS file jest.config.js reads
-const { INTEGRATION_SUITES } = require("./support/test-tiers") as { INTEGRATION_SUITES: Record<string, string> };
+const { INTEGRATION_SUITES, PROCESS_SUITES_DIR } = require("./support/test-tiers") as {
+  INTEGRATION_SUITES: Record<string, string>;
+  PROCESS_SUITES_DIR: string;
+};
 
 const ROOT = resolve(__dirname, "..");
 const TESTS_DIR = __dirname;
@@ -177,10 +180,14 @@ function listSuites(dir: string): string[] {
   });
 }
 
-/** Line of a suite's entry in the tier list, for the message that asks to move it. */
+/** Where a suite's place in the integration tier is said, for the message that asks to change it. */
+const fromProcessesDir = (suite: string) => suite.startsWith(`${PROCESS_SUITES_DIR}/`);
+
+/** Line of a suite's entry in the tier list (of the folder's, for a suite of __tests__/processes/). */
 function tierListLine(suite: string): number {
   const lines = readFileSync(join(ROOT, TIERS_FILE), "utf8").split("\n");
-  return lines.findIndex((line) => line.includes(`"${suite}"`)) + 1;
+  const entry = fromProcessesDir(suite) ? `"${PROCESS_SUITES_DIR}"` : `"${suite}"`;
+  return lines.findIndex((line) => line.includes(entry)) + 1;
 }
 
 const tempDir = tempDirsOfThisFile();
@@ -210,7 +217,9 @@ describe("the test tiers", () => {
       return [
         found.length > 0
           ? `${listing} says ${suite} ${reason}, but it ${found.join(" and ")}: say that instead`
-          : `${listing} lists ${suite}, which runs no Terraform, local stack, browser, build of every function or other process: remove it from INTEGRATION_SUITES so that the unit tier runs it`,
+          : `${listing} lists ${suite}, which runs no Terraform, local stack, browser, build of every function or other process: ${
+              fromProcessesDir(suite) ? `move it out of __tests__/${PROCESS_SUITES_DIR}/` : "remove it from INTEGRATION_SUITES"
+            } so that the unit tier runs it`,
       ];
     });
     expect(wrong).toEqual([]);
