@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createContext } from "node:vm";
 import type * as Probe from "./fixtures/code-cache-probe";
+import { thrownBy } from "./support/thrown";
 
 interface CacheStats {
   readonly compiled: number;
@@ -105,13 +106,10 @@ describe("the code-cache runtime", () => {
 
   test("a stack trace names the source's line and column, on the first compile and from the cache", () => {
     const where = (probe: typeof Probe): string => {
-      try {
-        probe.fail();
-      } catch (error) {
-        const frame = (error as Error).stack?.split("\n").find((line) => line.includes("code-cache-probe"));
-        return frame?.replace(/^.*code-cache-probe\.ts/, "code-cache-probe.ts").replace(/\)$/, "") ?? "no frame of the probe";
-      }
-      return "nothing thrown";
+      const frame = thrownBy(() => probe.fail())
+        .stack?.split("\n")
+        .find((line) => line.includes("code-cache-probe"));
+      return frame?.replace(/^.*code-cache-probe\.ts/, "code-cache-probe.ts").replace(/\)$/, "") ?? "no frame of the probe";
     };
 
     expect(where(loadFresh("./fixtures/code-cache-probe"))).toBe("code-cache-probe.ts:8:9");
@@ -121,14 +119,7 @@ describe("the code-cache runtime", () => {
   test("a JavaScript file's stack trace names its own line and column (no source map in between)", () => {
     const file = join(dir, "thrower.js");
     writeFileSync(file, "'use strict';\nexports.fail = () => {\n  throw new Error('thrown');\n};\n");
-    const frame = (): string => {
-      try {
-        loadFresh<{ fail: () => void }>(file).fail();
-      } catch (error) {
-        return (error as Error).stack?.split("\n")[1] ?? "";
-      }
-      return "nothing thrown";
-    };
+    const frame = (): string => thrownBy(() => loadFresh<{ fail: () => void }>(file).fail()).stack?.split("\n")[1] ?? "";
 
     expect(frame()).toContain(`${file}:3:9`);
     expect(frame()).toContain(`${file}:3:9`);

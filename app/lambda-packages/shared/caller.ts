@@ -5,8 +5,9 @@
  * The authorizer returns `{ userId, sessionId, createdAt, expiresAt, credentialGeneration }` (sessionId = the
  * token hash; createdAt in epoch ms, expiresAt in epoch seconds; credentialGeneration the session's when the decision
  * was made, for the record only). The functions read only userId and sessionId: they check the session itself,
- * read fresh (caller-session.ts), as a cached decision may be older than a revocation. API Gateway (REST) hands every context value to the integration as a string and adds `principalId`,
- * so the reader accepts strings and numbers.
+ * read fresh (caller-session.ts), as a cached decision may be older than a revocation. API Gateway (REST) hands
+ * every context value to the integration as a string and adds `principalId`, so the reader accepts strings and
+ * numbers.
  */
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { UnauthorizedError } from "./http";
