@@ -47,11 +47,7 @@ describe("the cdktf app (app/main.ts)", () => {
 
   test("stops before synthesizing anything when the config is bad, and says why", () => {
     const outdir = join(tempDir("cdktf-main-"), "out");
-    const result = spawnSync(process.execPath, ["--require", tsx, "app/main.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, CHECKPOINT_DISABLE: "1", APP_ENV: "staging", CDKTF_OUTDIR: outdir },
-      encoding: "utf8",
-    });
+    const result = run("app/main.ts", { APP_ENV: "staging", CDKTF_OUTDIR: outdir });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Invalid config app/config/staging.json (1 problem); nothing was synthesized:");
     expect(result.stderr).toContain("(file): expected an existing file (APP_ENV=staging; available: dev, prod), found no such file");
