@@ -3,11 +3,11 @@
  * worker gets V8's code of the first compile and still runs its module scope again, a changed source is compiled
  * anew (support/code-cache.js), and stack traces keep the source's lines and columns.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createContext } from "node:vm";
 import type * as Probe from "./fixtures/code-cache-probe";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 import { thrownBy } from "./support/thrown";
 
 interface CacheStats {
@@ -38,11 +38,7 @@ function loadFresh<T>(path: string): T {
 }
 
 describe("the code-cache runtime", () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "code-cache-runtime-"));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tempDir = tempDirsOfThisFile();
 
   test("a module loaded again gets the first compile's code, and its module scope runs again", () => {
     const first = loadFresh<typeof Probe>("./fixtures/code-cache-probe");
@@ -117,7 +113,7 @@ describe("the code-cache runtime", () => {
   });
 
   test("a JavaScript file's stack trace names its own line and column (no source map in between)", () => {
-    const file = join(dir, "thrower.js");
+    const file = join(tempDir("code-cache-runtime-"), "thrower.js");
     writeFileSync(file, "'use strict';\nexports.fail = () => {\n  throw new Error('thrown');\n};\n");
     const frame = (): string => thrownBy(() => loadFresh<{ fail: () => void }>(file).fail()).stack?.split("\n")[1] ?? "";
 

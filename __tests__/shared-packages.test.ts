@@ -5,9 +5,8 @@
  * once per load.
  */
 import { unzipSync } from "fflate";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
-import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { loadLambdaArtifact } from "../app/lambda-packages/artifacts";
@@ -18,10 +17,12 @@ import { captureConsole } from "./support/console";
 import { loadHandler, TEST_AWS_ENV } from "./support/dynalite";
 import { functionTestEnv } from "./support/function-env";
 import { packageImports, sharedPackage } from "./support/shared-packages";
+import { tempDirsOfThisFile } from "./support/temp-dirs";
 import type * as Probe from "./fixtures/package-probe";
 
 const PROBE = require.resolve("./fixtures/package-probe");
 const SHARED = join(__dirname, "..", "app", "lambda-packages", "shared");
+const tempDir = tempDirsOfThisFile();
 
 /** What the probe's `import x from` (an ES module's default) or `import * as x from` (a namespace) gives for a module object. */
 const imported = (module: unknown): unknown =>
@@ -35,15 +36,10 @@ describe("loadHandler and the packages it shares", () => {
   });
 
   test("finds none in a built function's lambda-handler.js, which bundles its packages: its loads stay as they were", () => {
-    const dir = mkdtempSync(join(tmpdir(), "shared-packages-"));
-    try {
-      const bundle = join(dir, "lambda-handler.js");
-      writeFileSync(bundle, unzipSync(readFileSync(loadLambdaArtifact("users").zipPath))["lambda-handler.js"]);
+    const bundle = join(tempDir("shared-packages-"), "lambda-handler.js");
+    writeFileSync(bundle, unzipSync(readFileSync(loadLambdaArtifact("users").zipPath))["lambda-handler.js"]);
 
-      expect(packageImports(bundle)).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(packageImports(bundle)).toEqual([]);
   });
 
   test("hands every load the same package objects, those of the test file, and runs the module scope again", () => {
