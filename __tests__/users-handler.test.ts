@@ -436,25 +436,24 @@ describe("users handler", () => {
       ["fails with internal errors", (): InterceptedAnswer => ({ status: 500, type: "InternalServerError" })],
     ])(
       "answers a sign-up 503 SERVICE_UNAVAILABLE with Retry-After, not 500, when DynamoDB %s, and stores nothing",
-      (_, intercept) =>
-        withoutRetryWaits(async () => {
-          const before = await scanTables(db);
-          const { handler, proxy } = await usersVia(intercept);
+      withoutRetryWaits(async (_, intercept) => {
+        const before = await scanTables(db);
+        const { handler, proxy } = await usersVia(intercept);
 
-          const response = await call(handler, {
-            method: "POST",
-            resource: "/users",
-            json: { email: uniqueEmail(), password: PASSWORD, name: "Pat" },
-          });
-          await proxy.close();
+        const response = await call(handler, {
+          method: "POST",
+          resource: "/users",
+          json: { email: uniqueEmail(), password: PASSWORD, name: "Pat" },
+        });
+        await proxy.close();
 
-          expect(response.status).toBe(503);
-          expect(response.body).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: expect.any(String) } });
-          expect(response.body.error.message.length).toBeGreaterThan(0);
-          expect(response.headers["Retry-After"]).toBe("1");
-          expect(await scanTables(db)).toEqual(before);
-          expect(logs.some((line) => line.includes("dependency unavailable"))).toBe(true);
-        })(),
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: expect.any(String) } });
+        expect(response.body.error.message.length).toBeGreaterThan(0);
+        expect(response.headers["Retry-After"]).toBe("1");
+        expect(await scanTables(db)).toEqual(before);
+        expect(logs.some((line) => line.includes("dependency unavailable"))).toBe(true);
+      }),
       20_000,
     );
   });

@@ -36,12 +36,12 @@ export function retriesWithoutWaits(): void {
   afterAll(() => release?.());
 }
 
-/** `test`'s body with every backoff draw 0 while it runs. */
-export function withoutRetryWaits(test: () => Promise<void>): () => Promise<void> {
-  return async () => {
+/** `test`'s body (a test.each one too, its arguments passed on) with every backoff draw 0 while it runs. */
+export function withoutRetryWaits<A extends unknown[]>(test: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
     const release = hold();
     try {
-      await test();
+      await test(...args);
     } finally {
       release();
     }
